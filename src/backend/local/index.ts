@@ -1,0 +1,3 @@
+export function openLocalBackend(_o: { path: string }): never {
+  throw new Error('x');
+}

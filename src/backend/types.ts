@@ -1,0 +1,171 @@
+/**
+ * The one Backend contract (DESIGN.md §3). The local SQLite store and the gRPC cloud client
+ * both implement it, and `describeBackendContract` (test/contract) proves they behave alike.
+ * Every method is async so that the remote implementation fits the same shape.
+ */
+import type { DeclaredKind, JsonObject, StoredResource } from '../types.js';
+
+export type BackendType = 'local' | 'cloud';
+
+export interface BackendInfo {
+  type: BackendType;
+  /** The database path (local) or endpoint URL (cloud). */
+  location: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque token for the next page; absent on the last page. */
+  nextPageToken?: string;
+}
+
+export interface ListOptions {
+  /** Default 500, maximum 5000. */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** One write of an atomic batch. `expectedVersion: null` means "must not exist yet". */
+export type ResourceChange =
+  | {
+      op: 'create';
+      kind: DeclaredKind;
+      name: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      spec: JsonObject;
+      expectedVersion?: null;
+    }
+  | {
+      op: 'update';
+      kind: DeclaredKind;
+      name: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      spec: JsonObject;
+      /** When given, the stored version must equal it or the batch fails with ConflictError. */
+      expectedVersion?: number;
+    }
+  | {
+      op: 'delete';
+      kind: DeclaredKind;
+      name: string;
+      expectedVersion?: number;
+    };
+
+export interface ApplyChangesOptions {
+  /** Recorded with every history row of the batch (`stigmer apply --message`). */
+  message?: string;
+}
+
+export interface AppliedChange {
+  op: 'create' | 'update' | 'delete';
+  kind: DeclaredKind;
+  name: string;
+  id: string;
+  /** Version after the write (for delete: the version the resource had when deleted). */
+  version: number;
+}
+
+export interface HistoryEntry {
+  kind: DeclaredKind;
+  name: string;
+  resourceId: string;
+  version: number;
+  action: 'create' | 'update' | 'delete';
+  /** The resource as it was after this change (for delete: as it was before). */
+  snapshot: { labels: Record<string, string>; annotations: Record<string, string>; spec: JsonObject };
+  message: string | null;
+  createdAt: string;
+}
+
+export interface BackendStatus {
+  info: BackendInfo;
+  schemaVersion: number;
+  counts: Record<string, number>;
+}
+
+export type ExecutionPhase = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+export interface Execution {
+  id: string;
+  /** 'AgentExecution' or 'WorkflowExecution'. */
+  kind: 'AgentExecution' | 'WorkflowExecution';
+  /** Name of the agent or workflow it runs. */
+  target: string;
+  phase: ExecutionPhase;
+  input: JsonObject;
+  output: JsonObject;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreateExecutionInput {
+  kind: 'AgentExecution' | 'WorkflowExecution';
+  target: string;
+  input: JsonObject;
+  sessionId?: string;
+}
+
+export interface ExecutionContext {
+  executionId: string;
+  /** Non-secret variables and decrypted secrets; resolved just in time, never stored. */
+  data: Record<string, string>;
+}
+
+export interface Artifact {
+  id: string;
+  executionId: string | null;
+  name: string;
+  contentType: string;
+  data: Uint8Array;
+  createdAt: string;
+}
+
+export interface Backend {
+  readonly info: BackendInfo;
+
+  /** Bulk, paged list of one kind, ordered by name. */
+  listResources(kind: DeclaredKind, options?: ListOptions): Promise<Page<StoredResource>>;
+  /** Every resource of a kind (follows pages). */
+  listAllResources(kind: DeclaredKind): Promise<StoredResource[]>;
+  getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null>;
+  /**
+   * Applies every change or none. A change whose expectedVersion does not match raises
+   * ConflictError and the whole batch is rolled back.
+   */
+  applyChanges(changes: ResourceChange[], options?: ApplyChangesOptions): Promise<AppliedChange[]>;
+  /** Deletes one resource; NotFoundError when absent; ConflictError on a stale expectedVersion. */
+  deleteResource(
+    kind: DeclaredKind,
+    name: string,
+    options?: { expectedVersion?: number; message?: string },
+  ): Promise<AppliedChange>;
+  /** History of a resource, oldest first (includes deleted incarnations of that name). */
+  listVersions(kind: DeclaredKind, name: string): Promise<HistoryEntry[]>;
+  status(): Promise<BackendStatus>;
+
+  createExecution(input: CreateExecutionInput): Promise<Execution>;
+  getExecution(id: string): Promise<Execution>;
+  updateExecutionStatus(
+    id: string,
+    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
+  ): Promise<Execution>;
+  listExecutions(filter?: {
+    kind?: Execution['kind'];
+    target?: string;
+    pageSize?: number;
+  }): Promise<Execution[]>;
+  cancelExecution(id: string): Promise<Execution>;
+  getExecutionContext(executionId: string): Promise<ExecutionContext>;
+  storeArtifact(input: {
+    executionId?: string;
+    name: string;
+    contentType: string;
+    data: Uint8Array;
+  }): Promise<Artifact>;
+  getArtifact(id: string): Promise<Artifact>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * The base of every command: global backend flags (DESIGN.md §5) and opening the backend.
+ * Commands stay adapters: parse flags, call one core function, hand the result to a printer.
+ */
+import { Command, Flags } from '@oclif/core';
+import { type BackendConfig, type BackendFlags, resolveBackendConfig } from '../backend/config.js';
+import type { Backend } from '../backend/types.js';
+
+export abstract class StigmerCommand extends Command {
+  static override baseFlags = {
+    backend: Flags.string({
+      description: 'Backend to use: local or cloud. [env: STIGMER_BACKEND]',
+      helpGroup: 'GLOBAL',
+    }),
+    db: Flags.string({
+      description: 'Local database file. [env: STIGMER_DB; default: $STIGMER_HOME/local.db]',
+      helpGroup: 'GLOBAL',
+    }),
+    endpoint: Flags.string({
+      description: 'Cloud backend URL. [env: STIGMER_ENDPOINT]',
+      helpGroup: 'GLOBAL',
+    }),
+    token: Flags.string({
+      description: 'Cloud backend bearer token. [env: STIGMER_TOKEN]',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected backendConfig(flags: BackendFlags): BackendConfig {
+    return resolveBackendConfig({
+      backend: flags.backend,
+      db: flags.db,
+      endpoint: flags.endpoint,
+      token: flags.token,
+    });
+  }
+
+  /** Opens the configured backend; the factory is imported lazily to keep start-up small. */
+  protected async openBackend(flags: BackendFlags): Promise<Backend> {
+    const { openBackend } = await import('../backend/factory.js');
+    return openBackend(this.backendConfig(flags));
+  }
+
+  /** Writes to stdout without oclif's formatting. */
+  protected out(text: string): void {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  protected err(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+}

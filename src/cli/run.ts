@@ -1,0 +1,18 @@
+/** Runs oclif and turns whatever escapes a command into the right output and exit code. */
+import { flush, run } from '@oclif/core';
+import { reportError } from './errors.js';
+
+export async function runCli(argv: string[], entryUrl: string): Promise<void> {
+  let code = 0;
+  try {
+    await run(argv, entryUrl);
+  } catch (err) {
+    code = reportError(err);
+  }
+  try {
+    await flush();
+  } catch {
+    // stdout closed early (e.g. piped into head): nothing left to say.
+  }
+  process.exitCode = code;
+}
