@@ -51,6 +51,17 @@ export type ResourceChange =
       kind: DeclaredKind;
       name: string;
       expectedVersion?: number;
+    }
+  | {
+      /**
+       * Writes nothing: fails the batch with ConflictError unless the resource is at
+       * `expectedVersion` (null: absent). Saved plans use it to prove that what they did not
+       * change is still as it was when planned, inside the same transaction.
+       */
+      op: 'assert';
+      kind: DeclaredKind;
+      name: string;
+      expectedVersion: number | null;
     };
 
 export interface ApplyChangesOptions {
@@ -58,6 +69,7 @@ export interface ApplyChangesOptions {
   message?: string;
 }
 
+/** Result of one write (asserts produce none). */
 export interface AppliedChange {
   op: 'create' | 'update' | 'delete';
   kind: DeclaredKind;

@@ -1,0 +1,70 @@
+/**
+ * The Plan: what `stigmer plan` prints, `--out` saves and `stigmer apply` executes
+ * (DESIGN.md §4, §5). Produced by the pure `planChanges(desired, live, options)`.
+ */
+import type { Operation } from 'fast-json-patch';
+import type { BackendInfo } from '../backend/types.js';
+import type { Diagnostic } from '../errors.js';
+import type { DeclaredKind, JsonObject } from '../types.js';
+
+/** The fields a plan compares: labels, user annotations and spec. */
+export interface ComparedView {
+  metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+  spec: JsonObject;
+}
+
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+export interface PlannedChange {
+  action: ChangeAction;
+  kind: DeclaredKind;
+  name: string;
+  /** `path:line` of the manifest (null for deletes). */
+  source: string | null;
+  /** Live version the change was computed against; null for creates. */
+  expectedVersion: number | null;
+  /** The live resource was changed outside Stigmer since it was last applied. */
+  drift: boolean;
+  /** Why this change exists beyond a plain diff. */
+  reason?: 'adopt' | 'prune' | 'release';
+  /** RFC 6902 patch from `before` to `after` over ComparedView. */
+  patch: Operation[];
+  before: ComparedView | null;
+  after: ComparedView | null;
+  /**
+   * Exactly what apply writes (labels, all annotations including ownership, spec); absent for
+   * deletes. Secret values in here are already sealed, never plaintext.
+   */
+  write?: { labels: Record<string, string>; annotations: Record<string, string>; spec: JsonObject };
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  noop: number;
+}
+
+export interface Plan {
+  formatVersion: 1;
+  project: string;
+  backend: BackendInfo;
+  summary: PlanSummary;
+  /** Only create/update/delete, in execution order. */
+  changes: PlannedChange[];
+  diagnostics: Diagnostic[];
+  /**
+   * Live version (null: absent) of every resource the plan looked at: each desired (kind, name)
+   * and each live resource owned by the project. A saved plan is stale when any differs.
+   */
+  observed: Array<{ kind: DeclaredKind; name: string; version: number | null }>;
+}
+
+export interface PlanOptions {
+  project: string;
+  backend: BackendInfo;
+  /** Delete resources of this project that are no longer in the manifests (default true). */
+  prune?: boolean;
+  /** Allow a plan whose desired set is empty to delete every resource of the project. */
+  allowEmpty?: boolean;
+}
