@@ -1,0 +1,376 @@
+/**
+ * Secrets in Environment specs (DESIGN.md §2 and §4): the transforms the pipeline applies to
+ * `spec.data` between validation and planning, and on the way out to users.
+ *
+ *   manifest spec ──resolveEnvironmentSecrets──▶ sealed spec (stored by the backend)
+ *   sealed spec ──comparableSecretSpec──▶ what the planner diffs and hashes (no ciphertext)
+ *   sealed spec ──redactSpec──▶ what plans, JSON, PR comments and `get` show
+ *   sealed spec ──revealSpec──▶ plaintext values (`get --show-secrets`, execution contexts)
+ *
+ * Every function is pure apart from reading `valueFrom.file`, and returns a new spec.
+ * Errors name the entry, the variable or the file, never a value.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { JsonObject } from '../types.js';
+import type { SecretKey } from './key.js';
+import { openSecret, type SealedSecret, type SecretRef, sealSecret } from './seal.js';
+
+/** What a secret (or a sealed value) is shown as wherever it must not appear. */
+export const SENSITIVE = '(sensitive)';
+/** What a plan shows for a secret whose keyed hash changed. */
+export const SENSITIVE_CHANGED = '(sensitive, changed)';
+
+const KIND = 'Environment';
+/** Larger files are refused: a secret is a token or a certificate, not a data set. */
+export const SECRET_FILE_MAX_BYTES = 1024 * 1024;
+
+/** Where an entry's value comes from. */
+export type ValueFrom = { env: string } | { file: string };
+
+/**
+ * One `spec.data` entry, in any of its forms: as written in a manifest (`value` or `valueFrom`),
+ * sealed (`sealed: {hash, ciphertext}`), comparable (`sealed: {hash}`), redacted
+ * (`sealed: "(sensitive)"`) or revealed (`value` holding the plaintext).
+ */
+export interface EnvironmentDataEntry {
+  value?: string;
+  valueFrom?: ValueFrom;
+  isSecret?: boolean;
+  description?: string;
+  sealed?: SealedSecret | { hash: string } | typeof SENSITIVE;
+}
+
+/** The resource an Environment spec belongs to (the kind is always Environment). */
+export interface EnvironmentRef {
+  name: string;
+}
+
+export interface ResolveSecretsContext {
+  /** Variables `valueFrom.env` reads from (usually `process.env`). */
+  env: Record<string, string | undefined>;
+  /** Directory of the manifest file; relative `valueFrom.file` paths are resolved from it. */
+  baseDir: string;
+  key: SecretKey;
+  /** `--allow-plaintext-secrets`: accept `value:` on a secret entry. */
+  allowPlaintextSecrets: boolean;
+}
+
+/** A problem with one entry. `path` is the JSON pointer in the document, for file:line positions. */
+export interface SecretResolveError {
+  message: string;
+  hint: string;
+  dataKey: string;
+  path: string;
+}
+
+export interface ResolvedEnvironment {
+  spec: JsonObject;
+  /** Empty when every entry resolved. When not, `spec` holds no value for the failed entries. */
+  errors: SecretResolveError[];
+}
+
+type Entry = Record<string, unknown>;
+
+function isObject(value: unknown): value is Entry {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True for an entry that holds a secret: declared `isSecret: true`, or already sealed. */
+export function isSecretEntry(entry: unknown): boolean {
+  return isObject(entry) && (entry.isSecret === true || entry.sealed !== undefined);
+}
+
+/** Keys of `spec.data` whose entries are secret, in spec order. */
+export function secretDataKeys(spec: JsonObject): string[] {
+  const data = spec.data;
+  if (!isObject(data)) return [];
+  return Object.keys(data).filter((k) => isSecretEntry(data[k]));
+}
+
+function pointer(...segments: string[]): string {
+  return segments.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** Applies `fn` to every object entry of `spec.data`; returns a new spec, other fields shared. */
+function mapData(spec: JsonObject, fn: (entry: Entry, dataKey: string) => Entry): JsonObject {
+  const data = spec.data;
+  if (!isObject(data)) return spec;
+  const out: Entry = {};
+  for (const [dataKey, entry] of Object.entries(data)) {
+    out[dataKey] = isObject(entry) ? fn(entry, dataKey) : entry;
+  }
+  return { ...spec, data: out as JsonObject };
+}
+
+function copyDefined(from: Entry, keys: string[]): Entry {
+  const out: Entry = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+}
+
+type Sourced = { value: string } | { error: Omit<SecretResolveError, 'dataKey'> };
+
+/** Reads the value a `valueFrom` points at. */
+function readValueFrom(
+  valueFrom: unknown,
+  what: string,
+  basePath: string,
+  ctx: ResolveSecretsContext,
+): Sourced {
+  const path = `${basePath}/valueFrom`;
+  const keys = isObject(valueFrom) ? Object.keys(valueFrom) : [];
+  if (!isObject(valueFrom) || keys.length !== 1 || (keys[0] !== 'env' && keys[0] !== 'file')) {
+    return {
+      error: {
+        message: `valueFrom of ${what} must have exactly one of env or file`,
+        hint: 'write valueFrom: {env: VARIABLE} or valueFrom: {file: path/relative/to/the/manifest}',
+        path,
+      },
+    };
+  }
+  if ('env' in valueFrom) {
+    const name = valueFrom.env;
+    if (typeof name !== 'string' || name === '') {
+      return {
+        error: {
+          message: `valueFrom.env of ${what} must be a variable name`,
+          hint: 'write valueFrom: {env: VARIABLE}',
+          path: `${path}/env`,
+        },
+      };
+    }
+    const value = ctx.env[name];
+    if (value === undefined) {
+      return {
+        error: {
+          message: `environment variable ${name} is not set (valueFrom.env of ${what})`,
+          hint: `set ${name} in the environment that runs stigmer (in CI, map the secret to it)`,
+          path: `${path}/env`,
+        },
+      };
+    }
+    return { value };
+  }
+  const file = valueFrom.file;
+  if (typeof file !== 'string' || file === '') {
+    return {
+      error: {
+        message: `valueFrom.file of ${what} must be a file path`,
+        hint: 'write valueFrom: {file: path/relative/to/the/manifest}',
+        path: `${path}/file`,
+      },
+    };
+  }
+  const full = resolve(ctx.baseDir, file);
+  const cannotRead = (why: string, hint: string): Sourced => ({
+    error: {
+      message: `cannot read file ${file} (valueFrom.file of ${what}): ${why}`,
+      hint,
+      path: `${path}/file`,
+    },
+  });
+  const relativeHint = `relative paths are resolved from the manifest's directory (${ctx.baseDir})`;
+  try {
+    const stat = statSync(full);
+    if (!stat.isFile()) return cannotRead('not a regular file', relativeHint);
+    if (stat.size > SECRET_FILE_MAX_BYTES) {
+      return cannotRead(
+        `larger than ${SECRET_FILE_MAX_BYTES} bytes`,
+        'point valueFrom.file at the value only',
+      );
+    }
+    const text = readFileSync(full, 'utf8');
+    return {
+      value: text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text,
+    };
+  } catch (cause) {
+    const code = isObject(cause) && typeof cause.code === 'string' ? cause.code : 'error';
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return cannotRead('no such file', `create it, or fix the path; ${relativeHint}`);
+    if (code === 'EACCES' || code === 'EPERM')
+      return cannotRead('permission denied', `make it readable by the user running stigmer`);
+    return cannotRead(code, relativeHint);
+  }
+}
+
+/**
+ * Resolves and seals the `data` of an Environment spec.
+ *
+ * - A secret entry (`isSecret: true`) takes its value from `valueFrom.env`, `valueFrom.file`
+ *   (one trailing newline stripped) or, only with `allowPlaintextSecrets`, a plaintext `value`;
+ *   an empty value is refused. It becomes `{isSecret: true, valueFrom?, description?,
+ *   sealed: {hash, ciphertext}}`: no `value`.
+ * - A non-secret entry with `valueFrom` gets the resolved `value` and keeps `valueFrom`.
+ * - An entry that is already sealed and names no source is kept as it is.
+ *
+ * Every problem is returned (not thrown) with its data key and JSON pointer, so the caller can
+ * report them all with file:line:col positions. A failed entry keeps no value.
+ */
+export function resolveEnvironmentSecrets(
+  spec: JsonObject,
+  ref: EnvironmentRef,
+  ctx: ResolveSecretsContext,
+): ResolvedEnvironment {
+  const errors: SecretResolveError[] = [];
+  const out = mapData(spec, (entry, dataKey) => {
+    const basePath = pointer('spec', 'data', dataKey);
+    const secret = entry.isSecret === true;
+    const what = `${secret ? 'secret ' : ''}${dataKey} in ${KIND}/${ref.name}`;
+    const report = (e: Omit<SecretResolveError, 'dataKey'>) => errors.push({ ...e, dataKey });
+    const hasValue = entry.value !== undefined;
+    const hasValueFrom = entry.valueFrom !== undefined;
+
+    if (hasValue && hasValueFrom) {
+      report({
+        message: `${what} sets both value and valueFrom`,
+        hint: 'keep one of them',
+        path: basePath,
+      });
+      return secret ? copyDefined(entry, ['isSecret', 'valueFrom', 'description']) : entry;
+    }
+    if (!secret) {
+      if (!hasValueFrom) return entry;
+      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
+      if ('error' in sourced) {
+        report(sourced.error);
+        return entry;
+      }
+      return { ...entry, value: sourced.value };
+    }
+
+    const kept = copyDefined(entry, ['isSecret', 'valueFrom', 'description']);
+    let plaintext: string;
+    if (hasValueFrom) {
+      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
+      if ('error' in sourced) {
+        report(sourced.error);
+        return kept;
+      }
+      plaintext = sourced.value;
+    } else if (hasValue) {
+      if (!ctx.allowPlaintextSecrets) {
+        report({
+          message: `plaintext secret value for ${dataKey} in ${KIND}/${ref.name}; use valueFrom: {env: ...} or --allow-plaintext-secrets`,
+          hint: 'keep the value out of git: put it in an environment variable or a file and reference it with valueFrom',
+          path: `${basePath}/value`,
+        });
+        return kept;
+      }
+      if (typeof entry.value !== 'string') {
+        report({
+          message: `value of ${what} must be a string`,
+          hint: 'quote the value',
+          path: `${basePath}/value`,
+        });
+        return kept;
+      }
+      plaintext = entry.value;
+    } else if (entry.sealed !== undefined) {
+      return entry;
+    } else {
+      report({
+        message: `${what} has no value`,
+        hint: 'add valueFrom: {env: VARIABLE} or valueFrom: {file: PATH}',
+        path: basePath,
+      });
+      return kept;
+    }
+    if (plaintext === '') {
+      report({
+        message: `${what} is empty`,
+        hint: hasValueFrom
+          ? 'the variable or file it reads from holds no value (in CI, check that the secret is available to this job)'
+          : 'give it a value',
+        path: hasValueFrom ? `${basePath}/valueFrom` : `${basePath}/value`,
+      });
+      return kept;
+    }
+    const secretRef: SecretRef = { kind: KIND, name: ref.name, key: dataKey };
+    return { ...kept, isSecret: true, sealed: { ...sealSecret(ctx.key, secretRef, plaintext) } };
+  });
+  return { spec: out, errors };
+}
+
+/**
+ * The spec the planner compares (and hashes for drift): every `sealed.ciphertext` removed, only
+ * `sealed.hash` kept. Each seal uses a fresh IV, so comparing ciphertexts would show every
+ * secret as changed on every plan; comparing hashes makes an unchanged secret a no-op.
+ */
+export function comparableSecretSpec(spec: JsonObject): JsonObject {
+  return mapData(spec, (entry) => {
+    const sealed = entry.sealed;
+    if (!isObject(sealed) || !('ciphertext' in sealed)) return entry;
+    const { ciphertext: _dropped, ...rest } = sealed;
+    return { ...entry, sealed: rest };
+  });
+}
+
+/**
+ * The spec as it may be shown anywhere (plans, JSON, PR comments, `get`): in every secret entry,
+ * `sealed` and `value` are replaced by "(sensitive)". Other fields, `valueFrom` included, stay.
+ */
+export function redactSpec(spec: JsonObject): JsonObject {
+  return mapData(spec, (entry) => {
+    if (!isSecretEntry(entry)) return entry;
+    const out: Entry = { ...entry };
+    if (out.sealed !== undefined) out.sealed = SENSITIVE;
+    if (out.value !== undefined) out.value = SENSITIVE;
+    return out;
+  });
+}
+
+/**
+ * Decrypts every sealed entry into `value` (and drops `sealed`), for `get --show-secrets` and
+ * execution contexts. Entries without a sealed value are returned unchanged.
+ *
+ * @throws StigmerError('SECRET') for a value that cannot be decrypted (see `openSecret`), or
+ *   for a spec that was already redacted or made comparable.
+ */
+export function revealSpec(spec: JsonObject, ref: EnvironmentRef, key: SecretKey): JsonObject {
+  return mapData(spec, (entry, dataKey) => {
+    if (entry.sealed === undefined) return entry;
+    const { sealed, ...rest } = entry;
+    const plaintext = openSecret(key, { kind: KIND, name: ref.name, key: dataKey }, sealed as SealedSecret);
+    return { ...rest, value: plaintext };
+  });
+}
+
+/** A resource whose secrets `collectSecretValues` should gather; non-Environment kinds are skipped. */
+export interface SecretSource {
+  kind?: string;
+  name: string;
+  spec: JsonObject;
+}
+
+/**
+ * The plaintexts of every secret known for a set of resources, for log masking (the GitHub
+ * Action registers each one). Plaintext `value`s of secret entries are taken as they are; sealed
+ * values are decrypted when `key` is given. A multi-line value is returned whole and also line
+ * by line (masking works per line); blank lines are left out. No duplicates, longest first.
+ *
+ * @throws StigmerError('SECRET') when a sealed value cannot be decrypted with `key`.
+ */
+export function collectSecretValues(resources: Iterable<SecretSource>, key?: SecretKey): string[] {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    if (value === '') return;
+    found.add(value);
+    const lines = value.split(/\r?\n/);
+    if (lines.length > 1) for (const line of lines) if (line.trim() !== '') found.add(line);
+  };
+  for (const resource of resources) {
+    if (resource.kind !== undefined && resource.kind !== KIND) continue;
+    const data = resource.spec.data;
+    if (!isObject(data)) continue;
+    for (const [dataKey, entry] of Object.entries(data)) {
+      if (!isObject(entry) || !isSecretEntry(entry)) continue;
+      if (typeof entry.value === 'string' && entry.value !== SENSITIVE) add(entry.value);
+      if (key && isObject(entry.sealed) && typeof entry.sealed.ciphertext === 'string') {
+        const ref = { kind: KIND, name: resource.name, key: dataKey };
+        add(openSecret(key, ref, entry.sealed as unknown as SealedSecret));
+      }
+    }
+  }
+  return [...found].sort((a, b) => b.length - a.length);
+}
