@@ -311,13 +311,14 @@ export function comparableSecretSpec(spec: JsonObject): JsonObject {
  * `sealed` and `value` are replaced by "(sensitive)". Other fields, `valueFrom` included, stay.
  */
 export function redactSpec(spec: JsonObject): JsonObject {
-  return mapData(spec, (entry) => {
-    if (!isSecretEntry(entry)) return entry;
-    const out: Entry = { ...entry };
-    if (out.sealed !== undefined) out.sealed = SENSITIVE;
-    if (out.value !== undefined) out.value = SENSITIVE;
-    return out;
-  });
+  return mapData(spec, (entry) => (isSecretEntry(entry) ? redactEntry(entry) : entry));
+}
+
+function redactEntry(entry: Entry): Entry {
+  const out: Entry = { ...entry };
+  if (out.sealed !== undefined) out.sealed = SENSITIVE;
+  if (out.value !== undefined) out.value = SENSITIVE;
+  return out;
 }
 
 /**
@@ -373,4 +374,69 @@ export function collectSecretValues(resources: Iterable<SecretSource>, key?: Sec
     }
   }
   return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** The shape of an RFC 6902 operation, as far as redaction cares. */
+export interface PatchOperationLike {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+function parsePointer(path: string): string[] {
+  if (path === '') return [];
+  return path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/**
+ * Redacts a patch computed over specs that went through `comparableSecretSpec` (or a view that
+ * holds such a spec at `specPath`, default `/spec` as in the plan's ComparedView):
+ * an operation that sets a secret entry's `sealed` or `value` gets the value
+ * "(sensitive, changed)"; one that adds or replaces a whole entry, `data` or the spec gets it
+ * with `redactSpec` applied. Fields that are not secret (`valueFrom`, `description`,
+ * `isSecret`) stay readable.
+ *
+ * @param secretKeys data keys that are secret on either side: `secretDataKeys(before)` and
+ *   `secretDataKeys(after)` together.
+ */
+export function redactSecretPatch<T extends PatchOperationLike>(
+  patch: readonly T[],
+  secretKeys: Iterable<string>,
+  specPath = '/spec',
+): T[] {
+  const secret = new Set(secretKeys);
+  const specSegments = parsePointer(specPath);
+  const redactAt = (segments: string[], value: unknown): unknown => {
+    if (segments.length < specSegments.length) {
+      // An ancestor of the spec (e.g. the whole view on create): redact the spec inside it.
+      if (!specSegments.slice(0, segments.length).every((s, i) => s === segments[i])) return value;
+      const next = specSegments[segments.length] as string;
+      if (!isObject(value) || value[next] === undefined) return value;
+      return { ...value, [next]: redactAt([...segments, next], value[next]) };
+    }
+    if (!specSegments.every((s, i) => s === segments[i])) return value;
+    const [field, dataKey, sub] = segments.slice(specSegments.length);
+    if (field === undefined) {
+      return isObject(value) && value.data !== undefined
+        ? { ...value, data: redactAt([...segments, 'data'], value.data) }
+        : value;
+    }
+    if (field !== 'data') return value;
+    if (dataKey === undefined) {
+      if (!isObject(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactAt([...segments, k], v)]));
+    }
+    if (sub === undefined) {
+      if (!secret.has(dataKey) && !isSecretEntry(value)) return value;
+      return isObject(value) ? redactEntry(value) : SENSITIVE_CHANGED;
+    }
+    if (!secret.has(dataKey)) return value;
+    return sub === 'isSecret' || sub === 'description' || sub === 'valueFrom' ? value : SENSITIVE_CHANGED;
+  };
+  return patch.map((op) =>
+    'value' in op ? { ...op, value: redactAt(parsePointer(op.path), op.value) } : op,
+  );
 }
