@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StigmerError } from '../errors.js';
@@ -178,6 +179,70 @@ describe('resolveEnvironmentSecrets', () => {
       expect(entry.value).toBeUndefined();
       expect(entry.sealed).toBeUndefined();
     }
+  });
+
+  it('refuses a non-boolean isSecret and keeps no value for it', () => {
+    const spec: JsonObject = { data: { T: { value: 'maybe-secret', isSecret: 'true' } } };
+    const { spec: out, errors } = resolveEnvironmentSecrets(spec, { name: 'e' }, ctx());
+    expect(errors.map((e) => e.path)).toEqual(['/spec/data/T/isSecret']);
+    expect(JSON.stringify(out)).not.toContain('maybe-secret');
+  });
+
+  it('never throws, and never leaves a secret value in clear, whatever the data', () => {
+    const env = { A: 'env-a', B: '', C: 'env-c' };
+    const valueFrom = fc.oneof(
+      fc.record({ env: fc.constantFrom('A', 'B', 'C', 'UNSET') }),
+      fc.record({ file: fc.constantFrom('missing.txt', '.', '') }),
+      fc.anything({ maxDepth: 2 }),
+    );
+    const entry = fc.record(
+      {
+        value: fc.oneof(fc.string(), fc.anything({ maxDepth: 1 })),
+        valueFrom,
+        isSecret: fc.oneof(fc.boolean(), fc.anything({ maxDepth: 0 })),
+        description: fc.string(),
+        sealed: fc.anything({ maxDepth: 1 }),
+      },
+      { requiredKeys: [] },
+    );
+    const data = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(entry, fc.anything({ maxDepth: 1 })), {
+      maxKeys: 6,
+    });
+    fc.assert(
+      fc.property(data, fc.boolean(), (d, allowPlaintextSecrets) => {
+        const spec = { data: d } as unknown as JsonObject;
+        const { spec: out, errors } = resolveEnvironmentSecrets(
+          spec,
+          { name: 'e' },
+          ctx({ env, allowPlaintextSecrets }),
+        );
+        for (const e of errors) {
+          for (const field of [e.message, e.hint, e.dataKey, e.path]) expect(typeof field).toBe('string');
+        }
+        for (const [k, v] of Object.entries(dataOf(out))) {
+          const input = (d as Record<string, unknown>)[k] as Record<string, unknown> | undefined;
+          if (typeof v !== 'object' || v === null || Array.isArray(v) || input?.isSecret === undefined)
+            continue;
+          if (input.isSecret === false) continue;
+          expect(v.value).toBeUndefined();
+        }
+        expect(() => JSON.stringify(redactSpec(out))).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps a __proto__ data key as a data key', () => {
+    const spec = JSON.parse('{"data":{"__proto__":{"valueFrom":{"env":"T"},"isSecret":true}}}') as JsonObject;
+    const { spec: out, errors } = resolveEnvironmentSecrets(spec, { name: 'e' }, ctx({ env: { T: 'v' } }));
+    expect(errors).toEqual([]);
+    expect(Object.keys(out.data as JsonObject)).toEqual(['__proto__']);
+    expect(secretDataKeys(out)).toEqual(['__proto__']);
+    expect(
+      Object.getOwnPropertyDescriptor(dataOf(revealSpec(out, { name: 'e' }, key)), '__proto__')?.value,
+    ).toMatchObject({
+      value: 'v',
+    });
   });
 
   it('escapes data keys in JSON pointers', () => {

@@ -96,10 +96,10 @@ function pointer(...segments: string[]): string {
 function mapData(spec: JsonObject, fn: (entry: Entry, dataKey: string) => Entry): JsonObject {
   const data = spec.data;
   if (!isObject(data)) return spec;
-  const out: Entry = {};
-  for (const [dataKey, entry] of Object.entries(data)) {
-    out[dataKey] = isObject(entry) ? fn(entry, dataKey) : entry;
-  }
+  // fromEntries defines own properties, so even a `__proto__` data key stays a data key.
+  const out = Object.fromEntries(
+    Object.entries(data).map(([dataKey, entry]) => [dataKey, isObject(entry) ? fn(entry, dataKey) : entry]),
+  );
   return { ...spec, data: out as JsonObject };
 }
 
@@ -221,6 +221,15 @@ export function resolveEnvironmentSecrets(
     const hasValue = entry.value !== undefined;
     const hasValueFrom = entry.valueFrom !== undefined;
 
+    if (entry.isSecret !== undefined && typeof entry.isSecret !== 'boolean') {
+      // Treated as secret so that a value is never stored in clear by mistake.
+      report({
+        message: `isSecret of ${dataKey} in ${KIND}/${ref.name} must be true or false`,
+        hint: 'write isSecret: true (unquoted)',
+        path: `${basePath}/isSecret`,
+      });
+      return copyDefined(entry, ['valueFrom', 'description']);
+    }
     if (hasValue && hasValueFrom) {
       report({
         message: `${what} sets both value and valueFrom`,
