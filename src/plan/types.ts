@@ -6,6 +6,7 @@ import type { Operation } from 'fast-json-patch';
 import type { BackendInfo } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { DeclaredKind, JsonObject } from '../types.js';
+import type { SecretHasher } from './secrets.js';
 
 /** The fields a plan compares: labels, user annotations and spec. */
 export interface ComparedView {
@@ -67,4 +68,9 @@ export interface PlanOptions {
   prune?: boolean;
   /** Allow a plan whose desired set is empty to delete every resource of the project. */
   allowEmpty?: boolean;
+  /**
+   * Keyed hash of a secret value. When given, plaintext secret values are compared (and hashed
+   * into `stigmer.ai/applied-hash`) by it; sealed values always compare by their stored hash.
+   */
+  secretHash?: SecretHasher;
 }

@@ -1,0 +1,119 @@
+/**
+ * Execution order of a plan (DESIGN.md §4.3): a resource is written after every resource it
+ * references, ties broken by kind (DECLARED_KINDS ranks kinds so that a kind only references
+ * earlier ones) and then by name; deletes run in the reverse of that order. Deterministic for
+ * any input order.
+ */
+import { DECLARED_KINDS, type DeclaredKind, type JsonObject, type JsonValue } from '../types.js';
+
+export interface ResourceRef {
+  kind: DeclaredKind;
+  name: string;
+}
+
+const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
+
+/** `Kind/name`: the identity of a resource inside a plan. */
+export function resourceKey(kind: DeclaredKind, name: string): string {
+  return `${kind}/${name}`;
+}
+
+/** A reference written either as a name or as an object with `name` (or `ref`). */
+function refName(value: JsonValue | undefined): string | null {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    if (typeof value.name === 'string') return value.name;
+    if (typeof value.ref === 'string') return value.ref;
+  }
+  return null;
+}
+
+function refList(value: JsonValue | undefined): string[] {
+  if (Array.isArray(value)) return value.map(refName).filter((n): n is string => n !== null);
+  const one = refName(value);
+  return one === null ? [] : [one];
+}
+
+/**
+ * The resources a spec references: Agent.skillRefs (Skill), Agent.subAgents (Agent),
+ * Workflow.tasks[].agent (Agent), AgentInstance.agent (Agent), WorkflowInstance.workflow
+ * (Workflow), and environmentRefs of any kind (Environment).
+ */
+export function specReferences(kind: DeclaredKind, spec: JsonObject): ResourceRef[] {
+  const refs: ResourceRef[] = [];
+  const add = (k: DeclaredKind, names: string[]) => {
+    for (const name of names) refs.push({ kind: k, name });
+  };
+  switch (kind) {
+    case 'Agent':
+      add('Skill', refList(spec.skillRefs));
+      add('Agent', refList(spec.subAgents));
+      break;
+    case 'Workflow':
+      if (Array.isArray(spec.tasks)) {
+        for (const task of spec.tasks) {
+          if (task && typeof task === 'object' && !Array.isArray(task)) add('Agent', refList(task.agent));
+        }
+      }
+      break;
+    case 'AgentInstance':
+      add('Agent', refList(spec.agent));
+      break;
+    case 'WorkflowInstance':
+      add('Workflow', refList(spec.workflow));
+      break;
+    default:
+      break;
+  }
+  add('Environment', refList(spec.environmentRefs));
+  return refs;
+}
+
+function compareRefs(a: ResourceRef, b: ResourceRef): number {
+  const rank = (KIND_RANK.get(a.kind) ?? 99) - (KIND_RANK.get(b.kind) ?? 99);
+  if (rank !== 0) return rank;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * Orders items so that each comes after the items it references (Kahn's algorithm, always
+ * taking the smallest ready item by kind rank then name). References to items outside the set
+ * are ignored; items caught in a reference cycle (validation normally rejects those) follow in
+ * kind/name order.
+ */
+export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (item: T) => JsonObject): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) byKey.set(resourceKey(item.kind, item.name), item);
+  const pending = new Map<string, Set<string>>();
+  const dependents = new Map<string, string[]>();
+  for (const [key, item] of byKey) {
+    const deps = new Set<string>();
+    for (const ref of specReferences(item.kind, specOf(item))) {
+      const depKey = resourceKey(ref.kind, ref.name);
+      if (depKey !== key && byKey.has(depKey)) deps.add(depKey);
+    }
+    pending.set(key, deps);
+    for (const dep of deps) {
+      const list = dependents.get(dep) ?? [];
+      list.push(key);
+      dependents.set(dep, list);
+    }
+  }
+  const ordered: T[] = [];
+  const ready = [...byKey.keys()].filter((k) => pending.get(k)?.size === 0);
+  const byOrder = (a: string, b: string) => compareRefs(byKey.get(a) as T, byKey.get(b) as T);
+  while (ready.length > 0) {
+    ready.sort(byOrder);
+    const key = ready.shift() as string;
+    ordered.push(byKey.get(key) as T);
+    for (const dependent of dependents.get(key) ?? []) {
+      const deps = pending.get(dependent) as Set<string>;
+      deps.delete(key);
+      if (deps.size === 0) ready.push(dependent);
+    }
+    pending.delete(key);
+  }
+  const cyclic = [...pending.keys()].sort(byOrder);
+  for (const key of cyclic) ordered.push(byKey.get(key) as T);
+  return ordered;
+}

@@ -1,0 +1,322 @@
+/**
+ * The planner (DESIGN.md §4.3–4.5): a pure function of the desired resources, the live ones
+ * and the project, returning the ordered changes that make the live state match the manifests.
+ * No I/O, no clock, no randomness: the same inputs always give the same Plan.
+ *
+ * Rules, in the words of the design:
+ * - desired and live are matched by (kind, name); compared fields are labels, user annotations
+ *   (all but stigmer.ai/project, /source, /applied-hash) and spec;
+ * - create when not live, update when the compared fields differ, no-op when equal;
+ * - a live resource with no project annotation is adopted (an update, even when equal, so the
+ *   ownership annotations get written); one owned by another project is an error;
+ * - prune: a live resource owned by the project and not desired is deleted (unless prune is
+ *   off), or released (project annotation removed, left in place) when annotated
+ *   `stigmer.ai/prune: disabled`; `stigmer.ai/prevent-destroy: "true"` makes the plan fail;
+ * - an empty desired set may not delete anything unless allowEmpty;
+ * - drift: a live resource whose compared fields no longer hash to its applied-hash was changed
+ *   outside Stigmer; the change that restores the manifest says so.
+ *
+ * Problems are returned as error diagnostics in `plan.diagnostics` (never thrown): callers
+ * check `planHasErrors(plan)` and must not apply such a plan (`applyPlan` refuses it).
+ */
+import jsonPatch, { type Operation } from 'fast-json-patch';
+import type { Diagnostic } from '../errors.js';
+import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
+import { jsonEqual, stableHash } from './hash.js';
+import { orderByReferences, resourceKey } from './order.js';
+import { changedSecretKeys, comparableView, hashableView, redactView, type SecretHasher } from './secrets.js';
+import type { ComparedView, Plan, PlannedChange, PlanOptions, PlanSummary } from './types.js';
+
+/** Annotations Stigmer writes itself; everything else is a user annotation and is compared. */
+export const MANAGED_ANNOTATIONS: readonly string[] = [
+  ANNOTATIONS.project,
+  ANNOTATIONS.source,
+  ANNOTATIONS.appliedHash,
+];
+
+/** `file` of diagnostics that concern the plan as a whole rather than one manifest. */
+export const PLAN_DIAGNOSTIC_FILE = '(plan)';
+
+/** User annotations: every annotation except the ones Stigmer manages. */
+export function userAnnotations(annotations: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!MANAGED_ANNOTATIONS.includes(key)) out[key] = value;
+  }
+  return out;
+}
+
+/** The compared fields of a desired or live resource. */
+export function comparedViewOf(
+  resource: Pick<DesiredResource, 'labels' | 'annotations' | 'spec'>,
+): ComparedView {
+  return {
+    metadata: { labels: { ...resource.labels }, annotations: userAnnotations(resource.annotations) },
+    spec: resource.spec,
+  };
+}
+
+/** The value of `stigmer.ai/applied-hash` for a resource whose compared fields are `view`. */
+export function appliedHash(
+  kind: DeclaredKind,
+  name: string,
+  view: ComparedView,
+  hasher?: SecretHasher,
+): string {
+  return stableHash(hashableView(kind, name, view, hasher));
+}
+
+/**
+ * True when a live resource was changed outside Stigmer: it carries an applied-hash and its
+ * compared fields no longer hash to it.
+ */
+export function hasDrift(live: StoredResource, hasher?: SecretHasher): boolean {
+  const recorded = live.annotations[ANNOTATIONS.appliedHash];
+  if (recorded === undefined) return false;
+  return appliedHash(live.kind, live.name, comparedViewOf(live), hasher) !== recorded;
+}
+
+/** True when the plan has an error diagnostic: it must not be applied. */
+export function planHasErrors(plan: Pick<Plan, 'diagnostics'>): boolean {
+  return plan.diagnostics.some((d) => d.severity === 'error');
+}
+
+/** `path:line` of a manifest document. */
+export function formatSource(source: DesiredResource['source']): string {
+  return `${source.file}:${source.line}`;
+}
+
+/** Where a live resource was last applied from (`stigmer.ai/source`), as a diagnostic position. */
+function livePosition(live: StoredResource): Pick<Diagnostic, 'file' | 'line' | 'column'> {
+  const source = live.annotations[ANNOTATIONS.source];
+  const match = source === undefined ? null : /^(.*):(\d+)$/.exec(source);
+  if (match) return { file: match[1] as string, line: Number(match[2]), column: 1 };
+  return { file: PLAN_DIAGNOSTIC_FILE, line: 0, column: 0 };
+}
+
+function patchBetween(before: ComparedView | null, after: ComparedView | null): Operation[] {
+  if (before === null && after !== null) {
+    return [
+      { op: 'add', path: '/metadata', value: after.metadata },
+      { op: 'add', path: '/spec', value: after.spec },
+    ];
+  }
+  if (before !== null && after === null) {
+    return [
+      { op: 'remove', path: '/metadata' },
+      { op: 'remove', path: '/spec' },
+    ];
+  }
+  if (before === null || after === null) return [];
+  return jsonPatch.compare(before, after);
+}
+
+interface Candidate {
+  kind: DeclaredKind;
+  name: string;
+  change: PlannedChange;
+}
+
+/**
+ * Plans the changes that make `live` match `desired` for `options.project`.
+ *
+ * @param desired validated resources from the manifests (any order)
+ * @param live every declared resource the backend holds (any order, any project)
+ * @returns the Plan: changes in execution order, summary, diagnostics (check `planHasErrors`)
+ *   and the live versions observed, which a saved plan re-checks at apply time.
+ */
+export function planChanges(desired: DesiredResource[], live: StoredResource[], options: PlanOptions): Plan {
+  const prune = options.prune ?? true;
+  const hasher = options.secretHash;
+  const project = options.project;
+  const diagnostics: Diagnostic[] = [];
+  const liveByKey = new Map<string, StoredResource>();
+  for (const resource of live) liveByKey.set(resourceKey(resource.kind, resource.name), resource);
+
+  const writes: Candidate[] = [];
+  const deletes: Candidate[] = [];
+  const desiredKeys = new Map<string, DesiredResource>();
+  let noop = 0;
+
+  for (const d of desired) {
+    const key = resourceKey(d.kind, d.name);
+    const seen = desiredKeys.get(key);
+    if (seen) {
+      diagnostics.push({
+        severity: 'error',
+        ...d.source,
+        message: `${key} is defined twice (also at ${formatSource(seen.source)})`,
+        hint: 'keep one definition per (kind, name)',
+      });
+      continue;
+    }
+    desiredKeys.set(key, d);
+
+    const after = comparedViewOf(d);
+    const source = formatSource(d.source);
+    const write = {
+      labels: { ...d.labels },
+      annotations: {
+        ...after.metadata.annotations,
+        [ANNOTATIONS.project]: project,
+        [ANNOTATIONS.source]: source,
+        [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher),
+      },
+      spec: d.spec,
+    };
+    const l = liveByKey.get(key);
+    if (!l) {
+      const shownAfter = redactView(d.kind, after);
+      writes.push({
+        kind: d.kind,
+        name: d.name,
+        change: {
+          action: 'create',
+          kind: d.kind,
+          name: d.name,
+          source,
+          expectedVersion: null,
+          drift: false,
+          patch: patchBetween(null, shownAfter),
+          before: null,
+          after: shownAfter,
+          write,
+        },
+      });
+      continue;
+    }
+
+    const owner = l.annotations[ANNOTATIONS.project];
+    if (owner !== undefined && owner !== project) {
+      diagnostics.push({
+        severity: 'error',
+        ...d.source,
+        message: `${key} is owned by project "${owner}", not "${project}"; it will not be changed`,
+        hint: `rename it in the manifest, or remove it from project "${owner}" first`,
+      });
+      continue;
+    }
+    const before = comparedViewOf(l);
+    const changed = !jsonEqual(
+      comparableView(l.kind, l.name, before, hasher),
+      comparableView(d.kind, d.name, after, hasher),
+    );
+    const adopt = owner === undefined;
+    if (!changed && !adopt) {
+      noop++;
+      continue;
+    }
+    const shownBefore = redactView(l.kind, before);
+    const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
+    writes.push({
+      kind: d.kind,
+      name: d.name,
+      change: {
+        action: 'update',
+        kind: d.kind,
+        name: d.name,
+        source,
+        expectedVersion: l.version,
+        drift: hasDrift(l, hasher),
+        ...(adopt ? { reason: 'adopt' as const } : {}),
+        patch: patchBetween(shownBefore, shownAfter),
+        before: shownBefore,
+        after: shownAfter,
+        write,
+      },
+    });
+  }
+
+  for (const l of live) {
+    const key = resourceKey(l.kind, l.name);
+    if (desiredKeys.has(key) || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
+    const before = redactView(l.kind, comparedViewOf(l));
+    if (l.annotations[ANNOTATIONS.prune] === 'disabled') {
+      const { [ANNOTATIONS.project]: _released, ...annotations } = l.annotations;
+      writes.push({
+        kind: l.kind,
+        name: l.name,
+        change: {
+          action: 'update',
+          kind: l.kind,
+          name: l.name,
+          source: null,
+          expectedVersion: l.version,
+          drift: false,
+          reason: 'release',
+          patch: [],
+          before,
+          after: before,
+          write: { labels: { ...l.labels }, annotations, spec: l.spec },
+        },
+      });
+      continue;
+    }
+    if (l.annotations[ANNOTATIONS.preventDestroy] === 'true') {
+      diagnostics.push({
+        severity: 'error',
+        ...livePosition(l),
+        message: `${key} has ${ANNOTATIONS.preventDestroy}: "true" and this plan would destroy it`,
+        hint: `remove the ${ANNOTATIONS.preventDestroy} annotation first (apply that), or keep ${key} in the manifests`,
+      });
+    }
+    deletes.push({
+      kind: l.kind,
+      name: l.name,
+      change: {
+        action: 'delete',
+        kind: l.kind,
+        name: l.name,
+        source: null,
+        expectedVersion: l.version,
+        drift: false,
+        reason: 'prune',
+        patch: patchBetween(before, null),
+        before,
+        after: null,
+      },
+    });
+  }
+
+  if (desired.length === 0 && deletes.length > 0 && !options.allowEmpty) {
+    diagnostics.push({
+      severity: 'error',
+      file: PLAN_DIAGNOSTIC_FILE,
+      line: 0,
+      column: 0,
+      message: `no manifests were given, and the plan would destroy every resource of project "${project}" (${deletes.length})`,
+      hint: 'check the manifest path; to really delete them all, pass --allow-empty',
+    });
+  }
+
+  const liveSpec = (c: Candidate) => liveByKey.get(resourceKey(c.kind, c.name))?.spec ?? {};
+  const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
+  const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
+  const changes = [...orderedWrites, ...orderedDeletes].map((c) => c.change);
+
+  const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop };
+  for (const c of changes) summary[c.action]++;
+
+  const observed = new Map<string, { kind: DeclaredKind; name: string; version: number | null }>();
+  for (const d of desiredKeys.values()) {
+    observed.set(resourceKey(d.kind, d.name), {
+      kind: d.kind,
+      name: d.name,
+      version: liveByKey.get(resourceKey(d.kind, d.name))?.version ?? null,
+    });
+  }
+  for (const l of live) {
+    if (l.annotations[ANNOTATIONS.project] !== project) continue;
+    observed.set(resourceKey(l.kind, l.name), { kind: l.kind, name: l.name, version: l.version });
+  }
+
+  return {
+    formatVersion: 1,
+    project,
+    backend: { ...options.backend },
+    summary,
+    changes,
+    diagnostics,
+    observed: orderByReferences([...observed.values()], () => ({})),
+  };
+}
