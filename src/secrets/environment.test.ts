@@ -83,6 +83,13 @@ describe('resolveEnvironmentSecrets', () => {
     expect(dataOf(out).PLAIN).toEqual({ valueFrom: { file: 'secrets/bare.txt' }, value: 'bare' });
   });
 
+  it('refuses a file that is not UTF-8 text', () => {
+    writeFileSync(join(baseDir, 'binary.bin'), Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    const spec: JsonObject = { data: { BIN: { valueFrom: { file: 'binary.bin' }, isSecret: true } } };
+    const { errors } = resolveEnvironmentSecrets(spec, { name: 'e' }, ctx());
+    expect(errors[0]!.message).toMatch(/not UTF-8 text$/);
+  });
+
   it('resolves non-secret valueFrom into value and keeps valueFrom', () => {
     const spec: JsonObject = { data: { LOG_LEVEL: { valueFrom: { env: 'LOG_LEVEL' }, description: 'd' } } };
     const { spec: out, errors } = resolveEnvironmentSecrets(

@@ -180,7 +180,13 @@ function readValueFrom(
         'point valueFrom.file at the value only',
       );
     }
-    const text = readFileSync(full, 'utf8');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(full));
+    } catch (cause) {
+      if (!(cause instanceof TypeError)) throw cause;
+      return cannotRead('not UTF-8 text', 'store binary values base64-encoded');
+    }
     return {
       value: text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text,
     };
