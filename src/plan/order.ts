@@ -78,8 +78,8 @@ function compareRefs(a: ResourceRef, b: ResourceRef): number {
 /**
  * Orders items so that each comes after the items it references (Kahn's algorithm, always
  * taking the smallest ready item by kind rank then name). References to items outside the set
- * are ignored; items caught in a reference cycle (validation normally rejects those) follow in
- * kind/name order.
+ * are ignored; a reference cycle (validation normally rejects those) is broken at its first
+ * resource in kind/name order, and resources that depend on the cycle still come after it.
  */
 export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (item: T) => JsonObject): T[] {
   const byKey = new Map<string, T>();
@@ -102,18 +102,36 @@ export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (it
   const ordered: T[] = [];
   const ready = [...byKey.keys()].filter((k) => pending.get(k)?.size === 0);
   const byOrder = (a: string, b: string) => compareRefs(byKey.get(a) as T, byKey.get(b) as T);
-  while (ready.length > 0) {
+  while (pending.size > 0) {
+    if (ready.length === 0) {
+      // Stuck on a reference cycle: release the first resource that lies on one, so the
+      // resources that merely depend on the cycle still come after it.
+      const onCycle = [...pending.keys()].sort(byOrder).find((k) => reachesItself(k, pending)) as string;
+      ready.push(onCycle);
+    }
     ready.sort(byOrder);
     const key = ready.shift() as string;
     ordered.push(byKey.get(key) as T);
+    pending.delete(key);
     for (const dependent of dependents.get(key) ?? []) {
-      const deps = pending.get(dependent) as Set<string>;
-      deps.delete(key);
+      const deps = pending.get(dependent);
+      if (!deps || !deps.delete(key)) continue;
       if (deps.size === 0) ready.push(dependent);
     }
-    pending.delete(key);
   }
-  const cyclic = [...pending.keys()].sort(byOrder);
-  for (const key of cyclic) ordered.push(byKey.get(key) as T);
   return ordered;
+}
+
+/** True when `start` can reach itself through unresolved references. */
+function reachesItself(start: string, pending: Map<string, Set<string>>): boolean {
+  const seen = new Set<string>();
+  const stack = [...(pending.get(start) ?? [])];
+  while (stack.length > 0) {
+    const key = stack.pop() as string;
+    if (key === start) return true;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    stack.push(...(pending.get(key) ?? []));
+  }
+  return false;
 }
