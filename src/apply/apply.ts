@@ -121,7 +121,7 @@ export async function applyPlan(
             options.message === undefined ? {} : { message: options.message },
           );
   } catch (err) {
-    const error = options.checkObserved && err instanceof ConflictError ? staleError(err) : err;
+    const error = options.checkObserved && isStaleness(err) ? staleError(err) : err;
     emit({ type: 'apply-failed', error: error instanceof Error ? error : new Error(String(error)) });
     throw error;
   }
@@ -139,9 +139,17 @@ export async function applyPlan(
   return { results, summary, durationMs };
 }
 
-function staleError(conflict: ConflictError): StigmerError {
-  return new StigmerError('STALE_PLAN', `saved plan is stale: ${conflict.message}; nothing was changed`, {
+/** A version mismatch, or a resource that appeared or vanished since the plan was made. */
+function isStaleness(err: unknown): err is StigmerError {
+  return (
+    err instanceof ConflictError ||
+    (err instanceof StigmerError && (err.code === 'ALREADY_EXISTS' || err.code === 'NOT_FOUND'))
+  );
+}
+
+function staleError(cause: StigmerError): StigmerError {
+  return new StigmerError('STALE_PLAN', `saved plan is stale: ${cause.message}; nothing was changed`, {
     hint: 'run `stigmer plan` again (and save a new plan with --out if you need one)',
-    cause: conflict,
+    cause,
   });
 }

@@ -115,7 +115,7 @@ export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (it
     pending.delete(key);
     for (const dependent of dependents.get(key) ?? []) {
       const deps = pending.get(dependent);
-      if (!deps || !deps.delete(key)) continue;
+      if (!deps?.delete(key)) continue;
       if (deps.size === 0) ready.push(dependent);
     }
   }
