@@ -99,24 +99,26 @@ export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (it
       dependents.set(dep, list);
     }
   }
+  // Priority of each item = its position in kind/name order; the ready set is a min-heap of those.
+  const keys = [...byKey.keys()].sort((a, b) => compareRefs(byKey.get(a) as T, byKey.get(b) as T));
+  const priority = new Map(keys.map((k, i) => [k, i]));
+  const ready = new MinHeap();
+  for (const key of keys) if (pending.get(key)?.size === 0) ready.push(priority.get(key) as number);
   const ordered: T[] = [];
-  const ready = [...byKey.keys()].filter((k) => pending.get(k)?.size === 0);
-  const byOrder = (a: string, b: string) => compareRefs(byKey.get(a) as T, byKey.get(b) as T);
   while (pending.size > 0) {
-    if (ready.length === 0) {
+    if (ready.size === 0) {
       // Stuck on a reference cycle: release the first resource that lies on one, so the
       // resources that merely depend on the cycle still come after it.
-      const onCycle = [...pending.keys()].sort(byOrder).find((k) => reachesItself(k, pending)) as string;
-      ready.push(onCycle);
+      const onCycle = keys.find((k) => pending.has(k) && reachesItself(k, pending)) as string;
+      ready.push(priority.get(onCycle) as number);
     }
-    ready.sort(byOrder);
-    const key = ready.shift() as string;
+    const key = keys[ready.pop()] as string;
     ordered.push(byKey.get(key) as T);
     pending.delete(key);
     for (const dependent of dependents.get(key) ?? []) {
       const deps = pending.get(dependent);
       if (!deps?.delete(key)) continue;
-      if (deps.size === 0) ready.push(dependent);
+      if (deps.size === 0) ready.push(priority.get(dependent) as number);
     }
   }
   return ordered;
@@ -134,4 +136,47 @@ function reachesItself(start: string, pending: Map<string, Set<string>>): boolea
     stack.push(...(pending.get(key) ?? []));
   }
   return false;
+}
+
+/** A binary min-heap of integers: the ready set of the topological sort. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(value: number): void {
+    const items = this.items;
+    items.push(value);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as number) <= value) break;
+      items[i] = items[parent] as number;
+      i = parent;
+    }
+    items[i] = value;
+  }
+
+  pop(): number {
+    const items = this.items;
+    const top = items[0] as number;
+    const last = items.pop() as number;
+    if (items.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= items.length) break;
+        const right = left + 1;
+        const child =
+          right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+        if ((items[child] as number) >= last) break;
+        items[i] = items[child] as number;
+        i = child;
+      }
+      items[i] = last;
+    }
+    return top;
+  }
 }
