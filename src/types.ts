@@ -100,8 +100,11 @@ export interface DesiredResource {
   /** User annotations as written (may include stigmer.ai/prune and stigmer.ai/prevent-destroy). */
   annotations: Record<string, string>;
   spec: JsonObject;
-  /** Where the document starts, relative to the working directory: `file:line`. */
-  source: { file: string; line: number; column: number };
+  /**
+   * Where the document starts, relative to the working directory: `file:line`. `includes`
+   * lists other files the resource was built from (a Skill's `skillMdFile`), for watch mode.
+   */
+  source: { file: string; line: number; column: number; includes?: string[] };
 }
 
 /** A resource as a backend stores it. */

@@ -1,0 +1,361 @@
+/**
+ * The per-file stage: bytes of one file → its documents as DesiredResources, with every
+ * problem as a Diagnostic. A pure function of (path, bytes), so its JSON-serialisable result
+ * can be cached by content hash and kept per file by watch mode. Checks here need nothing
+ * outside the document: encoding and size, YAML syntax (1.2, unique keys, limited aliases),
+ * the envelope (apiVersion, kind, metadata), the kind's schema, reserved annotations and the
+ * Workflow task graph and expressions. Cross-file checks live in validate-set.ts.
+ */
+import { type Document, isScalar, LineCounter, type Node, type ParsedNode, parseAllDocuments } from 'yaml';
+import type { Diagnostic } from '../errors.js';
+import {
+  ANNOTATIONS,
+  API_VERSION,
+  DECLARED_KINDS,
+  type DeclaredKind,
+  type DesiredResource,
+  type JsonObject,
+  type JsonValue,
+  KINDS,
+  type Kind,
+  RESERVED_ANNOTATION_PREFIX,
+} from '../types.js';
+import { DNS_LABEL, ENVELOPE_KEYS } from './schema.js';
+import { checkSchema, suggest } from './schema-check.js';
+import type { InvalidDocument, ParsedDocument, ParsedFile, RefPos } from './types.js';
+import { checkWorkflow } from './workflow.js';
+import {
+  ConvertError,
+  documentToJson,
+  nodeAt,
+  positionOf,
+  recordPositions,
+  toPointer,
+} from './yaml-nodes.js';
+
+/** Files larger than this are refused: manifests are text written by people. */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/** Annotations under stigmer.ai/ that users may set; the rest are written by Stigmer. */
+const USER_SETTABLE_ANNOTATIONS: ReadonlySet<string> = new Set([
+  ANNOTATIONS.prune,
+  ANNOTATIONS.preventDestroy,
+]);
+
+/** Values cross-file checks and later stages point at, per kind (`*` = any key or index). */
+const POSITION_PATTERNS: Record<DeclaredKind, string[][]> = {
+  Skill: [['spec', 'skillMdFile']],
+  Environment: [
+    ['spec', 'data', '*'],
+    ['spec', 'data', '*', '*'],
+    ['spec', 'data', '*', 'valueFrom', '*'],
+  ],
+  Agent: [
+    ['spec', 'skillRefs', '*'],
+    ['spec', 'subAgents', '*'],
+  ],
+  Workflow: [
+    ['spec', 'inputs', '*'],
+    ['spec', 'tasks', '*'],
+    ['spec', 'tasks', '*', '*'],
+    ['spec', 'tasks', '*', 'inputs', '*'],
+    ['spec', 'tasks', '*', 'outputs', '*'],
+    ['spec', 'tasks', '*', 'dependsOn', '*'],
+  ],
+  AgentInstance: [
+    ['spec', 'agent'],
+    ['spec', 'environmentRefs', '*'],
+  ],
+  WorkflowInstance: [
+    ['spec', 'workflow'],
+    ['spec', 'environmentRefs', '*'],
+  ],
+};
+const COMMON_PATTERNS: string[][] = [[], ['metadata', 'name'], ['metadata', 'annotations', '*'], ['spec']];
+
+/** Decodes a file's bytes as UTF-8 text, or says why it is not a text file we accept. */
+export function decodeManifestText(
+  bytes: Buffer | string,
+): { text: string } | { error: string; hint: string; line?: number; column?: number } {
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+  if (size > MAX_FILE_BYTES) {
+    return {
+      error: `file is larger than ${MAX_FILE_BYTES / (1024 * 1024)} MiB`,
+      hint: 'split it into several files; manifests are small text files',
+    };
+  }
+  if (typeof bytes === 'string') {
+    const nul = bytes.indexOf('\0');
+    if (nul >= 0)
+      return {
+        error: 'file contains NUL bytes: not a text file',
+        hint: binaryHint,
+        ...lineColOf(bytes, nul),
+      };
+    return { text: bytes.charCodeAt(0) === 0xfeff ? bytes.slice(1) : bytes };
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    return { error: 'file contains NUL bytes: not a text file', hint: binaryHint, ...lineColOf(bytes, nul) };
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { error: 'file is not valid UTF-8', hint: 'save it as UTF-8 text' };
+  }
+}
+
+const binaryHint = 'only YAML text files (*.yaml, *.yml) belong in a manifest directory';
+
+function lineColOf(text: Buffer | string, index: number): { line: number; column: number } {
+  const before = typeof text === 'string' ? text.slice(0, index) : text.subarray(0, index).toString('latin1');
+  const lines = before.split('\n');
+  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
+}
+
+/**
+ * Parses and checks one manifest file. `displayPath` is the path shown in diagnostics and
+ * recorded as each resource's source (relative to the working directory, or `<stdin>`).
+ */
+export function parseManifestFile(displayPath: string, bytes: Buffer | string): ParsedFile {
+  const result: ParsedFile = { file: displayPath, documents: [], diagnostics: [] };
+  const decoded = decodeManifestText(bytes);
+  if ('error' in decoded) {
+    result.diagnostics.push({
+      severity: 'error',
+      file: displayPath,
+      line: decoded.line ?? 1,
+      column: decoded.column ?? 1,
+      message: decoded.error,
+      hint: decoded.hint,
+    });
+    return result;
+  }
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(decoded.text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  for (const doc of docs) {
+    parseDocument(doc, lineCounter, result);
+  }
+  return result;
+}
+
+function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: ParsedFile): void {
+  const file = result.file;
+  const diag = (
+    pos: RefPos,
+    message: string,
+    hint?: string,
+    path?: string,
+    severity: Diagnostic['severity'] = 'error',
+  ): void => {
+    const d: Diagnostic = { severity, file, line: pos.line, column: pos.column, message };
+    if (hint) d.hint = hint;
+    if (path !== undefined) d.path = path;
+    result.diagnostics.push(d);
+  };
+  const contents = doc.contents as ParsedNode | null;
+  const docStart = contents?.range?.[0] ?? doc.range[0];
+  const startPos = positionOf(lineCounter, undefined, docStart);
+
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) {
+      const lp = err.linePos?.[0];
+      diag(lp ? { line: lp.line, column: lp.col } : startPos, yamlMessage(err.message), yamlHint(err.code));
+    }
+    return;
+  }
+  for (const warning of doc.warnings) {
+    const lp = warning.linePos?.[0];
+    diag(
+      lp ? { line: lp.line, column: lp.col } : startPos,
+      yamlMessage(warning.message),
+      undefined,
+      undefined,
+      'warning',
+    );
+  }
+  if (
+    contents === null ||
+    (isScalar(contents) && contents.value === null && contents.range[0] === contents.range[1])
+  ) {
+    return; // an empty document (only comments or `---`) declares nothing
+  }
+
+  let value: JsonValue;
+  try {
+    value = documentToJson(doc);
+  } catch (err) {
+    if (!(err instanceof ConvertError)) throw err;
+    diag(positionOf(lineCounter, err.node, docStart), err.message, err.hint);
+    return;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    diag(
+      startPos,
+      `a manifest document must be a mapping, got ${Array.isArray(value) ? 'a list' : `a ${value === null ? 'null' : typeof value}`}`,
+      'start with `apiVersion: agentic.stigmer.ai/v1` and `kind:`',
+    );
+    return;
+  }
+  const at = (path: string[], atKey = false): RefPos =>
+    positionOf(lineCounter, nodeAt(doc, path, atKey) as Node | undefined, docStart);
+
+  // Envelope: apiVersion and kind decide which schema applies.
+  const envelopeOk = checkEnvelope(value, at, diag);
+  const kind = envelopeOk ? (value.kind as DeclaredKind) : undefined;
+  if (!kind) {
+    for (const key of Object.keys(value)) {
+      if (!(ENVELOPE_KEYS as readonly string[]).includes(key)) {
+        const near = suggest(key, ENVELOPE_KEYS);
+        diag(
+          at([key], true),
+          `unknown field ${JSON.stringify(key)}`,
+          near ? `did you mean \`${near}\`?` : `allowed fields: ${ENVELOPE_KEYS.join(', ')}`,
+          toPointer([key]),
+        );
+      }
+    }
+    return;
+  }
+
+  let ok = true;
+  for (const issue of checkSchema(kind, value)) {
+    if (issue.path[0] === 'apiVersion' || issue.path[0] === 'kind') continue; // reported above
+    ok = false;
+    diag(at(issue.path, issue.atKey), issue.message, issue.hint, toPointer(issue.path));
+  }
+  const metadata = value.metadata as JsonObject | undefined;
+  const name = typeof metadata?.name === 'string' ? metadata.name : undefined;
+  const annotations = (isPlainObject(metadata?.annotations) ? metadata.annotations : {}) as Record<
+    string,
+    string
+  >;
+  for (const key of Object.keys(annotations)) {
+    if (key.startsWith(RESERVED_ANNOTATION_PREFIX) && !USER_SETTABLE_ANNOTATIONS.has(key)) {
+      ok = false;
+      diag(
+        at(['metadata', 'annotations', key], true),
+        `annotation ${JSON.stringify(key)} is reserved: keys under ${RESERVED_ANNOTATION_PREFIX} are written by Stigmer`,
+        `of these, only ${[...USER_SETTABLE_ANNOTATIONS].join(' and ')} may be set in manifests`,
+        toPointer(['metadata', 'annotations', key]),
+      );
+    }
+  }
+  if (ok && kind === 'Workflow') {
+    for (const issue of checkWorkflow(value.spec)) {
+      ok = false;
+      diag(at(issue.path), issue.message, issue.hint, toPointer(issue.path));
+    }
+  }
+  if (ok && kind === 'Skill') {
+    const file = (value.spec as JsonObject).skillMdFile;
+    if (typeof file === 'string' && (file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file))) {
+      ok = false;
+      diag(
+        at(['spec', 'skillMdFile']),
+        `spec.skillMdFile must be a path relative to this manifest, got ${JSON.stringify(file)}`,
+        'write it relative to the manifest file, inside the manifest directory',
+        '/spec/skillMdFile',
+      );
+    }
+  }
+
+  if (!ok) {
+    if (name !== undefined && DNS_LABEL.test(name)) {
+      const invalid: InvalidDocument = { kind, name, line: startPos.line, column: startPos.column };
+      result.invalidDocuments = [...(result.invalidDocuments ?? []), invalid];
+    }
+    return;
+  }
+
+  const positions: Record<string, RefPos> = {};
+  recordPositions(doc, lineCounter, [...COMMON_PATTERNS, ...POSITION_PATTERNS[kind]], positions);
+  const resource: DesiredResource = {
+    kind,
+    name: name!,
+    labels: { ...((metadata?.labels as Record<string, string> | undefined) ?? {}) },
+    annotations: { ...annotations },
+    spec: value.spec as JsonObject,
+    source: { file, line: startPos.line, column: startPos.column },
+  };
+  const parsed: ParsedDocument = { resource, positions };
+  result.documents.push(parsed);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+type Report = (pos: RefPos, message: string, hint?: string, path?: string) => void;
+
+/** Checks apiVersion and kind; true when the kind is one that manifests may declare. */
+function checkEnvelope(
+  value: JsonObject,
+  at: (path: string[], atKey?: boolean) => RefPos,
+  diag: Report,
+): boolean {
+  const apiVersion = value.apiVersion;
+  if (apiVersion === undefined) {
+    diag(at([]), 'missing required field "apiVersion"', `add \`apiVersion: ${API_VERSION}\``, '');
+  } else if (apiVersion !== API_VERSION) {
+    diag(
+      at(['apiVersion']),
+      `apiVersion must be ${JSON.stringify(API_VERSION)}, got ${JSON.stringify(apiVersion)}`,
+      `write \`apiVersion: ${API_VERSION}\``,
+      '/apiVersion',
+    );
+  }
+  const kind = value.kind;
+  if (kind === undefined) {
+    diag(at([]), 'missing required field "kind"', `kinds: ${DECLARED_KINDS.join(', ')}`, '');
+    return false;
+  }
+  if (typeof kind !== 'string') {
+    diag(
+      at(['kind']),
+      `kind must be a string, got ${JSON.stringify(kind)}`,
+      `kinds: ${DECLARED_KINDS.join(', ')}`,
+      '/kind',
+    );
+    return false;
+  }
+  if ((DECLARED_KINDS as readonly string[]).includes(kind)) return true;
+  if (Object.hasOwn(KINDS, kind) && !KINDS[kind as Kind].declared) {
+    diag(
+      at(['kind']),
+      `kind ${kind} cannot be declared in manifests: it is a runtime record created by commands`,
+      `manifests declare ${DECLARED_KINDS.join(', ')}`,
+      '/kind',
+    );
+    return false;
+  }
+  const near = suggest(kind, DECLARED_KINDS);
+  diag(
+    at(['kind']),
+    `unknown kind ${JSON.stringify(kind)}`,
+    near ? `did you mean \`${near}\`?` : `kinds: ${DECLARED_KINDS.join(', ')}`,
+    '/kind',
+  );
+  return false;
+}
+
+/** yaml's messages end with " at line L, column C:" and a code excerpt; the position is printed already. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?\s*$/, '');
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'each key may appear once per mapping; remove or rename one of them';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces, not tabs';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+    case 'UNEXPECTED_TOKEN':
+      return 'check the indentation and quoting on this line and the one before';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The cross-file stage: checks that need every parsed file at once. A (kind, name) may be
+ * defined once; references (Agent skillRefs/subAgents, Workflow task agents, instance
+ * agent/workflow/environmentRefs) must resolve against the manifests, else against the live
+ * names when the caller has them (plan/apply) — offline validation has none, so there every
+ * reference must resolve within the manifests. A Skill's `skillMdFile` is read here (it must
+ * stay inside the manifest root) so that the per-file stage stays a function of one file.
+ */
+
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
+import { decodeManifestText } from './parse.js';
+import { readFileLimited } from './read-file.js';
+import { displayPath, suggest } from './schema-check.js';
+import { STDIN_PATH } from './sources.js';
+import type { ManifestSet, ParsedDocument, ParsedFile, RefPos, ValidateSetOptions } from './types.js';
+
+/** A reference from one resource to another, at a JSON pointer of the referring document. */
+export interface Reference {
+  kind: DeclaredKind;
+  name: string;
+  pointer: string;
+}
+
+/** Every reference a resource's spec makes (DESIGN.md §2, the "references" column). */
+export function referencesOf(resource: Pick<DesiredResource, 'kind' | 'spec'>): Reference[] {
+  const spec = resource.spec;
+  const out: Reference[] = [];
+  const list = (field: string, kind: DeclaredKind): void => {
+    const v = spec[field];
+    if (!Array.isArray(v)) return;
+    v.forEach((name, i) => {
+      if (typeof name === 'string') out.push({ kind, name, pointer: `/spec/${field}/${i}` });
+    });
+  };
+  const one = (field: string, kind: DeclaredKind): void => {
+    const v = spec[field];
+    if (typeof v === 'string') out.push({ kind, name: v, pointer: `/spec/${field}` });
+  };
+  switch (resource.kind) {
+    case 'Agent':
+      list('skillRefs', 'Skill');
+      list('subAgents', 'Agent');
+      break;
+    case 'Workflow':
+      if (Array.isArray(spec.tasks)) {
+        spec.tasks.forEach((task, i) => {
+          const agent = (task as JsonObject | null)?.agent;
+          if (typeof agent === 'string')
+            out.push({ kind: 'Agent', name: agent, pointer: `/spec/tasks/${i}/agent` });
+        });
+      }
+      break;
+    case 'AgentInstance':
+      one('agent', 'Agent');
+      list('environmentRefs', 'Environment');
+      break;
+    case 'WorkflowInstance':
+      one('workflow', 'Workflow');
+      list('environmentRefs', 'Environment');
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+interface Definition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Checks a set of parsed files together and returns the resources to plan with every
+ * diagnostic (from parsing, from reading the sources, and from these checks) in file order.
+ * Pure apart from reading the files that Skills name in `skillMdFile`; never mutates `files`.
+ */
+export function validateManifestSet(files: ParsedFile[], options: ValidateSetOptions): ManifestSet {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const diagnostics: Diagnostic[] = [];
+  const error = (file: string, pos: RefPos, message: string, hint?: string, path?: string): void => {
+    const d: Diagnostic = { severity: 'error', file, line: pos.line, column: pos.column, message };
+    if (hint) d.hint = hint;
+    if (path !== undefined) d.path = path;
+    diagnostics.push(d);
+  };
+
+  // Duplicates: the first definition wins; each later one is an error naming the first.
+  const defined = new Map<string, Definition>();
+  const namesByKind = new Map<DeclaredKind, Set<string>>();
+  const accepted: Array<{ file: ParsedFile; doc: ParsedDocument }> = [];
+  for (const file of files) {
+    const entries: Array<{
+      kind: DeclaredKind;
+      name: string;
+      line: number;
+      column: number;
+      doc?: ParsedDocument;
+    }> = [
+      ...file.documents.map((doc) => ({
+        kind: doc.resource.kind,
+        name: doc.resource.name,
+        line: doc.resource.source.line,
+        column: doc.resource.source.column,
+        doc,
+      })),
+      ...(file.invalidDocuments ?? []),
+    ].sort((a, b) => a.line - b.line || a.column - b.column);
+    for (const entry of entries) {
+      const key = `${entry.kind}/${entry.name}`;
+      const first = defined.get(key);
+      if (first) {
+        error(
+          file.file,
+          entry,
+          `duplicate ${entry.kind} "${entry.name}": also defined at ${first.file}:${first.line}:${first.column}`,
+          `names are unique per kind; rename or remove one of the two definitions`,
+          '/metadata/name',
+        );
+        continue;
+      }
+      defined.set(key, { file: file.file, line: entry.line, column: entry.column });
+      const names = namesByKind.get(entry.kind) ?? new Set<string>();
+      namesByKind.set(entry.kind, names);
+      names.add(entry.name);
+      if (entry.doc) accepted.push({ file, doc: entry.doc });
+    }
+  }
+
+  const resources: DesiredResource[] = [];
+  for (const { file, doc } of accepted) {
+    const r = doc.resource;
+    const posOf = (pointer: string): RefPos => doc.positions[pointer] ?? doc.positions[''] ?? r.source;
+    for (const ref of referencesOf(r)) {
+      if (namesByKind.get(ref.kind)?.has(ref.name)) continue;
+      if (options.liveNames?.(ref.kind).has(ref.name)) continue;
+      const candidates = [...(namesByKind.get(ref.kind) ?? []), ...(options.liveNames?.(ref.kind) ?? [])];
+      const near = suggest(ref.name, candidates);
+      const field = displayPath(ref.pointer.slice(1).split('/'));
+      error(
+        file.file,
+        posOf(ref.pointer),
+        `${ref.kind} "${ref.name}" not found (referenced by ${r.kind} "${r.name}" in ${field})`,
+        near
+          ? `did you mean \`${near}\`?`
+          : options.liveNames
+            ? `define a ${ref.kind} named "${ref.name}" in the manifests`
+            : `define a ${ref.kind} named "${ref.name}" in the manifests; \`stigmer validate\` works offline, so references must resolve within the manifests`,
+        ref.pointer,
+      );
+    }
+    if (r.kind === 'Agent' && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
+      const i = r.spec.subAgents.indexOf(r.name);
+      error(
+        file.file,
+        posOf(`/spec/subAgents/${i}`),
+        `Agent "${r.name}" lists itself in subAgents`,
+        undefined,
+        `/spec/subAgents/${i}`,
+      );
+    }
+    if (r.kind === 'Skill' && typeof r.spec.skillMdFile === 'string') {
+      const included = includeSkillFile(r, r.spec.skillMdFile, file.file, cwd, options.root);
+      if ('error' in included) {
+        error(file.file, posOf('/spec/skillMdFile'), included.error, included.hint, '/spec/skillMdFile');
+        continue;
+      }
+      const spec: JsonObject = {};
+      for (const [k, v] of Object.entries(r.spec)) {
+        if (k === 'skillMdFile') spec.skillMd = included.text;
+        else spec[k] = v;
+      }
+      resources.push({ ...r, spec, source: { ...r.source, includes: [included.shown] } });
+      continue;
+    }
+    resources.push(r);
+  }
+
+  const order = new Map(files.map((f, i) => [f.file, i]));
+  const all = [...(options.diagnostics ?? []), ...files.flatMap((f) => f.diagnostics), ...diagnostics];
+  const rank = (d: Diagnostic): number => order.get(d.file) ?? -1;
+  all.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.column - b.column);
+  return {
+    root: options.root,
+    project: options.project,
+    resources,
+    diagnostics: all,
+    files: files.map((f) => f.file),
+  };
+}
+
+/** Reads a Skill's skillMdFile, which must stay inside the manifest root (or the manifest's directory). */
+function includeSkillFile(
+  r: DesiredResource,
+  skillMdFile: string,
+  manifestFile: string,
+  cwd: string,
+  root: string | null,
+): { text: string; shown: string } | { error: string; hint: string } {
+  if (manifestFile === STDIN_PATH) {
+    return {
+      error: `Skill "${r.name}": skillMdFile cannot be used in a manifest read from standard input`,
+      hint: 'inline the markdown with skillMd, or pass the manifest as a file',
+    };
+  }
+  const manifestDir = dirname(resolve(cwd, manifestFile));
+  const target = resolve(manifestDir, skillMdFile);
+  const shown = relative(cwd, target);
+  const boundary = root ?? manifestDir;
+  let real: string;
+  let realBoundary: string;
+  try {
+    realBoundary = realpathSync(boundary);
+    real = realpathSync(target);
+  } catch {
+    return {
+      error: `Skill "${r.name}": skillMdFile "${skillMdFile}" not found (looked for ${shown})`,
+      hint: 'the path is relative to the manifest file',
+    };
+  }
+  const rel = relative(realBoundary, real);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    return {
+      error: `Skill "${r.name}": skillMdFile "${skillMdFile}" is outside the manifest directory`,
+      hint: 'keep the markdown file inside the manifest directory',
+    };
+  }
+  const read = readFileLimited(real);
+  if ('error' in read) {
+    return {
+      error: `Skill "${r.name}": cannot read skillMdFile "${skillMdFile}": ${read.error}`,
+      hint: 'check the file',
+    };
+  }
+  const decoded = decodeManifestText(read.bytes);
+  if ('error' in decoded) {
+    return {
+      error: `Skill "${r.name}": skillMdFile "${skillMdFile}": ${decoded.error}`,
+      hint: 'save it as UTF-8 text',
+    };
+  }
+  if (decoded.text.trim() === '') {
+    return {
+      error: `Skill "${r.name}": skillMdFile "${skillMdFile}" is empty`,
+      hint: 'write the skill in the file',
+    };
+  }
+  return { text: decoded.text, shown };
+}

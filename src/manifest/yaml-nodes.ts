@@ -1,0 +1,215 @@
+/**
+ * Between the `yaml` node tree and plain JSON: converts a parsed document to a JSON value
+ * (with the alias-bomb guard, string keys only, finite numbers only, `__proto__` kept as an
+ * ordinary key), finds the node at a JSON pointer, and records the source positions that
+ * later checks point at. Lines and columns are 1-based.
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type ParsedNode,
+  type Scalar,
+} from 'yaml';
+import type { JsonObject, JsonValue } from '../types.js';
+import type { RefPos } from './types.js';
+
+/** Alias expansions allowed per document; a few are legitimate, an alias bomb needs millions. */
+export const MAX_ALIAS_EXPANSIONS = 50;
+/** Nesting depth allowed in a document; manifests are a handful of levels deep. */
+export const MAX_DEPTH = 64;
+
+/** A document that cannot be turned into JSON, located at the node that caused it. */
+export class ConvertError extends Error {
+  constructor(
+    readonly node: Node | undefined,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ConvertError';
+  }
+}
+
+type AnyDoc = Document.Parsed | Document;
+
+/** Converts the document's contents to JSON. Throws ConvertError. */
+export function documentToJson(doc: AnyDoc): JsonValue {
+  const state = { aliases: 0 };
+  return convert(doc, doc.contents as Node | null, state, 0);
+}
+
+function convert(
+  doc: AnyDoc,
+  node: Node | null | undefined,
+  state: { aliases: number },
+  depth: number,
+): JsonValue {
+  if (node === null || node === undefined) return null;
+  if (depth > MAX_DEPTH)
+    throw new ConvertError(node, `document is nested more than ${MAX_DEPTH} levels deep`);
+  if (isAlias(node)) {
+    state.aliases += 1;
+    if (state.aliases > MAX_ALIAS_EXPANSIONS) {
+      throw new ConvertError(
+        node,
+        `too many alias expansions (more than ${MAX_ALIAS_EXPANSIONS}) in one document`,
+        'this looks like an alias bomb ("billion laughs"); write the values out instead of nesting aliases',
+      );
+    }
+    const target = node.resolve(doc as Document);
+    if (!target)
+      throw new ConvertError(
+        node,
+        `unknown alias *${node.source}`,
+        'define the anchor (&name) before using it',
+      );
+    return convert(doc, target, state, depth + 1);
+  }
+  if (isScalar(node)) return scalarValue(node);
+  if (isMap(node)) {
+    const out: JsonObject = {};
+    for (const pair of node.items) {
+      const key = keyString(pair.key as Node | null, node);
+      const value = convert(doc, pair.value as Node | null, state, depth + 1);
+      if (key === '__proto__') {
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        out[key] = value;
+      }
+    }
+    return out;
+  }
+  if (isSeq(node)) {
+    return node.items.map((item) => convert(doc, item as Node | null, state, depth + 1));
+  }
+  throw new ConvertError(node, 'unsupported YAML node');
+}
+
+function scalarValue(node: Scalar): JsonValue {
+  const v = node.value;
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) {
+      throw new ConvertError(
+        node,
+        `${String(node.source ?? v)} is not a finite number`,
+        'quote it to make it a string',
+      );
+    }
+    return v;
+  }
+  if (typeof v === 'bigint') {
+    throw new ConvertError(node, 'integer is too large', 'quote it to make it a string');
+  }
+  throw new ConvertError(node, `unsupported value of type ${typeof v}`, 'quote it to make it a string');
+}
+
+function keyString(key: Node | null, map: Node): string {
+  if (key === null) throw new ConvertError(map, 'mapping key is empty');
+  if (isScalar(key)) {
+    const v = key.value;
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(key.source ?? v);
+    throw new ConvertError(key, 'mapping keys must be strings');
+  }
+  throw new ConvertError(key, 'mapping keys must be strings, not collections or aliases');
+}
+
+/** The node at `path` (JSON pointer segments), following aliases; `atKey` gives the key node. */
+export function nodeAt(doc: AnyDoc, path: readonly string[], atKey = false): Node | undefined {
+  let node = deref(doc, doc.contents as Node | null);
+  for (let i = 0; i < path.length; i++) {
+    if (!node) return undefined;
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) return node;
+      if (last && atKey) return pair.key as Node;
+      const value = deref(doc, pair.value as Node | null);
+      // `key:` with no value has no node of its own: point at the key.
+      node = value ?? (pair.key as Node);
+    } else if (isSeq(node)) {
+      const item = deref(doc, node.items[Number(seg)] as Node | null);
+      if (!item) return node;
+      node = item;
+    } else {
+      return node;
+    }
+  }
+  return node ?? undefined;
+}
+
+function deref(doc: AnyDoc, node: Node | null | undefined): Node | undefined {
+  let n = node ?? undefined;
+  for (let i = 0; n && isAlias(n) && i < 8; i++) n = n.resolve(doc as Document);
+  return n;
+}
+
+/** 1-based line and column of a node's start (the document start if there is no node). */
+export function positionOf(lineCounter: LineCounter, node: Node | undefined, fallback = 0): RefPos {
+  const offset = (node as ParsedNode | undefined)?.range?.[0] ?? fallback;
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/**
+ * Records the position of every value whose path matches one of `patterns` (segments, `*`
+ * matching any key or index), keyed by JSON pointer.
+ */
+export function recordPositions(
+  doc: AnyDoc,
+  lineCounter: LineCounter,
+  patterns: readonly (readonly string[])[],
+  into: Record<string, RefPos>,
+): void {
+  for (const pattern of patterns)
+    walk(doc, lineCounter, deref(doc, doc.contents as Node | null), pattern, 0, '', into);
+}
+
+function walk(
+  doc: AnyDoc,
+  lc: LineCounter,
+  node: Node | undefined,
+  pattern: readonly string[],
+  i: number,
+  pointer: string,
+  into: Record<string, RefPos>,
+): void {
+  if (!node) return;
+  if (i === pattern.length) {
+    into[pointer] = positionOf(lc, node);
+    return;
+  }
+  const seg = pattern[i]!;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (seg !== '*' && seg !== key) continue;
+      const value = deref(doc, pair.value as Node | null) ?? (pair.key as Node);
+      walk(doc, lc, value, pattern, i + 1, `${pointer}/${escapePointer(key)}`, into);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      if (seg !== '*' && seg !== String(index)) return;
+      walk(doc, lc, deref(doc, item as Node | null), pattern, i + 1, `${pointer}/${index}`, into);
+    });
+  }
+}
+
+export function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** JSON pointer for path segments. */
+export function toPointer(path: readonly string[]): string {
+  return path.map((s) => `/${escapePointer(s)}`).join('');
+}
