@@ -14,7 +14,11 @@ const work = join(root, 'node_modules', '.cache', 'stigmer-gen-schemas');
 rmSync(work, { recursive: true, force: true });
 for (const file of modules) {
   const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: true,
+    },
     fileName: file,
   });
   const out = join(work, file.replace(/\.ts$/, '.js'));
