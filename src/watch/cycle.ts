@@ -1,0 +1,144 @@
+/**
+ * One watch cycle: refresh the changed files in the cache, read the live state once, then
+ * validate and plan through the core (`planParsed`) and apply through `applyPlan` — the same
+ * functions `stigmer plan` and `stigmer apply` use. A cycle never throws: whatever happens
+ * becomes a CycleReport for the printers. A load or validation error applies nothing (so a
+ * broken or half-saved file can never prune what it declares).
+ */
+import { type ApplyOptions, applyPlan } from '../apply/apply.js';
+import type { ApplyEvent, ApplySummary } from '../apply/events.js';
+import type { Backend } from '../backend/types.js';
+import { planParsed, readLiveState } from '../core/reconcile.js';
+import { ConflictError, type Diagnostic, StigmerError, ValidationError } from '../errors.js';
+import { planHasErrors } from '../plan/plan.js';
+import type { ChangeAction } from '../plan/types.js';
+import type { DeclaredKind } from '../types.js';
+import type { ManifestCache } from './cache.js';
+
+/** How a cycle ended. */
+export type CycleOutcome =
+  /** The plan had changes and they were applied (one atomic batch). */
+  | 'applied'
+  /** The plan was empty. */
+  | 'no-changes'
+  /** Loading, validation or planning reported errors: nothing was applied. */
+  | 'invalid'
+  /** Applying (or reading the live state) failed: nothing was applied. */
+  | 'failed';
+
+/** What one cycle did; printers turn it into the summary line or the NDJSON object. */
+export interface CycleReport {
+  cycle: number;
+  /** When the cycle ended (the apply committed, or the error was known). */
+  time: Date;
+  /** Project the cycle planned for (null when it could not be determined). */
+  project: string | null;
+  /** Files whose events started this cycle (shown paths); every file for the first cycle. */
+  files: string[];
+  outcome: CycleOutcome;
+  /** What was applied (all zero unless `applied`). */
+  summary: ApplySummary;
+  changes: Array<{ action: ChangeAction; kind: DeclaredKind; name: string }>;
+  /** Errors (and warnings) to show, `file:line:col`. */
+  diagnostics: Diagnostic[];
+  /** Why a `failed` cycle failed (or a one-line reason for `invalid` ones without diagnostics). */
+  error?: { code: string; message: string; hint?: string };
+  durationMs: number;
+}
+
+export interface CycleOptions {
+  backend: Backend;
+  cache: ManifestCache;
+  /** --project. */
+  project?: string;
+  /** Delete resources whose manifests are gone (watch: off unless --prune). */
+  prune: boolean;
+  allowEmpty?: boolean;
+  /** Recorded with every history row the cycle writes. */
+  message: string;
+  /** Receives the apply events of the cycle (per-change lines). */
+  onApplyEvent?: (event: ApplyEvent) => void;
+}
+
+/** Attempts of a cycle whose apply lost a race against another writer (ConflictError). */
+const CONFLICT_ATTEMPTS = 3;
+
+/**
+ * Runs one cycle over the paths that had events (`initial`: the cache was just filled and
+ * every file counts as changed).
+ */
+export async function runCycle(
+  options: CycleOptions,
+  cycle: number,
+  paths: readonly string[],
+  initial = false,
+): Promise<CycleReport> {
+  const started = performance.now();
+  const report = (fields: Partial<CycleReport> & Pick<CycleReport, 'outcome'>): CycleReport => ({
+    cycle,
+    time: new Date(),
+    project: null,
+    files,
+    summary: { added: 0, changed: 0, destroyed: 0 },
+    changes: [],
+    diagnostics: [],
+    durationMs: Math.round(performance.now() - started),
+    ...fields,
+  });
+
+  let files: string[];
+  try {
+    if (initial) {
+      files = options.cache.input().files.map((f) => f.file);
+    } else {
+      const refreshed = options.cache.refresh(paths);
+      files = [...refreshed.changed, ...refreshed.included];
+    }
+  } catch (err) {
+    files = [];
+    return report({ outcome: 'failed', error: describeError(err) });
+  }
+  const changedFiles = new Set(files);
+
+  for (let attempt = 1; ; attempt++) {
+    let project: string | null = null;
+    try {
+      const live = await readLiveState(options.backend);
+      const { plan, manifests } = planParsed(options.backend, options.cache.input(), live, {
+        ...(options.project !== undefined ? { project: options.project } : {}),
+        prune: options.prune,
+        allowEmpty: options.allowEmpty ?? false,
+      });
+      project = plan.project;
+      // Warnings are shown once, for the files that changed, not on every cycle.
+      const warnings = manifests.diagnostics.filter(
+        (d) => d.severity === 'warning' && changedFiles.has(d.file),
+      );
+      if (planHasErrors(plan)) {
+        return report({ outcome: 'invalid', project, diagnostics: [...warnings, ...plan.diagnostics] });
+      }
+      const changes = plan.changes.map((c) => ({ action: c.action, kind: c.kind, name: c.name }));
+      if (plan.changes.length === 0) {
+        return report({ outcome: 'no-changes', project, diagnostics: warnings });
+      }
+      const applyOptions: ApplyOptions = { message: options.message };
+      if (options.onApplyEvent) applyOptions.onEvent = options.onApplyEvent;
+      const result = await applyPlan(options.backend, plan, applyOptions);
+      return report({ outcome: 'applied', project, summary: result.summary, changes, diagnostics: warnings });
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        const shown = err.diagnostics.filter((d) => d.severity === 'error' || changedFiles.has(d.file));
+        return report({ outcome: 'invalid', project, diagnostics: shown });
+      }
+      if (err instanceof ConflictError && attempt < CONFLICT_ATTEMPTS) continue;
+      return report({ outcome: 'failed', project, error: describeError(err) });
+    }
+  }
+}
+
+function describeError(err: unknown): { code: string; message: string; hint?: string } {
+  if (err instanceof StigmerError) {
+    return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}

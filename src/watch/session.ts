@@ -1,0 +1,184 @@
+/**
+ * A watch session (DESIGN.md §7): chokidar reports file events under the manifest root, the
+ * scheduler coalesces and debounces them, and each cycle re-reads only the files that had
+ * events, re-reads the live state once, plans and applies through the core. The first cycle
+ * applies the whole directory. `stop()` lets the running cycle finish (an apply is one
+ * atomic batch), then closes the watcher; the caller closes the backend.
+ */
+import { type Stats, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Backend } from '../backend/types.js';
+import { resolveProject } from '../core/reconcile.js';
+import { StigmerError } from '../errors.js';
+import type { ManifestSet } from '../manifest/types.js';
+import { isIgnoredPath, ManifestCache } from './cache.js';
+import { type CycleReport, runCycle } from './cycle.js';
+import type { WatchPrinter } from './report.js';
+import { CycleScheduler } from './scheduler.js';
+
+export interface WatchOptions {
+  backend: Backend;
+  /** Manifest directory as the user named it (relative to cwd or absolute). */
+  dir: string;
+  /** Base of the paths shown to the user (default process.cwd()). */
+  cwd?: string;
+  /** --project. */
+  project?: string;
+  /** Delete resources whose manifests were removed (off by default in watch mode). */
+  prune: boolean;
+  allowEmpty?: boolean;
+  /** History message of every write (default "stigmer watch"). */
+  message?: string;
+  /** Trailing debounce in ms; 0 runs as soon as the events of one tick are in. */
+  debounceMs: number;
+  /** Longest wait under a steady stream of events (default: see `defaultMaxWait`). */
+  maxWaitMs?: number;
+  printer: WatchPrinter;
+  /** Called after each cycle's report was printed (tests, benchmarks). */
+  onCycle?: (report: CycleReport) => void;
+}
+
+export interface WatchSession {
+  /** Project the session applies to (as resolved when it started). */
+  readonly project: string;
+  /** Finishes the running cycle (if any), starts no other, closes the watcher. Idempotent. */
+  stop(): Promise<void>;
+  /** True while a cycle runs. */
+  readonly busy: boolean;
+}
+
+export const DEFAULT_WATCH_MESSAGE = 'stigmer watch';
+
+/**
+ * Starts watching: fills the cache from the directory, starts the file watcher, runs the first
+ * cycle, and returns once that cycle has been reported.
+ *
+ * @throws StigmerError('LOAD' | 'USAGE') when the directory does not exist, is a file, or no
+ *   project name can be derived; nothing is applied then.
+ */
+export async function startWatch(options: WatchOptions): Promise<WatchSession> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const printer = options.printer;
+  const root = checkDirectory(resolve(cwd, options.dir), options.dir);
+
+  // The watcher starts before the directory is read, so no change can fall in between: events
+  // seen before the cache exists are replayed into the scheduler once it does.
+  let cache: ManifestCache | undefined;
+  const early: string[] = [];
+  let scheduler: CycleScheduler | undefined;
+  const watcher = await startWatcher(root, printer, (path) => {
+    if (!cache || !scheduler) early.push(path);
+    else if (cache.isRelevant(path)) scheduler.notify(path);
+  });
+  let loaded: ManifestCache;
+  let project: string;
+  try {
+    loaded = await ManifestCache.load(root, cwd);
+    const set: ManifestSet = { root, project: loaded.projectName, resources: [], diagnostics: [], files: [] };
+    project = resolveProject(options.project, set, { cwd });
+  } catch (err) {
+    await watcher.close();
+    throw err;
+  }
+  cache = loaded;
+
+  let cycles = 0;
+  const cycleOptions = {
+    backend: options.backend,
+    cache: loaded,
+    ...(options.project !== undefined ? { project: options.project } : {}),
+    prune: options.prune,
+    allowEmpty: options.allowEmpty ?? false,
+    message: options.message ?? DEFAULT_WATCH_MESSAGE,
+    onApplyEvent: (event: Parameters<WatchPrinter['applyEvent']>[0]) => printer.applyEvent(event),
+  };
+  const finish = (report: CycleReport): void => {
+    printer.cycle(report);
+    options.onCycle?.(report);
+  };
+
+  const cycleScheduler = new CycleScheduler({
+    debounceMs: options.debounceMs,
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    run: async (batch) => finish(await runCycle(cycleOptions, ++cycles, batch.paths)),
+    onError: (err) => printer.notice(`watch: ${err instanceof Error ? err.message : String(err)}`),
+  });
+
+  scheduler = cycleScheduler;
+  for (const path of early) if (loaded.isRelevant(path)) cycleScheduler.notify(path);
+  printer.watching({ dir: options.dir, project, prune: options.prune, debounceMs: options.debounceMs });
+  // Events that arrive during the first cycle wait in the scheduler for the next one.
+  finish(await runCycle(cycleOptions, ++cycles, [], true));
+  cycleScheduler.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    project,
+    get busy() {
+      return cycleScheduler.busy;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await cycleScheduler.stop();
+        await watcher.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function checkDirectory(abs: string, given: string): string {
+  let stat: Stats;
+  try {
+    stat = statSync(abs);
+  } catch (err) {
+    throw new StigmerError('LOAD', `manifest directory "${given}" does not exist`, {
+      hint:
+        given === 'manifests'
+          ? 'run from a folder that has ./manifests, or pass the directory to watch (`stigmer watch DIR`)'
+          : 'check the path',
+      cause: err,
+    });
+  }
+  if (!stat.isDirectory()) {
+    throw new StigmerError(
+      'USAGE',
+      `"${given}" is not a directory; watch mode watches a manifest directory`,
+      {
+        hint: 'pass the directory that holds the file, e.g. `stigmer watch manifests`',
+      },
+    );
+  }
+  return abs;
+}
+
+/** Starts chokidar on the root and resolves once its initial scan is done. */
+async function startWatcher(
+  root: string,
+  printer: WatchPrinter,
+  onPath: (path: string) => void,
+): Promise<FSWatcher> {
+  const watcher = watch(root, {
+    ignoreInitial: true,
+    // An editor's delete-then-recreate within 100 ms arrives as a single `change`.
+    atomic: true,
+    ignored: (path) => isIgnoredPath(root, path),
+  });
+  watcher.on('add', onPath);
+  watcher.on('change', onPath);
+  watcher.on('unlink', onPath);
+  watcher.on('unlinkDir', onPath);
+  watcher.on('error', (err) => {
+    const e = err as NodeJS.ErrnoException;
+    const hint =
+      e.code === 'ENOSPC'
+        ? ' (the system limit of watched files was reached: raise fs.inotify.max_user_watches)'
+        : e.code === 'EMFILE'
+          ? ' (too many open files: raise the limit with `ulimit -n`)'
+          : '';
+    printer.notice(`watch: file watcher error: ${e.message ?? String(err)}${hint}`);
+  });
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  return watcher;
+}
