@@ -136,6 +136,7 @@ export function parseManifestFile(displayPath: string, bytes: Buffer | string): 
   for (const doc of docs) {
     parseDocument(doc, lineCounter, result);
   }
+  result.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   return result;
 }
 

@@ -161,6 +161,13 @@ function walkDirectory(
           );
           continue;
         }
+        let isDir: boolean;
+        try {
+          isDir = statSync(real).isDirectory();
+        } catch {
+          continue;
+        }
+        if (!isDir && !MANIFEST_FILE.test(name)) continue; // not a manifest, wherever it points
         if (!inside(real)) {
           diagnostics.push(
             fileDiag(
@@ -169,12 +176,6 @@ function walkDirectory(
               'copy the file into the manifest directory or pass it with -f',
             ),
           );
-          continue;
-        }
-        let isDir: boolean;
-        try {
-          isDir = statSync(real).isDirectory();
-        } catch {
           continue;
         }
         if (isDir) {
@@ -193,7 +194,7 @@ function walkDirectory(
           ancestors.push(real);
           visit(abs);
           ancestors.pop();
-        } else if (MANIFEST_FILE.test(name)) {
+        } else {
           add(abs);
         }
         continue;

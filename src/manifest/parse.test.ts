@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../errors.js';
+import { MAX_FILE_BYTES, parseManifestFile } from './parse.js';
+
+const agent = (name: string, extra = '') =>
+  `apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata:
+  name: ${name}
+spec:
+  instructions: Answer questions about the product.
+${extra}`;
+
+const errors = (text: string | Buffer) =>
+  parseManifestFile('m.yaml', text).diagnostics.filter((d) => d.severity === 'error');
+const shown = (text: string | Buffer) => errors(text).map(formatDiagnostic);
+
+describe('parseManifestFile: documents', () => {
+  it('parses several documents with their start positions and skips empty ones', () => {
+    const text = `# leading comment\n${agent('a')}---\n---\n# only a comment\n---\n${agent('b')}`;
+    const parsed = parseManifestFile('dir/m.yaml', text);
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.documents.map((d) => [d.resource.name, d.resource.source])).toEqual([
+      ['a', { file: 'dir/m.yaml', line: 2, column: 1 }],
+      ['b', { file: 'dir/m.yaml', line: 12, column: 1 }],
+    ]);
+    expect(parsed.documents[0]!.resource).toMatchObject({ kind: 'Agent', labels: {}, annotations: {} });
+  });
+
+  it('records positions for the values cross-file checks point at', () => {
+    const text = agent('a', '  skillRefs:\n    - s1\n    - s2\n  subAgents: [b]\n');
+    const [doc] = parseManifestFile('m.yaml', text).documents;
+    expect(doc!.positions).toMatchObject({
+      '': { line: 1, column: 1 },
+      '/metadata/name': { line: 4, column: 9 },
+      '/spec/skillRefs/0': { line: 8, column: 7 },
+      '/spec/skillRefs/1': { line: 9, column: 7 },
+      '/spec/subAgents/0': { line: 10, column: 15 },
+    });
+  });
+
+  it('is a pure function with a JSON-serialisable result', () => {
+    const text = agent('a', '  config:\n    model: m\n');
+    const a = parseManifestFile('m.yaml', text);
+    expect(parseManifestFile('m.yaml', Buffer.from(text))).toEqual(a);
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('keeps YAML 1.2 scalars: no/yes/on stay strings', () => {
+    const [doc] = parseManifestFile(
+      'm.yaml',
+      agent('a', '  config:\n    stream: no\n    cache: on\n'),
+    ).documents;
+    expect(doc!.resource.spec.config).toEqual({ stream: 'no', cache: 'on' });
+  });
+
+  it('keeps a __proto__ key as data, without touching the prototype', () => {
+    const text = agent('a').replace('  name: a\n', '  name: a\n  labels:\n    __proto__: polluted\n');
+    const [doc] = parseManifestFile('m.yaml', text).documents;
+    expect(Object.keys(doc!.resource.labels)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(doc!.resource.labels)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('accepts a few aliases', () => {
+    const text = agent('a', '  config:\n    model: &m claude\n    fallback: *m\n');
+    expect(parseManifestFile('m.yaml', text).documents[0]!.resource.spec.config).toEqual({
+      model: 'claude',
+      fallback: 'claude',
+    });
+  });
+});
+
+describe('parseManifestFile: refused input', () => {
+  it('rejects a file with NUL bytes (binary) at the first NUL', () => {
+    expect(shown(Buffer.from('kind: Agent\nab\0cd'))).toEqual([
+      'm.yaml:2:3: file contains NUL bytes: not a text file\n  hint: only YAML text files (*.yaml, *.yml) belong in a manifest directory',
+    ]);
+  });
+
+  it('rejects invalid UTF-8', () => {
+    expect(errors(Buffer.from([0x6b, 0x3a, 0x20, 0xc3, 0x28, 0x0a]))).toMatchObject([
+      { line: 1, column: 1, message: 'file is not valid UTF-8' },
+    ]);
+  });
+
+  it('accepts a UTF-8 byte-order mark', () => {
+    expect(
+      parseManifestFile('m.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(agent('a'))]))
+        .diagnostics,
+    ).toEqual([]);
+  });
+
+  it('rejects a file over the size limit without parsing it', () => {
+    expect(errors(`# ${'x'.repeat(MAX_FILE_BYTES)}`)).toMatchObject([
+      { message: 'file is larger than 4 MiB' },
+    ]);
+  });
+
+  it('stops an alias bomb fast, at the alias, with a clear message', () => {
+    let text = agent(
+      'bomb',
+      '  config:\n    a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+    );
+    let prev = 'a';
+    for (const n of 'bcdefghi') {
+      text += `    ${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+      prev = n;
+    }
+    const started = performance.now();
+    const found = errors(text);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toBe('too many alias expansions (more than 50) in one document');
+    expect(found[0]!.line).toBe(9);
+    expect(found[0]!.hint).toContain('alias bomb');
+  });
+
+  it('reports duplicate keys, unknown aliases and syntax errors at their position', () => {
+    expect(errors(agent('a', '  instructions: again, a second time\n'))).toMatchObject([
+      { line: 7, column: 3, message: 'Map keys must be unique' },
+    ]);
+    expect(errors(agent('a', '  config:\n    model: *nope\n'))).toMatchObject([
+      { line: 8, column: 12, message: 'unknown alias *nope' },
+    ]);
+    expect(errors('kind: [unclosed\n')[0]).toMatchObject({ file: 'm.yaml', line: 2 });
+  });
+
+  it('rejects non-finite numbers and non-string keys', () => {
+    expect(errors(agent('a', '  config:\n    x: .inf\n'))).toMatchObject([
+      { line: 8, column: 8, message: '.inf is not a finite number' },
+    ]);
+    expect(errors(agent('a', '  config:\n    [a, b]: c\n'))).toMatchObject([
+      { line: 8, column: 5, message: 'mapping keys must be strings, not collections or aliases' },
+    ]);
+  });
+
+  it('rejects a document that is not a mapping', () => {
+    expect(errors('- a\n- b\n')).toMatchObject([
+      { line: 1, column: 1, message: 'a manifest document must be a mapping, got a list' },
+    ]);
+  });
+});
+
+describe('parseManifestFile: envelope', () => {
+  it('requires apiVersion and kind', () => {
+    expect(shown('metadata: {name: a}\nspec: {}\n')).toEqual([
+      'm.yaml:1:1: missing required field "apiVersion"\n  hint: add `apiVersion: agentic.stigmer.ai/v1`',
+      'm.yaml:1:1: missing required field "kind"\n  hint: kinds: Skill, Environment, Agent, Workflow, AgentInstance, WorkflowInstance',
+    ]);
+  });
+
+  it('suggests the kind for a wrong case', () => {
+    expect(errors(agent('a').replace('kind: Agent', 'kind: agent'))).toMatchObject([
+      { line: 2, column: 7, message: 'unknown kind "agent"', hint: 'did you mean `Agent`?' },
+    ]);
+  });
+
+  it('reports unknown top-level fields with a did-you-mean', () => {
+    expect(errors(agent('a').replace('metadata:', 'metdata:'))).toMatchObject([
+      { line: 1, column: 1, message: 'missing required field "metadata"' },
+      { line: 3, column: 1, message: 'unknown field "metdata"', hint: 'did you mean `metadata`?' },
+    ]);
+  });
+
+  it('requires string labels and annotations', () => {
+    expect(errors(agent('a').replace('  name: a\n', '  name: a\n  labels:\n    tier: 1\n'))).toMatchObject([
+      { line: 6, column: 11, message: 'metadata.labels.tier: expected string, got number' },
+    ]);
+  });
+
+  it('reserves stigmer.ai/ annotations except prune and prevent-destroy', () => {
+    const with_ = (key: string) =>
+      agent('a').replace('  name: a\n', `  name: a\n  annotations:\n    ${key}: "x"\n`);
+    expect(errors(with_('stigmer.ai/prune'))).toEqual([]);
+    expect(errors(with_('stigmer.ai/prevent-destroy'))).toEqual([]);
+    expect(errors(with_('example.com/owner'))).toEqual([]);
+    expect(errors(with_('stigmer.ai/applied-hash'))).toMatchObject([
+      { line: 6, column: 5, message: expect.stringContaining('"stigmer.ai/applied-hash" is reserved') },
+    ]);
+  });
+
+  it('names a failed document so that duplicates and references still see it', () => {
+    const parsed = parseManifestFile(
+      'm.yaml',
+      agent('a').replace('Answer questions about the product.', 'short'),
+    );
+    expect(parsed.documents).toEqual([]);
+    expect(parsed.invalidDocuments).toEqual([{ kind: 'Agent', name: 'a', line: 1, column: 1 }]);
+  });
+});
+
+describe('parseManifestFile: specs', () => {
+  it('checks each kind strictly', () => {
+    const doc = (kind: string, spec: string) =>
+      `apiVersion: agentic.stigmer.ai/v1\nkind: ${kind}\nmetadata:\n  name: x\nspec:\n${spec}`;
+    expect(errors(doc('Skill', '  tag: v1\n'))).toMatchObject([
+      { message: 'spec: set exactly one of skillMd or skillMdFile' },
+    ]);
+    expect(errors(doc('Skill', '  skillMd: "# hi"\n  skillMdFile: a.md\n'))).toMatchObject([
+      { message: 'spec: set only one of skillMd or skillMdFile' },
+    ]);
+    expect(errors(doc('Skill', '  skillMdFile: /etc/passwd\n'))).toMatchObject([
+      { line: 6, message: expect.stringContaining('must be a path relative to this manifest') },
+    ]);
+    expect(errors(doc('AgentInstance', '  description: no agent\n'))).toMatchObject([
+      { message: 'missing required field "spec.agent"' },
+    ]);
+    expect(errors(doc('WorkflowInstance', '  workflow: wf\n  environmentRefs: [Prod]\n'))).toMatchObject([
+      { line: 7, column: 21, message: 'spec.environmentRefs[0]: "Prod" is not a valid name' },
+    ]);
+    expect(errors(doc('Workflow', '  tasks: []\n'))).toMatchObject([
+      { message: 'spec.tasks: must have at least 1 item' },
+    ]);
+    expect(
+      errors(
+        doc(
+          'Workflow',
+          '  inputs:\n    n: {type: number, default: "3"}\n  tasks:\n    - {name: t, agent: a}\n',
+        ),
+      ),
+    ).toMatchObject([{ line: 7, message: `default of input "n" is string, but the input's type is number` }]);
+    expect(
+      errors(doc('Agent', '  instructions: Long enough here.\n  mcpServers:\n    - name: fs\n')),
+    ).toMatchObject([
+      { line: 8, column: 7, message: 'spec.mcpServers[0]: set exactly one of stdio, http or docker' },
+    ]);
+    expect(errors(doc('Agent', '  instructions: Long enough here.\n  mcpServers: [42]\n'))).toMatchObject([
+      { line: 7, column: 16, message: 'spec.mcpServers[0]: expected string or object, got number' },
+    ]);
+  });
+
+  it('reports every error of a file, not only the first', () => {
+    const text = `${agent('Bad_Name', '  colour: red\n')}---\n${agent('ok').replace('Answer questions about the product.', 'short')}`;
+    expect(errors(text).map((d) => `${d.line}:${d.column}`)).toEqual(['4:9', '7:3', '14:17']);
+  });
+});
