@@ -72,8 +72,10 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   const lower = word.toLowerCase();
   const byLower = new Map(candidates.map((c) => [c.toLowerCase(), c]));
   const best = closest(lower, [...byLower.keys()]);
+  const d = distance(lower, best);
   const limit = Math.max(2, Math.floor(Math.max(best.length, lower.length) / 3));
-  return distance(lower, best) <= limit ? byLower.get(best) : undefined;
+  // A short word is "close" to anything short: require part of it to survive the edit.
+  return d <= limit && d < Math.min(best.length, lower.length) ? byLower.get(best) : undefined;
 }
 
 export function typeName(value: unknown): string {

@@ -118,6 +118,7 @@ export const EnvironmentSpec = Type.Object(
     data: Type.Optional(
       Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), EnvironmentEntry, {
         description: 'variables: KEY → {value | valueFrom, isSecret, description}',
+        additionalProperties: false,
       }),
     ),
   },
