@@ -6,7 +6,15 @@
  * the envelope (apiVersion, kind, metadata), the kind's schema, reserved annotations and the
  * Workflow task graph and expressions. Cross-file checks live in validate-set.ts.
  */
-import { type Document, isScalar, LineCounter, type Node, type ParsedNode, parseAllDocuments } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  LineCounter,
+  type Node,
+  type ParsedNode,
+  parseAllDocuments,
+} from 'yaml';
 import type { Diagnostic } from '../errors.js';
 import {
   ANNOTATIONS,
@@ -28,8 +36,9 @@ import {
   ConvertError,
   documentToJson,
   nodeAt,
+  type PositionTrie,
   positionOf,
-  recordPositions,
+  positionTrie,
   toPointer,
 } from './yaml-nodes.js';
 
@@ -183,8 +192,9 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   }
 
   let value: JsonValue;
+  const positions: Record<string, RefPos> = {};
   try {
-    value = documentToJson(doc);
+    value = documentToJson(doc, { lineCounter, record: triesFor(peekKind(contents)), positions });
   } catch (err) {
     if (!(err instanceof ConvertError)) throw err;
     diag(positionOf(lineCounter, err.node, docStart), err.message, err.hint);
@@ -269,8 +279,6 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
     return;
   }
 
-  const positions: Record<string, RefPos> = {};
-  recordPositions(doc, lineCounter, [...COMMON_PATTERNS, ...POSITION_PATTERNS[kind]], positions);
   const resource: DesiredResource = {
     kind,
     name: name!,
@@ -281,6 +289,30 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   };
   const parsed: ParsedDocument = { resource, positions };
   result.documents.push(parsed);
+}
+
+const tries = new Map<string, PositionTrie>();
+
+/** The position trie for a kind (compiled once); undeclared kinds record the common paths only. */
+function triesFor(kind: string | undefined): PositionTrie {
+  const key = kind !== undefined && (DECLARED_KINDS as readonly string[]).includes(kind) ? kind : '';
+  let trie = tries.get(key);
+  if (!trie) {
+    trie = positionTrie([...COMMON_PATTERNS, ...(key ? POSITION_PATTERNS[key as DeclaredKind] : [])]);
+    tries.set(key, trie);
+  }
+  return trie;
+}
+
+/** The `kind:` of a mapping document, read from the node tree before conversion. */
+function peekKind(contents: ParsedNode | null): string | undefined {
+  if (!isMap(contents)) return undefined;
+  for (const pair of contents.items) {
+    if (isScalar(pair.key) && pair.key.value === 'kind' && isScalar(pair.value)) {
+      return typeof pair.value.value === 'string' ? pair.value.value : undefined;
+    }
+  }
+  return undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

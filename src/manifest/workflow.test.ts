@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflow expressions are data in these tests
 import { describe, expect, it } from 'vitest';
 import { checkWorkflow, parseExpression, scanExpressions } from './workflow.js';
 

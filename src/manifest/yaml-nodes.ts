@@ -38,17 +38,91 @@ export class ConvertError extends Error {
 
 type AnyDoc = Document.Parsed | Document;
 
-/** Converts the document's contents to JSON. Throws ConvertError. */
-export function documentToJson(doc: AnyDoc): JsonValue {
-  const state = { aliases: 0 };
-  return convert(doc, doc.contents as Node | null, state, 0);
+/**
+ * Paths whose positions to record, as a trie over path segments (`*` = any key or index).
+ * Built once per pattern list by `positionTrie`.
+ */
+export interface PositionTrie {
+  terminal: boolean;
+  children: Map<string, PositionTrie>;
+  star: PositionTrie | undefined;
+}
+
+/** Compiles path patterns into a trie; an exact child also carries what `*` matches there. */
+export function positionTrie(patterns: readonly (readonly string[])[]): PositionTrie {
+  const root = emptyTrie();
+  for (const pattern of patterns) {
+    let node = root;
+    for (const seg of pattern) {
+      if (seg === '*') {
+        node.star = node.star ?? emptyTrie();
+        node = node.star;
+      } else {
+        const next = node.children.get(seg) ?? emptyTrie();
+        node.children.set(seg, next);
+        node = next;
+      }
+    }
+    node.terminal = true;
+  }
+  foldStars(root);
+  return root;
+}
+
+function emptyTrie(): PositionTrie {
+  return { terminal: false, children: new Map(), star: undefined };
+}
+
+function mergeTries(a: PositionTrie, b: PositionTrie): PositionTrie {
+  const out: PositionTrie = {
+    terminal: a.terminal || b.terminal,
+    children: new Map(a.children),
+    star: a.star,
+  };
+  for (const [k, v] of b.children) {
+    const mine = out.children.get(k);
+    out.children.set(k, mine ? mergeTries(mine, v) : v);
+  }
+  if (b.star) out.star = out.star ? mergeTries(out.star, b.star) : b.star;
+  return out;
+}
+
+function foldStars(node: PositionTrie): void {
+  if (node.star) {
+    for (const [k, child] of node.children) node.children.set(k, mergeTries(child, node.star));
+    foldStars(node.star);
+  }
+  for (const child of node.children.values()) foldStars(child);
+}
+
+export interface ConvertOptions {
+  lineCounter: LineCounter;
+  /** Paths whose positions to record into `positions`, keyed by JSON pointer. */
+  record: PositionTrie;
+  positions: Record<string, RefPos>;
+}
+
+interface ConvertState {
+  doc: AnyDoc;
+  aliases: number;
+  options: ConvertOptions | undefined;
+}
+
+/**
+ * Converts the document's contents to JSON, recording the positions `options.record` asks
+ * for in the same pass. Throws ConvertError.
+ */
+export function documentToJson(doc: AnyDoc, options?: ConvertOptions): JsonValue {
+  const state: ConvertState = { doc, aliases: 0, options };
+  return convert(state, doc.contents as Node | null, 0, options?.record, '');
 }
 
 function convert(
-  doc: AnyDoc,
+  state: ConvertState,
   node: Node | null | undefined,
-  state: { aliases: number },
   depth: number,
+  trie: PositionTrie | undefined,
+  pointer: string,
 ): JsonValue {
   if (node === null || node === undefined) return null;
   if (depth > MAX_DEPTH)
@@ -62,21 +136,31 @@ function convert(
         'this looks like an alias bomb ("billion laughs"); write the values out instead of nesting aliases',
       );
     }
-    const target = node.resolve(doc as Document);
+    const target = node.resolve(state.doc as Document);
     if (!target)
       throw new ConvertError(
         node,
         `unknown alias *${node.source}`,
         'define the anchor (&name) before using it',
       );
-    return convert(doc, target, state, depth + 1);
+    return convert(state, target, depth + 1, trie, pointer);
   }
+  if (trie?.terminal && state.options)
+    state.options.positions[pointer] = positionOf(state.options.lineCounter, node);
   if (isScalar(node)) return scalarValue(node);
   if (isMap(node)) {
     const out: JsonObject = {};
     for (const pair of node.items) {
       const key = keyString(pair.key as Node | null, node);
-      const value = convert(doc, pair.value as Node | null, state, depth + 1);
+      const child = trie ? (trie.children.get(key) ?? trie.star) : undefined;
+      const childPointer = child ? `${pointer}/${escapePointer(key)}` : '';
+      let valueNode = pair.value as Node | null;
+      if (valueNode === null && child?.terminal && state.options) {
+        // `key:` with no value has no node of its own: point at the key.
+        state.options.positions[childPointer] = positionOf(state.options.lineCounter, pair.key as Node);
+        valueNode = null;
+      }
+      const value = convert(state, valueNode, depth + 1, child, childPointer);
       if (key === '__proto__') {
         Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       } else {
@@ -86,7 +170,12 @@ function convert(
     return out;
   }
   if (isSeq(node)) {
-    return node.items.map((item) => convert(doc, item as Node | null, state, depth + 1));
+    const out: JsonValue[] = new Array(node.items.length);
+    for (let i = 0; i < node.items.length; i++) {
+      const child = trie ? (trie.children.get(String(i)) ?? trie.star) : undefined;
+      out[i] = convert(state, node.items[i] as Node | null, depth + 1, child, child ? `${pointer}/${i}` : '');
+    }
+    return out;
   }
   throw new ConvertError(node, 'unsupported YAML node');
 }
@@ -158,51 +247,6 @@ export function positionOf(lineCounter: LineCounter, node: Node | undefined, fal
   const offset = (node as ParsedNode | undefined)?.range?.[0] ?? fallback;
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
-}
-
-/**
- * Records the position of every value whose path matches one of `patterns` (segments, `*`
- * matching any key or index), keyed by JSON pointer.
- */
-export function recordPositions(
-  doc: AnyDoc,
-  lineCounter: LineCounter,
-  patterns: readonly (readonly string[])[],
-  into: Record<string, RefPos>,
-): void {
-  for (const pattern of patterns)
-    walk(doc, lineCounter, deref(doc, doc.contents as Node | null), pattern, 0, '', into);
-}
-
-function walk(
-  doc: AnyDoc,
-  lc: LineCounter,
-  node: Node | undefined,
-  pattern: readonly string[],
-  i: number,
-  pointer: string,
-  into: Record<string, RefPos>,
-): void {
-  if (!node) return;
-  if (i === pattern.length) {
-    into[pointer] = positionOf(lc, node);
-    return;
-  }
-  const seg = pattern[i]!;
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isScalar(pair.key)) continue;
-      const key = String(pair.key.value);
-      if (seg !== '*' && seg !== key) continue;
-      const value = deref(doc, pair.value as Node | null) ?? (pair.key as Node);
-      walk(doc, lc, value, pattern, i + 1, `${pointer}/${escapePointer(key)}`, into);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, index) => {
-      if (seg !== '*' && seg !== String(index)) return;
-      walk(doc, lc, deref(doc, item as Node | null), pattern, i + 1, `${pointer}/${index}`, into);
-    });
-  }
 }
 
 export function escapePointer(segment: string): string {
