@@ -126,6 +126,21 @@ describe('ManifestCache', () => {
     expect(cache.input().files.map((f) => f.file)).toEqual([join('manifests', 'a.yaml')]);
   });
 
+  it('tells whether a file changed on disk since a refresh last read it', async () => {
+    const a = write('a.yaml', skill('a'));
+    const cache = await ManifestCache.load('manifests', cwd);
+    expect(cache.hasChangedSince(a)).toBe(true); // never refreshed: assume it changed
+    cache.refresh([a]);
+    expect(cache.hasChangedSince(a)).toBe(false);
+    write('a.yaml', skill('a2'));
+    expect(cache.hasChangedSince(a)).toBe(true);
+    cache.refresh([a]);
+    rmSync(a);
+    expect(cache.hasChangedSince(a)).toBe(true);
+    cache.refresh([a]);
+    expect(cache.hasChangedSince(a)).toBe(false);
+  });
+
   it('knows which events matter: manifests, included files, directories holding manifests', async () => {
     write('skills/s.yaml', skill('s', '  skillMdFile: docs/S.md\n'));
     write('skills/docs/S.md', '# S');

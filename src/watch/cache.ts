@@ -40,6 +40,16 @@ export interface RefreshResult {
   included: string[];
 }
 
+/** Identity, size and times of a file, or 'absent'; any write changes it. */
+function fileSignature(abs: string): string {
+  try {
+    const s = statSync(abs, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
 /** Path segments of `rel`, compared the way the loader's sorted walk orders files. */
 function compareRelative(a: string[], b: string[]): number {
   const n = Math.min(a.length, b.length);
@@ -82,6 +92,8 @@ export class ManifestCache {
   private listingProblems: ParsedFile[] = [];
   /** Absolute path of an included file → the manifests that include it. */
   private includes = new Map<string, Set<string>>();
+  /** What a file looked like on disk (`fileSignature`) when a refresh last read it. */
+  private signatures = new Map<string, string>();
   /** Manifest → the files it includes (the reverse of `includes`). */
   private includedBy = new Map<string, string[]>();
 
@@ -179,6 +191,8 @@ export class ManifestCache {
     };
     for (const path of paths) {
       const abs = resolve(path);
+      // Taken before reading: a write that lands after it makes `hasChangedSince` true.
+      this.signatures.set(abs, fileSignature(abs));
       if (this.isProjectFile(abs)) {
         this.readProject();
         note(result.changed, abs);
@@ -227,6 +241,18 @@ export class ManifestCache {
       }
     }
     return result;
+  }
+
+  /**
+   * True when `path` (absolute) differs on disk from when a refresh last read it, or was never
+   * refreshed. The watcher asks this shortly after each event, because chokidar drops a
+   * `change` that follows another within 50 ms (and a repeated `unlink` within 100 ms): the
+   * last save of a burst would otherwise never be read.
+   */
+  hasChangedSince(path: string): boolean {
+    const abs = resolve(path);
+    const recorded = this.signatures.get(abs);
+    return recorded === undefined || recorded !== fileSignature(abs);
   }
 
   private show(abs: string): string {

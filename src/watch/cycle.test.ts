@@ -2,64 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppliedChange, Backend, ResourceChange } from '../backend/types.js';
 import { ConflictError, StigmerError } from '../errors.js';
-import type { DeclaredKind, StoredResource } from '../types.js';
 import { ManifestCache } from './cache.js';
 import { type CycleOptions, runCycle } from './cycle.js';
-
-/** The slice of a backend a cycle uses, in memory, recording every batch. */
-class MemoryBackend {
-  readonly info = { type: 'local' as const, location: 'memory' };
-  readonly resources = new Map<string, StoredResource>();
-  readonly batches: Array<{ changes: ResourceChange[]; message: string | undefined }> = [];
-  /** Errors thrown by the next applyChanges calls, in order. */
-  readonly failures: Error[] = [];
-  private ids = 0;
-
-  async listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
-    return [...this.resources.values()].filter((r) => r.kind === kind);
-  }
-
-  async applyChanges(
-    changes: ResourceChange[],
-    options: { message?: string } = {},
-  ): Promise<AppliedChange[]> {
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    this.batches.push({ changes, message: options.message });
-    const out: AppliedChange[] = [];
-    for (const c of changes) {
-      const key = `${c.kind}/${c.name}`;
-      const current = this.resources.get(key);
-      if (c.op === 'delete') {
-        this.resources.delete(key);
-        out.push({ op: 'delete', kind: c.kind, name: c.name, id: current!.id, version: current!.version });
-      } else if (c.op === 'create' || c.op === 'update') {
-        const now = new Date().toISOString();
-        const r: StoredResource = {
-          id: current?.id ?? `id_${++this.ids}`,
-          kind: c.kind,
-          name: c.name,
-          labels: c.labels,
-          annotations: c.annotations,
-          spec: c.spec,
-          status: {},
-          version: (current?.version ?? 0) + 1,
-          createdAt: current?.createdAt ?? now,
-          updatedAt: now,
-        };
-        this.resources.set(key, r);
-        out.push({ op: c.op, kind: c.kind, name: c.name, id: r.id, version: r.version });
-      }
-    }
-    return out;
-  }
-
-  skill(name: string): StoredResource | undefined {
-    return this.resources.get(`Skill/${name}`);
-  }
-}
+import { MemoryBackend } from './testing.js';
 
 function skill(name: string, tag = 'v1'): string {
   return `apiVersion: agentic.stigmer.ai/v1
@@ -84,7 +30,7 @@ const write = (rel: string, text: string): string => {
 
 async function setup(prune: boolean): Promise<CycleOptions> {
   const cache = await ManifestCache.load('manifests', cwd);
-  return { backend: backend as unknown as Backend, cache, prune, message: 'stigmer watch', project: 'demo' };
+  return { backend: backend.asBackend(), cache, prune, message: 'stigmer watch', project: 'demo' };
 }
 
 beforeEach(() => {

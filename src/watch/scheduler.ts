@@ -75,6 +75,11 @@ export class CycleScheduler {
     return this.pending.size;
   }
 
+  /** True when `path` waits for the next cycle. */
+  isPending(path: string): boolean {
+    return this.pending.has(path);
+  }
+
   /** Records an event on `path`; the cycle that handles it starts after the debounce. */
   notify(path: string): void {
     if (this.stopped) return;

@@ -50,6 +50,9 @@ export interface WatchSession {
 
 export const DEFAULT_WATCH_MESSAGE = 'stigmer watch';
 
+/** After an event, when to look at the file again: past chokidar's 50 ms change and 100 ms unlink throttles. */
+const RECHECK_DELAY_MS = 150;
+
 /**
  * Starts watching: fills the cache from the directory, starts the file watcher, runs the first
  * cycle, and returns once that cycle has been reported.
@@ -67,9 +70,29 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
   let cache: ManifestCache | undefined;
   const early: string[] = [];
   let scheduler: CycleScheduler | undefined;
+  // chokidar drops a `change` that follows another on the same path within 50 ms (and a second
+  // `unlink` within 100 ms), so the last save of a burst may never be reported. Each event is
+  // therefore followed by a look at the file once that window has passed: if it differs from
+  // what the cache last read (and no cycle is already pending for it), it counts as an event.
+  const rechecks = new Map<string, ReturnType<typeof setTimeout>>();
+  const recheck = (path: string): void => {
+    clearTimeout(rechecks.get(path));
+    rechecks.set(
+      path,
+      setTimeout(() => {
+        rechecks.delete(path);
+        if (!cache || !scheduler || scheduler.isPending(path)) return;
+        if (cache.hasChangedSince(path)) scheduler.notify(path);
+      }, RECHECK_DELAY_MS),
+    );
+  };
   const watcher = await startWatcher(root, printer, (path) => {
-    if (!cache || !scheduler) early.push(path);
-    else if (cache.isRelevant(path)) scheduler.notify(path);
+    if (!cache || !scheduler) {
+      early.push(path);
+    } else if (cache.isRelevant(path)) {
+      scheduler.notify(path);
+      recheck(path);
+    }
   });
   let loaded: ManifestCache;
   let project: string;
@@ -106,7 +129,11 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
   });
 
   scheduler = cycleScheduler;
-  for (const path of early) if (loaded.isRelevant(path)) cycleScheduler.notify(path);
+  for (const path of early) {
+    if (!loaded.isRelevant(path)) continue;
+    cycleScheduler.notify(path);
+    recheck(path);
+  }
   printer.watching({ dir: options.dir, project, prune: options.prune, debounceMs: options.debounceMs });
   // Events that arrive during the first cycle wait in the scheduler for the next one.
   finish(await runCycle(cycleOptions, ++cycles, [], true));
@@ -121,6 +148,8 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
     stop() {
       stopping ??= (async () => {
         await cycleScheduler.stop();
+        for (const timer of rechecks.values()) clearTimeout(timer);
+        rechecks.clear();
         await watcher.close();
       })();
       return stopping;
