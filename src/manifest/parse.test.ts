@@ -172,9 +172,18 @@ describe('parseManifestFile: envelope', () => {
   it('reserves stigmer.ai/ annotations except prune and prevent-destroy', () => {
     const with_ = (key: string) =>
       agent('a').replace('  name: a\n', `  name: a\n  annotations:\n    ${key}: "x"\n`);
-    expect(errors(with_('stigmer.ai/prune'))).toEqual([]);
-    expect(errors(with_('stigmer.ai/prevent-destroy'))).toEqual([]);
+    const with2 = (key: string, value: string) => with_(key).replace('"x"', JSON.stringify(value));
+    expect(errors(with2('stigmer.ai/prune', 'disabled'))).toEqual([]);
+    expect(errors(with2('stigmer.ai/prevent-destroy', 'true'))).toEqual([]);
     expect(errors(with_('example.com/owner'))).toEqual([]);
+    expect(errors(with2('stigmer.ai/prune', 'disable'))).toMatchObject([
+      {
+        line: 6,
+        column: 23,
+        message: 'annotation stigmer.ai/prune must be "disabled" or "enabled", got "disable"',
+        hint: 'did you mean `disabled`?',
+      },
+    ]);
     expect(errors(with_('stigmer.ai/applied-hash'))).toMatchObject([
       { line: 6, column: 5, message: expect.stringContaining('"stigmer.ai/applied-hash" is reserved') },
     ]);

@@ -45,10 +45,14 @@ import {
 /** Files larger than this are refused: manifests are text written by people. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
-/** Annotations under stigmer.ai/ that users may set; the rest are written by Stigmer. */
-const USER_SETTABLE_ANNOTATIONS: ReadonlySet<string> = new Set([
-  ANNOTATIONS.prune,
-  ANNOTATIONS.preventDestroy,
+/**
+ * Annotations under stigmer.ai/ that users may set, with their accepted values; the rest are
+ * written by Stigmer. A misspelt value would silently mean "not set" (and let a prune delete
+ * the resource), so values are checked too.
+ */
+const USER_SETTABLE_ANNOTATIONS: ReadonlyMap<string, readonly string[]> = new Map([
+  [ANNOTATIONS.prune, ['disabled', 'enabled']],
+  [ANNOTATIONS.preventDestroy, ['true', 'false']],
 ]);
 
 /** Values cross-file checks and later stages point at, per kind (`*` = any key or index). */
@@ -241,14 +245,26 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
     string,
     string
   >;
-  for (const key of Object.keys(annotations)) {
-    if (key.startsWith(RESERVED_ANNOTATION_PREFIX) && !USER_SETTABLE_ANNOTATIONS.has(key)) {
+  for (const [key, annotation] of Object.entries(annotations)) {
+    if (!key.startsWith(RESERVED_ANNOTATION_PREFIX)) continue;
+    const path = ['metadata', 'annotations', key];
+    const allowed = USER_SETTABLE_ANNOTATIONS.get(key);
+    if (!allowed) {
       ok = false;
       diag(
-        at(['metadata', 'annotations', key], true),
+        at(path, true),
         `annotation ${JSON.stringify(key)} is reserved: keys under ${RESERVED_ANNOTATION_PREFIX} are written by Stigmer`,
-        `of these, only ${[...USER_SETTABLE_ANNOTATIONS].join(' and ')} may be set in manifests`,
-        toPointer(['metadata', 'annotations', key]),
+        `of these, only ${[...USER_SETTABLE_ANNOTATIONS.keys()].join(' and ')} may be set in manifests`,
+        toPointer(path),
+      );
+    } else if (typeof annotation === 'string' && !allowed.includes(annotation)) {
+      ok = false;
+      const near = suggest(annotation, allowed);
+      diag(
+        at(path),
+        `annotation ${key} must be ${allowed.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(annotation)}`,
+        near ? `did you mean \`${near}\`?` : undefined,
+        toPointer(path),
       );
     }
   }
