@@ -60,8 +60,11 @@ export interface CycleOptions {
   onApplyEvent?: (event: ApplyEvent) => void;
 }
 
-/** Attempts of a cycle whose apply lost a race against another writer (ConflictError). */
-const CONFLICT_ATTEMPTS = 3;
+/**
+ * Attempts of a cycle that raced with something: another writer (ConflictError), or a file
+ * that changed again while the cycle read it.
+ */
+const RETRY_ATTEMPTS = 3;
 
 /**
  * Runs one cycle over the paths that had events (`initial`: the cache was just filled and
@@ -99,6 +102,18 @@ export async function runCycle(
     return report({ outcome: 'failed', error: describeError(err) });
   }
   const changedFiles = new Set(files);
+  // A file written again while this cycle read it (a save in progress: truncated, not yet
+  // filled) is read again and planned again, rather than applying or reporting a torn read.
+  const rereadMoving = (): boolean => {
+    const moving = paths.filter((p) => options.cache.hasChangedSince(p));
+    if (moving.length === 0) return false;
+    for (const file of options.cache.refresh(moving).changed) {
+      if (changedFiles.has(file)) continue;
+      changedFiles.add(file);
+      files.push(file);
+    }
+    return true;
+  };
 
   for (let attempt = 1; ; attempt++) {
     let project: string | null = null;
@@ -117,6 +132,7 @@ export async function runCycle(
       if (planHasErrors(plan)) {
         return report({ outcome: 'invalid', project, diagnostics: [...warnings, ...plan.diagnostics] });
       }
+      if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
       const changes = plan.changes.map((c) => ({ action: c.action, kind: c.kind, name: c.name }));
       if (plan.changes.length === 0) {
         return report({ outcome: 'no-changes', project, diagnostics: warnings });
@@ -127,10 +143,11 @@ export async function runCycle(
       return report({ outcome: 'applied', project, summary: result.summary, changes, diagnostics: warnings });
     } catch (err) {
       if (err instanceof ValidationError) {
+        if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
         const shown = err.diagnostics.filter((d) => d.severity === 'error' || changedFiles.has(d.file));
         return report({ outcome: 'invalid', project, diagnostics: shown });
       }
-      if (err instanceof ConflictError && attempt < CONFLICT_ATTEMPTS) continue;
+      if (err instanceof ConflictError && attempt < RETRY_ATTEMPTS) continue;
       return report({ outcome: 'failed', project, error: describeError(err) });
     }
   }
