@@ -72,7 +72,17 @@ function childPath(path: string, key: string | number): string {
 export function formatValue(value: JsonValue | undefined): string {
   if (value === SENSITIVE || value === SENSITIVE_CHANGED) return value;
   if (value === undefined) return 'null';
-  if (Array.isArray(value) || isPlainObject(value)) return JSON.stringify(value).replaceAll(',', ', ');
+  return compactJson(value);
+}
+
+/** JSON on one line with a space after each comma and colon: `["a", "b"]`, `{"k": 1}`. */
+function compactJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(compactJson).join(', ')}]`;
+  if (isPlainObject(value)) {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${compactJson(v)}`)
+      .join(', ')}}`;
+  }
   return JSON.stringify(value);
 }
 

@@ -176,3 +176,35 @@ describe('renderPlanText', () => {
     expect(coloured.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')).toBe(plain);
   });
 });
+
+describe('value formatting', () => {
+  it('shows containers as one-line JSON without altering the strings inside', () => {
+    const out = text(
+      [
+        desired('Agent', 'a', {
+          spec: { instructions: 'Long enough.', mcpServers: ['a,b', 'c'], config: {} },
+        }),
+      ],
+      [],
+      opts,
+    );
+    expect(out).toContain('      + spec.mcpServers = ["a,b", "c"]\n');
+    expect(out).toContain('      + spec.config = {}\n');
+  });
+
+  it('shows added list items of objects field by field', () => {
+    const before = desired('Workflow', 'w', { spec: { tasks: [{ name: 'one', agent: 'x' }] } });
+    const after = desired('Workflow', 'w', {
+      spec: {
+        tasks: [
+          { name: 'one', agent: 'x' },
+          { name: 'two', agent: 'y', dependsOn: ['one'] },
+        ],
+      },
+    });
+    const out = text([after], [liveFrom(before)], opts);
+    expect(out).toContain('      + spec.tasks[1].name = "two"\n');
+    expect(out).toContain('      + spec.tasks[1].dependsOn = ["one"]\n');
+    expect(out).toContain('      # (1 unchanged attribute hidden)\n');
+  });
+});
