@@ -109,6 +109,8 @@ export interface Execution {
   input: JsonObject;
   output: JsonObject;
   error: string | null;
+  /** The conversation an agent execution belongs to (agent executions only). */
+  sessionId?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -117,7 +119,10 @@ export interface CreateExecutionInput {
   kind: 'AgentExecution' | 'WorkflowExecution';
   target: string;
   input: JsonObject;
+  /** Continue this session (agent executions); a new session is started when absent. */
   sessionId?: string;
+  /** Environments whose variables the run gets, resolved just in time by getExecutionContext. */
+  environmentRefs?: string[];
 }
 
 export interface ExecutionContext {

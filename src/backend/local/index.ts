@@ -1,3 +1,854 @@
-export function openLocalBackend(_o: { path: string }): never {
-  throw new Error('x');
+/**
+ * The local backend (DESIGN.md §3): the Backend contract over one SQLite file with
+ * better-sqlite3. Opening creates the file and its directory, switches to WAL with foreign keys
+ * on and a busy timeout, and applies pending migrations. Every write runs in a `BEGIN
+ * IMMEDIATE` transaction (one per applyChanges batch: all or nothing) and appends a snapshot to
+ * `api_resource_versions`. Statements are prepared once at open; listing is one SELECT per
+ * page (keyset paging on name), never a query per row. SQLite errors are translated once, in
+ * `guard`, so callers only ever see StigmerErrors.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
+import { revealSpec } from '../../secrets/environment.js';
+import type { SecretKey } from '../../secrets/key.js';
+import {
+  DECLARED_KINDS,
+  type DeclaredKind,
+  type JsonObject,
+  KINDS,
+  type Kind,
+  type StoredResource,
+} from '../../types.js';
+import type {
+  AppliedChange,
+  ApplyChangesOptions,
+  Artifact,
+  Backend,
+  BackendInfo,
+  BackendStatus,
+  CreateExecutionInput,
+  Execution,
+  ExecutionContext,
+  ExecutionPhase,
+  HistoryEntry,
+  ListOptions,
+  Page,
+  ResourceChange,
+} from '../types.js';
+import { type Migration, migrate, readMigrations } from './migrate.js';
+import { translateSqliteError } from './sqlite-errors.js';
+
+export { defaultMigrationsDir, migrate, migrationHash, readMigrations } from './migrate.js';
+
+/** Options of `openLocalBackend`. */
+export interface LocalBackendOptions {
+  /** Database file; created (with its directory) when missing. `:memory:` for a throw-away store. */
+  path: string;
+  /** How long a writer waits for another process's lock before failing with BUSY. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Migrations to apply instead of the package's `migrations/` directory (tests). */
+  migrations?: Migration[];
+  /**
+   * The master key, or a function that loads it, for `getExecutionContext` to decrypt secrets.
+   * Called only when a context holds a secret.
+   */
+  secretKey?: SecretKey | (() => SecretKey);
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+export const DEFAULT_PAGE_SIZE = 500;
+export const MAX_PAGE_SIZE = 5000;
+const DEFAULT_EXECUTION_PAGE_SIZE = 100;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const TERMINAL: ReadonlySet<ExecutionPhase> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+const PHASES: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** A random id with the kind's prefix: 16 base32 characters (80 bits), e.g. `agt_k3x9...`. */
+export function newId(prefix: string): string {
+  const bytes = randomBytes(10);
+  let bits = 0;
+  let value = 0;
+  let out = prefix;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens (creating when needed) the SQLite store at `options.path` and brings its schema up to
+ * date.
+ *
+ * @throws StigmerError SCHEMA_TOO_NEW or MIGRATION_CHANGED for a database this program must
+ *   not touch; BUSY when another process holds the lock longer than the busy timeout;
+ *   BACKEND when the file cannot be created, opened or is not a stigmer database.
+ */
+export async function openLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
+  return LocalBackend.open(options);
+}
+
+interface ResourceRow {
+  id: string;
+  name: string;
+  labels: string;
+  annotations: string;
+  spec: string;
+  status: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface CurrentRow {
+  id: string;
+  version: number;
+  labels: string;
+  annotations: string;
+  spec: string;
+}
+
+interface HistoryRow {
+  kind: string;
+  name: string;
+  resource_id: string;
+  version: number;
+  action: 'create' | 'update' | 'delete';
+  labels: string;
+  annotations: string;
+  spec: string;
+  message: string | null;
+  created_at: string;
+}
+
+interface ExecutionRow {
+  id: string;
+  target: string;
+  session_id: string | null;
+  phase: ExecutionPhase;
+  spec: string;
+  status: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ArtifactRow {
+  id: string;
+  execution_id: string | null;
+  name: string;
+  content_type: string;
+  data: Buffer;
+  created_at: string;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+interface KindStatements {
+  get: Statement;
+  current: Statement;
+  page: Statement;
+  all: Statement;
+  insert: Statement;
+  update: Statement;
+  delete: Statement;
+}
+
+type ExecutionKind = Execution['kind'];
+
+interface ExecutionStatements {
+  get: Statement;
+  list: Statement;
+  insert: Statement;
+  update: Statement;
+}
+
+const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, created_at, updated_at';
+
+/** The local SQLite implementation of Backend. */
+export class LocalBackend implements Backend {
+  readonly info: BackendInfo;
+  private readonly db: Database.Database;
+  private readonly kinds: Record<DeclaredKind, KindStatements>;
+  private readonly executions: Record<ExecutionKind, ExecutionStatements>;
+  private readonly stmt: Record<
+    | 'history'
+    | 'insertHistory'
+    | 'schemaVersion'
+    | 'counts'
+    | 'sessionExists'
+    | 'insertSession'
+    | 'insertContext'
+    | 'getContext'
+    | 'insertArtifact'
+    | 'getArtifact',
+    Statement
+  >;
+  private readonly secretKey: LocalBackendOptions['secretKey'];
+  private closed = false;
+
+  private constructor(db: Database.Database, location: string, secretKey: LocalBackendOptions['secretKey']) {
+    this.db = db;
+    this.info = { type: 'local', location };
+    this.secretKey = secretKey;
+    const kinds = {} as Record<DeclaredKind, KindStatements>;
+    for (const kind of DECLARED_KINDS) {
+      const t = KINDS[kind].table;
+      kinds[kind] = {
+        get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name = ?`),
+        current: db.prepare(`SELECT id, version, labels, annotations, spec FROM ${t} WHERE name = ?`),
+        page: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name > ? ORDER BY name LIMIT ?`),
+        all: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} ORDER BY name`),
+        insert: db.prepare(
+          `INSERT INTO ${t} (id, name, labels, annotations, spec, status, version, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, '{}', 1, ?, ?)`,
+        ),
+        update: db.prepare(
+          `UPDATE ${t} SET labels = ?, annotations = ?, spec = ?, version = ?, updated_at = ? WHERE id = ?`,
+        ),
+        delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+      };
+    }
+    this.kinds = kinds;
+    const execStatements = (
+      table: string,
+      targetColumn: string,
+      hasSession: boolean,
+    ): ExecutionStatements => {
+      const cols = `id, ${targetColumn} AS target, ${hasSession ? 'session_id' : 'NULL AS session_id'}, phase, spec, status, version, created_at, updated_at`;
+      return {
+        get: db.prepare(`SELECT ${cols} FROM ${table} WHERE id = ?`),
+        list: db.prepare(
+          `SELECT ${cols} FROM ${table} WHERE (@target IS NULL OR ${targetColumn} = @target)
+           ORDER BY created_at DESC, id DESC LIMIT @limit`,
+        ),
+        insert: db.prepare(
+          hasSession
+            ? `INSERT INTO ${table} (id, name, ${targetColumn}, session_id, phase, spec, status, version, created_at, updated_at)
+               VALUES (@id, @id, @target, @session, 'PENDING', @spec, @status, 1, @now, @now)`
+            : `INSERT INTO ${table} (id, name, ${targetColumn}, phase, spec, status, version, created_at, updated_at)
+               VALUES (@id, @id, @target, 'PENDING', @spec, @status, 1, @now, @now)`,
+        ),
+        update: db.prepare(
+          `UPDATE ${table} SET phase = ?, status = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+        ),
+      };
+    };
+    this.executions = {
+      AgentExecution: execStatements('agent_executions', 'agent_name', true),
+      WorkflowExecution: execStatements('workflow_executions', 'workflow_name', false),
+    };
+    const countColumns = (Object.keys(KINDS) as Kind[])
+      .map((k) => `(SELECT count(*) FROM ${KINDS[k].table}) AS ${k}`)
+      .join(', ');
+    this.stmt = {
+      history: db.prepare(
+        `SELECT kind, name, resource_id, version, action, labels, annotations, spec, message, created_at
+         FROM api_resource_versions WHERE kind = ? AND name = ? ORDER BY seq`,
+      ),
+      insertHistory: db.prepare(
+        `INSERT INTO api_resource_versions
+           (kind, name, resource_id, version, action, labels, annotations, spec, message, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      schemaVersion: db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_version'),
+      counts: db.prepare(`SELECT ${countColumns}`),
+      sessionExists: db.prepare('SELECT 1 FROM sessions WHERE id = ?'),
+      insertSession: db.prepare(
+        `INSERT INTO sessions (id, name, agent_name, version, created_at, updated_at) VALUES (@id, @id, @agent, 1, @now, @now)`,
+      ),
+      insertContext: db.prepare(
+        `INSERT INTO execution_contexts (id, name, execution_id, spec, version, created_at, updated_at)
+         VALUES (@id, @id, @execution, @spec, 1, @now, @now)`,
+      ),
+      getContext: db.prepare('SELECT spec FROM execution_contexts WHERE execution_id = ?'),
+      insertArtifact: db.prepare(
+        `INSERT INTO artifacts (id, execution_id, name, content_type, data, size, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      getArtifact: db.prepare(
+        'SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?',
+      ),
+    };
+  }
+
+  /** See `openLocalBackend`. */
+  static open(options: LocalBackendOptions): LocalBackend {
+    const memory = options.path === ':memory:';
+    const location = memory ? ':memory:' : resolve(options.path);
+    const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout < 0) {
+      throw new StigmerError(
+        'USAGE',
+        `lock timeout must be a whole number of milliseconds ≥ 0, got ${timeout}`,
+      );
+    }
+    let db: Database.Database | undefined;
+    try {
+      if (!memory) mkdirSync(dirname(location), { recursive: true });
+      db = new Database(location, { timeout });
+      db.pragma(`busy_timeout = ${timeout}`);
+      db.pragma('foreign_keys = ON');
+      if (!memory) db.pragma('journal_mode = WAL');
+      migrate(db, { migrations: options.migrations ?? readMigrations(), location });
+      return new LocalBackend(db, location, options.secretKey);
+    } catch (err) {
+      db?.close();
+      throw translateSqliteError(err, location);
+    }
+  }
+
+  /** Runs `fn`, translating SQLite errors; async so the local and remote backends look alike. */
+  private async guard<T>(fn: () => T): Promise<T> {
+    if (this.closed) {
+      throw new StigmerError('BACKEND', `the backend for ${this.info.location} is closed`, {
+        userFixable: false,
+      });
+    }
+    try {
+      return fn();
+    } catch (err) {
+      throw translateSqliteError(err, this.info.location);
+    }
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction: every write of it commits or none does. */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.guard(() => this.db.transaction(fn).immediate());
+  }
+
+  listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
+    return this.guard(() => {
+      const k = this.kindStatements(kind);
+      const size = pageSize(options.pageSize, DEFAULT_PAGE_SIZE);
+      const after = options.pageToken === undefined ? '' : decodePageToken(options.pageToken, kind);
+      const rows = k.page.all(after, size + 1) as ResourceRow[];
+      const items = rows.slice(0, size).map((r) => toResource(kind, r));
+      const page: Page<StoredResource> = { items };
+      if (rows.length > size) page.nextPageToken = encodePageToken(kind, items.at(-1)!.name);
+      return page;
+    });
+  }
+
+  listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
+    return this.guard(() =>
+      (this.kindStatements(kind).all.all() as ResourceRow[]).map((r) => toResource(kind, r)),
+    );
+  }
+
+  getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null> {
+    return this.guard(() => {
+      const row = this.kindStatements(kind).get.get(name) as ResourceRow | undefined;
+      return row ? toResource(kind, row) : null;
+    });
+  }
+
+  async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
+    if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
+    for (const change of changes) checkChange(change);
+    const message = options.message ?? null;
+    return this.write(() => {
+      const now = new Date().toISOString();
+      const out: AppliedChange[] = [];
+      for (const change of changes) {
+        const applied = this.applyOne(change, message, now);
+        if (applied) out.push(applied);
+      }
+      return out;
+    });
+  }
+
+  /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
+  private applyOne(change: ResourceChange, message: string | null, now: string): AppliedChange | null {
+    const { kind, name } = change;
+    const k = this.kinds[kind];
+    const current = k.current.get(name) as CurrentRow | undefined;
+    const actual = current ? current.version : null;
+    const history = (id: string, version: number, action: AppliedChange['op'], s: Snapshot) =>
+      this.stmt.insertHistory.run(
+        kind,
+        name,
+        id,
+        version,
+        action,
+        s.labels,
+        s.annotations,
+        s.spec,
+        message,
+        now,
+      );
+
+    switch (change.op) {
+      case 'assert':
+        if (actual !== change.expectedVersion)
+          throw new ConflictError(kind, name, change.expectedVersion, actual);
+        return null;
+      case 'create': {
+        if (current) throw new ConflictError(kind, name, null, actual);
+        const id = newId(KINDS[kind].idPrefix);
+        const s = snapshot(change);
+        k.insert.run(id, name, s.labels, s.annotations, s.spec, now, now);
+        history(id, 1, 'create', s);
+        return { op: 'create', kind, name, id, version: 1 };
+      }
+      case 'update': {
+        if (!current) {
+          if (change.expectedVersion === undefined) throw new NotFoundError(kind, name);
+          throw new ConflictError(kind, name, change.expectedVersion, null);
+        }
+        if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
+          throw new ConflictError(kind, name, change.expectedVersion, current.version);
+        }
+        const version = current.version + 1;
+        const s = snapshot(change);
+        k.update.run(s.labels, s.annotations, s.spec, version, now, current.id);
+        history(current.id, version, 'update', s);
+        return { op: 'update', kind, name, id: current.id, version };
+      }
+      case 'delete': {
+        if (!current) {
+          if (change.expectedVersion === undefined) throw new NotFoundError(kind, name);
+          throw new ConflictError(kind, name, change.expectedVersion, null);
+        }
+        if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
+          throw new ConflictError(kind, name, change.expectedVersion, current.version);
+        }
+        k.delete.run(current.id);
+        history(current.id, current.version, 'delete', current);
+        return { op: 'delete', kind, name, id: current.id, version: current.version };
+      }
+    }
+  }
+
+  async deleteResource(
+    kind: DeclaredKind,
+    name: string,
+    options: { expectedVersion?: number; message?: string } = {},
+  ): Promise<AppliedChange> {
+    const change: ResourceChange = { op: 'delete', kind, name };
+    if (options.expectedVersion !== undefined) change.expectedVersion = options.expectedVersion;
+    const [applied] = await this.applyChanges(
+      [change],
+      options.message === undefined ? {} : { message: options.message },
+    );
+    return applied!;
+  }
+
+  listVersions(kind: DeclaredKind, name: string): Promise<HistoryEntry[]> {
+    return this.guard(() => {
+      this.kindStatements(kind);
+      return (this.stmt.history.all(kind, name) as HistoryRow[]).map((r) => ({
+        kind,
+        name: r.name,
+        resourceId: r.resource_id,
+        version: r.version,
+        action: r.action,
+        snapshot: {
+          labels: JSON.parse(r.labels) as Record<string, string>,
+          annotations: JSON.parse(r.annotations) as Record<string, string>,
+          spec: JSON.parse(r.spec) as JsonObject,
+        },
+        message: r.message,
+        createdAt: r.created_at,
+      }));
+    });
+  }
+
+  status(): Promise<BackendStatus> {
+    return this.guard(() => {
+      const { v } = this.stmt.schemaVersion.get() as { v: number };
+      const counts = { ...(this.stmt.counts.get() as Record<string, number>) };
+      return { info: { ...this.info }, schemaVersion: v, counts };
+    });
+  }
+
+  createExecution(input: CreateExecutionInput): Promise<Execution> {
+    const kind = input?.kind;
+    if (kind !== 'AgentExecution' && kind !== 'WorkflowExecution') {
+      return Promise.reject(
+        new StigmerError(
+          'USAGE',
+          `execution kind must be AgentExecution or WorkflowExecution, got "${String(kind)}"`,
+        ),
+      );
+    }
+    if (!isPlainObject(input.input)) {
+      return Promise.reject(new StigmerError('USAGE', 'execution input must be an object'));
+    }
+    const refs = input.environmentRefs ?? [];
+    if (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string')) {
+      return Promise.reject(new StigmerError('USAGE', 'environmentRefs must be a list of Environment names'));
+    }
+    const targetKind: DeclaredKind = kind === 'AgentExecution' ? 'Agent' : 'Workflow';
+    return this.write(() => {
+      if (!this.kinds[targetKind].current.get(input.target))
+        throw new NotFoundError(targetKind, input.target);
+      const now = new Date().toISOString();
+      const id = newId(KINDS[kind].idPrefix);
+      let sessionId: string | null = null;
+      if (kind === 'AgentExecution') {
+        if (input.sessionId !== undefined) {
+          if (!this.stmt.sessionExists.get(input.sessionId)) {
+            throw new StigmerError('NOT_FOUND', `session "${input.sessionId}" not found`, {
+              hint: 'omit the session to start a new conversation',
+            });
+          }
+          sessionId = input.sessionId;
+        } else {
+          sessionId = newId(KINDS.Session.idPrefix);
+          this.stmt.insertSession.run({ id: sessionId, agent: input.target, now });
+        }
+      }
+      const spec = JSON.stringify({ input: input.input });
+      const status = JSON.stringify({ output: {}, error: null });
+      const row = { id, target: input.target, spec, status, now };
+      this.executions[kind].insert.run(kind === 'AgentExecution' ? { ...row, session: sessionId } : row);
+      this.stmt.insertContext.run({
+        id: newId(KINDS.ExecutionContext.idPrefix),
+        execution: id,
+        spec: JSON.stringify({ environmentRefs: refs }),
+        now,
+      });
+      return this.readExecution(id);
+    });
+  }
+
+  getExecution(id: string): Promise<Execution> {
+    return this.guard(() => this.readExecution(id));
+  }
+
+  updateExecutionStatus(
+    id: string,
+    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
+  ): Promise<Execution> {
+    if (!update || !PHASES.has(update.phase)) {
+      return Promise.reject(new StigmerError('USAGE', `unknown execution phase "${String(update?.phase)}"`));
+    }
+    return this.write(() => this.transition(id, update));
+  }
+
+  cancelExecution(id: string): Promise<Execution> {
+    return this.write(() => {
+      const current = this.readExecution(id);
+      if (current.phase === 'CANCELLED') return current;
+      return this.transition(id, { phase: 'CANCELLED', error: current.error ?? 'cancelled' });
+    });
+  }
+
+  /** Moves an execution to a phase; a finished execution (COMPLETED, FAILED, CANCELLED) never changes. */
+  private transition(
+    id: string,
+    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
+  ) {
+    const current = this.readExecution(id);
+    if (TERMINAL.has(current.phase)) {
+      throw new StigmerError(
+        'CONFLICT',
+        `execution ${id} is already ${current.phase} and cannot become ${update.phase}`,
+        {
+          hint: 'start a new execution',
+        },
+      );
+    }
+    if (update.phase === 'PENDING' && current.phase !== 'PENDING') {
+      throw new StigmerError('CONFLICT', `execution ${id} is ${current.phase} and cannot go back to PENDING`);
+    }
+    const status = {
+      output: update.output ?? current.output,
+      error: update.error === undefined ? current.error : update.error,
+    };
+    this.executions[current.kind].update.run(
+      update.phase,
+      JSON.stringify(status),
+      new Date().toISOString(),
+      id,
+    );
+    return this.readExecution(id);
+  }
+
+  private readExecution(id: string): Execution {
+    const kind = executionKindOf(id);
+    const row = kind ? (this.executions[kind].get.get(id) as ExecutionRow | undefined) : undefined;
+    if (!kind || !row) {
+      throw new StigmerError('NOT_FOUND', `execution "${id}" not found`, {
+        hint: 'execution ids start with aex_ (agent) or wex_ (workflow)',
+      });
+    }
+    return toExecution(kind, row);
+  }
+
+  listExecutions(
+    filter: { kind?: ExecutionKind; target?: string; pageSize?: number } = {},
+  ): Promise<Execution[]> {
+    return this.guard(() => {
+      const size = pageSize(filter.pageSize, DEFAULT_EXECUTION_PAGE_SIZE);
+      const kinds: ExecutionKind[] = filter.kind ? [filter.kind] : ['AgentExecution', 'WorkflowExecution'];
+      const all: Execution[] = [];
+      for (const kind of kinds) {
+        const statements = this.executions[kind];
+        if (!statements) throw new StigmerError('USAGE', `unknown execution kind "${String(kind)}"`);
+        const rows = statements.list.all({ target: filter.target ?? null, limit: size }) as ExecutionRow[];
+        for (const row of rows) all.push(toExecution(kind, row));
+      }
+      all.sort((a, b) => (a.createdAt === b.createdAt ? cmp(b.id, a.id) : cmp(b.createdAt, a.createdAt)));
+      return all.slice(0, size);
+    });
+  }
+
+  getExecutionContext(executionId: string): Promise<ExecutionContext> {
+    return this.guard(() => {
+      this.readExecution(executionId);
+      const row = this.stmt.getContext.get(executionId) as { spec: string } | undefined;
+      const refs = row
+        ? ((JSON.parse(row.spec) as { environmentRefs?: string[] }).environmentRefs ?? [])
+        : [];
+      const data: Record<string, string> = {};
+      for (const envName of refs) {
+        const env = this.kinds.Environment.get.get(envName) as ResourceRow | undefined;
+        if (!env) {
+          throw new NotFoundError('Environment', envName, {
+            hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
+          });
+        }
+        let spec = JSON.parse(env.spec) as JsonObject;
+        if (hasSealed(spec)) spec = revealSpec(spec, { name: envName }, this.loadSecretKey());
+        const entries = isPlainObject(spec.data) ? spec.data : {};
+        for (const [key, entry] of Object.entries(entries)) {
+          if (isPlainObject(entry) && typeof entry.value === 'string') data[key] = entry.value;
+        }
+      }
+      return { executionId, data };
+    });
+  }
+
+  private loadSecretKey(): SecretKey {
+    const key = typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
+    if (!key) {
+      throw new StigmerError(
+        'SECRET',
+        'this backend was opened without the master key, so it cannot decrypt secrets',
+        {
+          hint: 'open it with the secretKey option (the CLI loads STIGMER_SECRET_KEY or $STIGMER_HOME/master.key)',
+        },
+      );
+    }
+    return key;
+  }
+
+  storeArtifact(input: {
+    executionId?: string;
+    name: string;
+    contentType: string;
+    data: Uint8Array;
+  }): Promise<Artifact> {
+    if (typeof input?.name !== 'string' || input.name === '' || !(input.data instanceof Uint8Array)) {
+      return Promise.reject(new StigmerError('USAGE', 'an artifact needs a name and its data as bytes'));
+    }
+    return this.write(() => {
+      if (input.executionId !== undefined) this.readExecution(input.executionId);
+      const id = newId('art_');
+      const data = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+      this.stmt.insertArtifact.run(
+        id,
+        input.executionId ?? null,
+        input.name,
+        input.contentType || 'application/octet-stream',
+        data,
+        data.byteLength,
+        new Date().toISOString(),
+      );
+      return this.readArtifact(id);
+    });
+  }
+
+  getArtifact(id: string): Promise<Artifact> {
+    return this.guard(() => this.readArtifact(id));
+  }
+
+  private readArtifact(id: string): Artifact {
+    const row = this.stmt.getArtifact.get(id) as ArtifactRow | undefined;
+    if (!row) throw new StigmerError('NOT_FOUND', `artifact "${id}" not found`);
+    return {
+      id: row.id,
+      executionId: row.execution_id,
+      name: row.name,
+      contentType: row.content_type,
+      data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+      createdAt: row.created_at,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private kindStatements(kind: DeclaredKind): KindStatements {
+    const k = this.kinds[kind];
+    if (!k) throw unknownKind(kind);
+    return k;
+  }
+}
+
+interface Snapshot {
+  labels: string;
+  annotations: string;
+  spec: string;
+}
+
+function snapshot(change: {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  spec: JsonObject;
+}) {
+  return {
+    labels: JSON.stringify(change.labels ?? {}),
+    annotations: JSON.stringify(change.annotations ?? {}),
+    spec: JSON.stringify(change.spec ?? {}),
+  };
+}
+
+function unknownKind(kind: unknown): StigmerError {
+  return new StigmerError('UNKNOWN_KIND', `"${String(kind)}" is not a kind of resource stored by name`, {
+    hint: `kinds: ${DECLARED_KINDS.join(', ')}`,
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringMap(value: unknown): boolean {
+  return isPlainObject(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+/** Rejects a malformed change before the transaction starts (the server passes user input here). */
+function checkChange(change: ResourceChange): void {
+  if (!isPlainObject(change)) throw new StigmerError('USAGE', 'a change must be an object');
+  if (!(DECLARED_KINDS as readonly string[]).includes(change.kind)) throw unknownKind(change.kind);
+  if (typeof change.name !== 'string' || !DNS_LABEL.test(change.name)) {
+    throw new StigmerError('VALIDATION', `${change.kind} name "${String(change.name)}" is not a valid name`, {
+      hint: 'names are lowercase DNS labels: letters, digits and "-", at most 63 characters',
+    });
+  }
+  const where = `${change.kind}/${change.name}`;
+  switch (change.op) {
+    case 'create':
+    case 'update':
+      if (!isStringMap(change.labels ?? {}) || !isStringMap(change.annotations ?? {})) {
+        throw new StigmerError('VALIDATION', `${where}: labels and annotations must map strings to strings`);
+      }
+      if (!isPlainObject(change.spec ?? {}))
+        throw new StigmerError('VALIDATION', `${where}: spec must be an object`);
+      if (change.op === 'create' && change.expectedVersion !== undefined && change.expectedVersion !== null) {
+        throw new StigmerError('USAGE', `${where}: a create can only expect "absent" (null)`);
+      }
+      if (change.op === 'update') checkVersion(change.expectedVersion, where, true);
+      return;
+    case 'delete':
+      checkVersion(change.expectedVersion, where, true);
+      return;
+    case 'assert':
+      if (change.expectedVersion !== null) checkVersion(change.expectedVersion, where, false);
+      return;
+    default:
+      throw new StigmerError('USAGE', `${where}: unknown change "${String((change as { op: unknown }).op)}"`);
+  }
+}
+
+function checkVersion(version: unknown, where: string, optional: boolean): void {
+  if (version === undefined && optional) return;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new StigmerError(
+      'USAGE',
+      `${where}: expected version must be a whole number ≥ 1, got ${String(version)}`,
+    );
+  }
+}
+
+function pageSize(requested: number | undefined, fallback: number): number {
+  if (requested === undefined || requested === 0) return fallback;
+  if (!Number.isInteger(requested) || requested < 0) {
+    throw new StigmerError('USAGE', `page size must be a whole number ≥ 1, got ${requested}`);
+  }
+  return Math.min(requested, MAX_PAGE_SIZE);
+}
+
+/** Page tokens are opaque to callers: base64url of the kind and the last name returned. */
+export function encodePageToken(kind: DeclaredKind, lastName: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, k: kind, a: lastName }), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string, kind: DeclaredKind): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (!isPlainObject(parsed) || parsed.v !== 1 || typeof parsed.a !== 'string' || parsed.k !== kind) {
+    throw new StigmerError('USAGE', `invalid page token for ${kind}`, {
+      hint: 'pass the nextPageToken returned by the previous page of the same kind',
+    });
+  }
+  return parsed.a;
+}
+
+function toResource(kind: DeclaredKind, r: ResourceRow): StoredResource {
+  return {
+    id: r.id,
+    kind,
+    name: r.name,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    annotations: JSON.parse(r.annotations) as Record<string, string>,
+    spec: JSON.parse(r.spec) as JsonObject,
+    status: JSON.parse(r.status) as JsonObject,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function executionKindOf(id: unknown): ExecutionKind | null {
+  if (typeof id !== 'string') return null;
+  if (id.startsWith(KINDS.AgentExecution.idPrefix)) return 'AgentExecution';
+  if (id.startsWith(KINDS.WorkflowExecution.idPrefix)) return 'WorkflowExecution';
+  return null;
+}
+
+function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
+  const spec = JSON.parse(r.spec) as { input?: JsonObject };
+  const status = JSON.parse(r.status) as { output?: JsonObject; error?: string | null };
+  const execution: Execution = {
+    id: r.id,
+    kind,
+    target: r.target,
+    phase: r.phase,
+    input: spec.input ?? {},
+    output: status.output ?? {},
+    error: status.error ?? null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.session_id !== null) execution.sessionId = r.session_id;
+  return execution;
+}
+
+function hasSealed(spec: JsonObject): boolean {
+  const data = spec.data;
+  return isPlainObject(data) && Object.values(data).some((e) => isPlainObject(e) && e.sealed !== undefined);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

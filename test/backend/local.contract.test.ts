@@ -1,0 +1,12 @@
+/** Runs the Backend contract suite on the local SQLite backend, one fresh file per test. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLocalBackend } from '../../src/backend/local/index.js';
+import { describeBackendContract } from '../contract/backend-contract.js';
+
+describeBackendContract('local (SQLite file)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stigmer-contract-'));
+  const backend = await openLocalBackend({ path: join(dir, 'nested', 'local.db') });
+  return { backend, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
