@@ -20,7 +20,7 @@ export interface MarkdownRenderOptions {
 /** Diff-syntax line: the marker in column 0 so GitHub colours it (`!` for in-place changes). */
 function diffLine(line: Line): string {
   const marker = line.marker === '~' ? '!' : line.marker === '' ? ' ' : line.marker;
-  return `${marker}${' '.repeat(Math.max(1, line.depth * 2 - 1))}${line.text}`;
+  return `${marker}${' '.repeat(Math.max(1, line.depth * 2 - 1))}${line.text}`.trimEnd();
 }
 
 function fenceFor(text: string): string {

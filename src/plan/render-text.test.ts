@@ -208,3 +208,11 @@ describe('value formatting', () => {
     expect(out).toContain('      # (1 unchanged attribute hidden)\n');
   });
 });
+
+describe('blank lines of multi-line values', () => {
+  it('carry the marker without trailing blanks', () => {
+    const out = text([desired('Skill', 's', { spec: { skillMd: '# Title\n\nBody\n' } })], [], opts);
+    expect(out).toContain('      + spec.skillMd:\n          + # Title\n          +\n          + Body\n');
+    expect(out.split('\n').every((l) => l === l.trimEnd())).toBe(true);
+  });
+});

@@ -23,6 +23,8 @@ export function paintLine(line: Line, options: TextRenderOptions): string {
   if (line.role === 'comment') return `${indent}${c.dim(line.text)}`;
   const marker = line.marker === '' ? '' : `${paint ? paint(line.marker) : line.marker} `;
   if (line.role === 'header') return `${indent}${marker}${c.bold(line.text)}`;
+  // An empty line of a multi-line value: no trailing blanks.
+  if (line.text === '') return `${indent}${paint ? paint(line.marker) : line.marker}`.trimEnd();
   if (line.role === 'diff' && paint) return `${indent}${marker}${paint(line.text)}`;
   return `${indent}${marker}${line.text}`;
 }
