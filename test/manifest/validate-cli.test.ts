@@ -17,8 +17,8 @@ const validate = (args: string[], input?: string) =>
 describe('stigmer validate', () => {
   it('accepts the default stack from ./manifests with no argument', async () => {
     const r = await validate([]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
     expect(r.stdout).toContain('Success! 9 resources in 9 files valid.');
   });
 
