@@ -256,7 +256,7 @@ function describe(error: ErrorObject, path: string[]): SchemaIssue {
         path,
         atKey: false,
         message: `${where(path)}expected ${String(params.type)}, got ${typeName(error.data)}`,
-        ...(params.type === 'string' && typeof error.data === 'number'
+        ...(params.type === 'string' && (typeof error.data === 'number' || typeof error.data === 'boolean')
           ? { hint: `quote the value: "${String(error.data)}"` }
           : {}),
       };

@@ -4,7 +4,7 @@
  * Schema files match the TypeBox source, and the shipped manifests validate against them too.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -26,8 +26,10 @@ const WORKFLOW_AGENTS = [
   'github-commenter',
 ];
 
+// A stack is a directory with a stigmer.yaml; other example folders (a CI workflow, say) are not manifests.
 const exampleDirs = readdirSync(join(repoRoot, 'examples'))
   .filter((d) => statSync(join(repoRoot, 'examples', d)).isDirectory())
+  .filter((d) => existsSync(join(repoRoot, 'examples', d, 'stigmer.yaml')))
   .sort();
 
 describe('default stack (manifests/)', () => {
