@@ -244,3 +244,36 @@ describe('parseManifestFile: specs', () => {
     expect(errors(text).map((d) => `${d.line}:${d.column}`)).toEqual(['4:9', '7:3', '14:17']);
   });
 });
+
+describe('parseManifestFile: property', () => {
+  it('gives back exactly the values yaml.stringify wrote, for arbitrary string maps', async () => {
+    const fc = await import('fast-check');
+    const { stringify } = await import('yaml');
+    const key = fc.oneof(
+      fc.string({ minLength: 1 }),
+      fc.constantFrom('__proto__', 'no', 'true', '1', '~', 'null'),
+    );
+    const value = fc.oneof(
+      fc.string(),
+      fc.constantFrom('no', 'yes', 'on', '0x1F', '1e3', '~', '', '- a', '#x', "'q'"),
+    );
+    const name = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
+    fc.assert(
+      fc.property(name, fc.dictionary(key, value), fc.dictionary(key, value), (n, labels, config) => {
+        const text = stringify({
+          apiVersion: 'agentic.stigmer.ai/v1',
+          kind: 'Agent',
+          metadata: { name: n, labels },
+          spec: { instructions: 'Answer questions about the product.', config },
+        });
+        const parsed = parseManifestFile('p.yaml', text);
+        expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        const r = parsed.documents[0]!.resource;
+        expect(r.name).toBe(n);
+        expect(JSON.stringify(r.labels)).toBe(JSON.stringify(labels));
+        expect(JSON.stringify(r.spec.config)).toBe(JSON.stringify(config));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
