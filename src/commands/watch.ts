@@ -1,0 +1,96 @@
+import { Args, Flags } from '@oclif/core';
+import { StigmerCommand } from '../cli/base-command.js';
+import { colorEnabled } from '../cli/color.js';
+import { allowEmptyFlag, DEFAULT_DIR, projectFlag } from '../cli/manifest-input.js';
+
+export default class Watch extends StigmerCommand {
+  static override summary = 'Keep a manifest directory applied: plan and apply on every change.';
+  static override description =
+    'Applies the directory once, then watches it and applies again after every change (debounced). ' +
+    'Only changed files are re-read. A file that fails to load or validate is reported with its location and ' +
+    'nothing is applied until it is fixed; the last good state stays applied. Resources whose manifests are ' +
+    'removed are kept unless --prune is given. Ctrl-C lets the running apply finish, then stops.';
+  static override examples = [
+    '<%= config.bin %> watch',
+    '<%= config.bin %> watch manifests --debounce 100',
+    '<%= config.bin %> watch manifests --prune --json',
+  ];
+  static override args = {
+    dir: Args.string({ description: 'Manifest directory to watch (default ./manifests).' }),
+  };
+  static override flags = {
+    debounce: Flags.integer({
+      description:
+        'Milliseconds to wait after the last change before applying (0: at once). A steady stream of changes ' +
+        'still applies within a few seconds.',
+      default: 300,
+      min: 0,
+      max: 60_000,
+    }),
+    prune: Flags.boolean({
+      description: 'Delete resources whose manifests are removed (off by default in watch mode).',
+      allowNo: true,
+      default: false,
+    }),
+    project: projectFlag,
+    'allow-empty': allowEmptyFlag,
+    message: Flags.string({
+      char: 'm',
+      description: 'Message recorded in the history of every changed resource.',
+      default: 'stigmer watch',
+    }),
+    json: Flags.boolean({ description: 'Print one JSON object per cycle (NDJSON).', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Watch);
+    const { startWatch } = await import('../watch/session.js');
+    const { createHumanPrinter, createJsonPrinter } = await import('../watch/report.js');
+    const printer = flags.json
+      ? createJsonPrinter({ write: (t) => this.out(t), writeNotice: (t) => this.err(t) })
+      : createHumanPrinter({ color: colorEnabled(), write: (t) => process.stdout.write(t) });
+
+    // First Ctrl-C / SIGTERM: let the running cycle finish, then stop. A second one during a
+    // cycle abandons it: the apply is one transaction, so nothing is left half-applied.
+    let session: Awaited<ReturnType<typeof startWatch>> | undefined;
+    let stopRequested: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stopRequested = resolve;
+    });
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        stopRequested();
+        return;
+      }
+      if (session === undefined || session.busy) {
+        printer.stopped(`Received ${signal} again: abandoning the running cycle (its apply is rolled back).`);
+        process.exit(0);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const backend = await this.openBackend(flags);
+    try {
+      session = await startWatch({
+        backend,
+        dir: args.dir ?? DEFAULT_DIR,
+        ...(flags.project !== undefined ? { project: flags.project } : {}),
+        prune: flags.prune,
+        allowEmpty: flags['allow-empty'],
+        message: flags.message,
+        debounceMs: flags.debounce,
+        printer,
+      });
+      await stopped;
+      await session.stop();
+      printer.stopped('Stopped watching.');
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await backend.close();
+    }
+  }
+}
