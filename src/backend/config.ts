@@ -16,6 +16,8 @@ export interface BackendConfig {
   dbPath: string;
   endpoint?: string;
   token?: string;
+  /** How long a local writer waits for another process's lock (ms); the backend's default when absent. */
+  lockTimeoutMs?: number;
 }
 
 export interface BackendFlags {
@@ -23,6 +25,8 @@ export interface BackendFlags {
   db?: string;
   endpoint?: string;
   token?: string;
+  /** --lock-timeout (ms). */
+  lockTimeout?: number;
 }
 
 /** The on-disk shape of $STIGMER_HOME/config.yaml. */
@@ -100,5 +104,15 @@ export function resolveBackendConfig(flags: BackendFlags = {}, env: Env = proces
   const token = pick(flags.token, env.STIGMER_TOKEN, file.cloud?.token);
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (token !== undefined) config.token = token;
+  const lockTimeout = flags.lockTimeout ?? parseLockTimeout(env.STIGMER_LOCK_TIMEOUT);
+  if (lockTimeout !== undefined) config.lockTimeoutMs = lockTimeout;
   return config;
+}
+
+function parseLockTimeout(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new StigmerError('USAGE', `STIGMER_LOCK_TIMEOUT must be a number of milliseconds, got "${value}"`);
+  }
+  return Number(value);
 }

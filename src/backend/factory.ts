@@ -6,7 +6,13 @@ import type { Backend } from './types.js';
 export async function openBackend(config: BackendConfig): Promise<Backend> {
   if (config.type === 'local') {
     const { openLocalBackend } = await import('./local/index.js');
-    return openLocalBackend({ path: config.dbPath });
+    const { loadSecretKey } = await import('../secrets/key.js');
+    return openLocalBackend({
+      path: config.dbPath,
+      ...(config.lockTimeoutMs !== undefined ? { busyTimeoutMs: config.lockTimeoutMs } : {}),
+      // Loaded only when an execution context holds a secret.
+      secretKey: () => loadSecretKey({ home: config.home }),
+    });
   }
   throw new StigmerError('CONFIG', 'the cloud backend is not available in this version of stigmer', {
     hint: 'use the local backend: `stigmer backend use local`',

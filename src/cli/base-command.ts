@@ -24,19 +24,26 @@ export abstract class StigmerCommand extends Command {
       description: 'Cloud backend bearer token. [env: STIGMER_TOKEN]',
       helpGroup: 'GLOBAL',
     }),
+    'lock-timeout': Flags.integer({
+      description:
+        'How long to wait for another stigmer process holding the local database, in ms. [env: STIGMER_LOCK_TIMEOUT; default: 5000]',
+      helpGroup: 'GLOBAL',
+      min: 0,
+    }),
   };
 
-  protected backendConfig(flags: BackendFlags): BackendConfig {
+  protected backendConfig(flags: BackendFlags & { 'lock-timeout'?: number }): BackendConfig {
     return resolveBackendConfig({
       backend: flags.backend,
       db: flags.db,
       endpoint: flags.endpoint,
       token: flags.token,
+      lockTimeout: flags['lock-timeout'],
     });
   }
 
   /** Opens the configured backend; the factory is imported lazily to keep start-up small. */
-  protected async openBackend(flags: BackendFlags): Promise<Backend> {
+  protected async openBackend(flags: BackendFlags & { 'lock-timeout'?: number }): Promise<Backend> {
     const { openBackend } = await import('../backend/factory.js');
     return openBackend(this.backendConfig(flags));
   }
