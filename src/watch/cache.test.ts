@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -139,6 +139,22 @@ describe('ManifestCache', () => {
     expect(cache.hasChangedSince(a)).toBe(true);
     cache.refresh([a]);
     expect(cache.hasChangedSince(a)).toBe(false);
+  });
+
+  it('refuses a symlink that leads outside the root, as the loader does', async () => {
+    write('a.yaml', skill('a'));
+    const outsideFile = join(cwd, 'outside.yaml');
+    writeFileSync(outsideFile, skill('outside'));
+    const link = join(root, 'link.yaml');
+    symlinkSync(outsideFile, link);
+    const cache = await ManifestCache.load('manifests', cwd);
+    const fromLoader = cache.input().files.find((f) => f.file === join('manifests', 'link.yaml'));
+    expect(fromLoader?.diagnostics[0]?.message).toMatch(/outside the manifest directory/);
+    cache.refresh([link]);
+    const refreshed = cache.input().files.find((f) => f.file === join('manifests', 'link.yaml'))!;
+    expect(refreshed.documents).toEqual([]);
+    expect(refreshed.diagnostics).toEqual(fromLoader!.diagnostics);
+    expect(names(cache)).toEqual(['a']);
   });
 
   it('knows which events matter: manifests, included files, directories holding manifests', async () => {

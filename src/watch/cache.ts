@@ -8,7 +8,7 @@
  * named *.yaml / *.yml anywhere under the root, skipping hidden entries and node_modules, with
  * stigmer.yaml at the root read for `project:` instead. The initial fill uses the loader itself.
  */
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import {
@@ -200,26 +200,30 @@ export class ManifestCache {
       }
       if (this.includes.has(abs)) note(result.included, abs);
       if (this.isManifestPath(abs)) {
-        const read = readFileLimited(abs);
+        const outside = this.linkLeavesRoot(abs);
+        const read: { bytes: Buffer } | { error: string } = outside
+          ? { error: 'outside' }
+          : readFileLimited(abs);
         if ('bytes' in read) {
           this.put(abs, parseManifestFile(this.show(abs), read.bytes));
           note(result.changed, abs);
           continue;
         }
         if (read.error !== 'ENOENT' && read.error !== 'ENOTDIR' && read.error !== 'is a directory') {
+          // The loader's words for the same problems, so watch and plan report them alike.
+          const problem = outside
+            ? {
+                message: 'symlink points outside the manifest directory; refusing to follow it',
+                hint: 'copy the file into the manifest directory or pass it with -f',
+              }
+            : {
+                message: `cannot read file: ${read.error}`,
+                hint: 'check that the file exists and is readable',
+              };
           this.put(abs, {
             file: this.show(abs),
             documents: [],
-            diagnostics: [
-              {
-                severity: 'error',
-                file: this.show(abs),
-                line: 1,
-                column: 1,
-                message: `cannot read file: ${read.error}`,
-                hint: 'check that the file exists and is readable',
-              },
-            ],
+            diagnostics: [{ severity: 'error', file: this.show(abs), line: 1, column: 1, ...problem }],
           });
           note(result.changed, abs);
           continue;
@@ -257,6 +261,17 @@ export class ManifestCache {
 
   private show(abs: string): string {
     return relative(this.cwd, abs) || '.';
+  }
+
+  /** True for a symlink whose target resolves outside the root (the loader refuses to follow those). */
+  private linkLeavesRoot(abs: string): boolean {
+    try {
+      if (!lstatSync(abs).isSymbolicLink()) return false;
+      const rel = relative(realpathSync(this.root), realpathSync(abs));
+      return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+    } catch {
+      return false;
+    }
   }
 
   private exists(abs: string): boolean {
