@@ -176,6 +176,14 @@ describe('ManifestCache', () => {
     write('skills/s.yaml', skill('s'));
     cache.refresh([join(root, 'skills', 's.yaml')]);
     expect(cache.isRelevant(join(root, 'skills', 'docs', 'S.md'))).toBe(false);
+
+    const env = write(
+      'env.yaml',
+      'apiVersion: agentic.stigmer.ai/v1\nkind: Environment\nmetadata:\n  name: e\nspec:\n  data:\n' +
+        '    TOKEN:\n      valueFrom: {file: secrets/token.txt}\n      isSecret: true\n',
+    );
+    cache.refresh([env]);
+    expect(cache.isRelevant(join(root, 'secrets', 'token.txt'))).toBe(true);
   });
 });
 

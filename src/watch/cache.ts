@@ -19,6 +19,7 @@ import {
 } from '../manifest/index.js';
 import { readFileLimited } from '../manifest/read-file.js';
 import type { ParsedFile } from '../manifest/types.js';
+import type { DesiredResource } from '../types.js';
 
 const MANIFEST_FILE = /\.ya?ml$/i;
 const EDITOR_TEMP_FILE = /(\.sw[a-p]|\.swx|~|\.tmp)$/i;
@@ -36,7 +37,7 @@ export interface RefreshResult {
   changed: string[];
   /** Of those, the files that no longer exist. */
   removed: string[];
-  /** Other files a manifest depends on (a Skill's skillMdFile) that had events. */
+  /** Other files a manifest depends on (skillMdFile, valueFrom.file) that had events. */
   included: string[];
 }
 
@@ -48,6 +49,28 @@ function fileSignature(abs: string): string {
   } catch {
     return 'absent';
   }
+}
+
+/**
+ * Files a resource is built from besides its manifest, as written (relative to the manifest's
+ * directory): a Skill's `skillMdFile`, an Environment entry's `valueFrom.file`.
+ */
+function includedFiles(resource: DesiredResource): string[] {
+  if (resource.kind === 'Skill') {
+    const file = resource.spec.skillMdFile;
+    return typeof file === 'string' ? [file] : [];
+  }
+  if (resource.kind !== 'Environment') return [];
+  const data = resource.spec.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return [];
+  const files: string[] = [];
+  for (const entry of Object.values(data)) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) continue;
+    const from = entry.valueFrom;
+    if (typeof from !== 'object' || from === null || Array.isArray(from)) continue;
+    if (typeof from.file === 'string') files.push(from.file);
+  }
+  return files;
 }
 
 /** Path segments of `rel`, compared the way the loader's sorted walk orders files. */
@@ -319,7 +342,7 @@ export class ManifestCache {
     return true;
   }
 
-  /** Records the files a manifest includes (Skills' skillMdFile, relative to the manifest). */
+  /** Records the files a manifest includes (relative to the manifest's directory). */
   private trackIncludes(abs: string, parsed: ParsedFile | undefined): void {
     for (const target of this.includedBy.get(abs) ?? []) {
       const owners = this.includes.get(target);
@@ -328,13 +351,13 @@ export class ManifestCache {
     this.includedBy.delete(abs);
     const targets: string[] = [];
     for (const doc of parsed?.documents ?? []) {
-      const file = doc.resource.spec.skillMdFile;
-      if (doc.resource.kind !== 'Skill' || typeof file !== 'string') continue;
-      const target = resolve(dirname(abs), file);
-      const owners = this.includes.get(target) ?? new Set<string>();
-      owners.add(abs);
-      this.includes.set(target, owners);
-      targets.push(target);
+      for (const file of includedFiles(doc.resource)) {
+        const target = resolve(dirname(abs), file);
+        const owners = this.includes.get(target) ?? new Set<string>();
+        owners.add(abs);
+        this.includes.set(target, owners);
+        targets.push(target);
+      }
     }
     if (targets.length > 0) this.includedBy.set(abs, targets);
   }
