@@ -194,12 +194,20 @@ export class LocalBackend implements Backend {
     Statement
   >;
   private readonly secretKey: LocalBackendOptions['secretKey'];
+  /** Names of the migrations this open applied (empty when the schema was already current). */
+  readonly migrationsApplied: readonly string[];
   private closed = false;
 
-  private constructor(db: Database.Database, location: string, secretKey: LocalBackendOptions['secretKey']) {
+  private constructor(
+    db: Database.Database,
+    location: string,
+    secretKey: LocalBackendOptions['secretKey'],
+    migrationsApplied: string[],
+  ) {
     this.db = db;
     this.info = { type: 'local', location };
     this.secretKey = secretKey;
+    this.migrationsApplied = migrationsApplied;
     const kinds = {} as Record<DeclaredKind, KindStatements>;
     for (const kind of DECLARED_KINDS) {
       const t = KINDS[kind].table;
@@ -299,8 +307,13 @@ export class LocalBackend implements Backend {
       db.pragma(`busy_timeout = ${timeout}`);
       db.pragma('foreign_keys = ON');
       if (!memory) db.pragma('journal_mode = WAL');
-      migrate(db, { migrations: options.migrations ?? readMigrations(), location });
-      return new LocalBackend(db, location, options.secretKey);
+      const { applied } = migrate(db, { migrations: options.migrations ?? readMigrations(), location });
+      return new LocalBackend(
+        db,
+        location,
+        options.secretKey,
+        applied.map((m) => m.name),
+      );
     } catch (err) {
       db?.close();
       throw translateSqliteError(err, location);
