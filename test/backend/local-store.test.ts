@@ -11,6 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrationHash, openLocalBackend, readMigrations } from '../../src/backend/local/index.js';
 import { type Migration, migrate } from '../../src/backend/local/migrate.js';
 import { StigmerError } from '../../src/errors.js';
+import { SecretKey } from '../../src/secrets/key.js';
+import { sealSecret } from '../../src/secrets/seal.js';
 
 const ORIGINAL_TABLES = [
   'agent_executions',
@@ -240,6 +242,73 @@ describe('the database file', () => {
     expect(first.items).toHaveLength(2000);
     expect(first.nextPageToken).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(5000);
+    await backend.close();
+  });
+});
+
+describe('execution contexts with secrets', () => {
+  const key = SecretKey.fromBytes(new Uint8Array(32).fill(7));
+  const sealed = sealSecret(key, { kind: 'Environment', name: 'prod', key: 'TOKEN' }, 'tok-123');
+
+  async function seeded(options: { secretKey?: SecretKey | (() => SecretKey) }) {
+    const backend = await openLocalBackend({ path: dbPath, ...options });
+    await backend.applyChanges([
+      { op: 'create', kind: 'Agent', name: 'bot', labels: {}, annotations: {}, spec: {} },
+      {
+        op: 'create',
+        kind: 'Environment',
+        name: 'prod',
+        labels: {},
+        annotations: {},
+        spec: { data: { TOKEN: { isSecret: true, sealed: { ...sealed } }, MODE: { value: 'live' } } },
+      },
+    ]);
+    const run = await backend.createExecution({
+      kind: 'AgentExecution',
+      target: 'bot',
+      input: {},
+      environmentRefs: ['prod'],
+    });
+    return { backend, run };
+  }
+
+  it('decrypts secrets just in time and never stores them with the execution', async () => {
+    let loads = 0;
+    const { backend, run } = await seeded({
+      secretKey: () => {
+        loads++;
+        return key;
+      },
+    });
+    expect(loads).toBe(0);
+    expect(await backend.getExecutionContext(run.id)).toEqual({
+      executionId: run.id,
+      data: { TOKEN: 'tok-123', MODE: 'live' },
+    });
+    await backend.close();
+    withDb((db) => {
+      const rows = JSON.stringify([
+        db.prepare('SELECT * FROM execution_contexts').all(),
+        db.prepare('SELECT * FROM agent_executions').all(),
+      ]);
+      expect(rows).not.toContain('tok-123');
+      expect(rows).toContain('prod');
+    });
+  });
+
+  it('without a key, a context holding a secret fails with SECRET', async () => {
+    const { backend, run } = await seeded({});
+    const err = await failure(backend.getExecutionContext(run.id));
+    expect(err.code).toBe('SECRET');
+    await backend.close();
+  });
+
+  it('a context whose environment was deleted fails with NOT_FOUND', async () => {
+    const { backend, run } = await seeded({ secretKey: key });
+    await backend.deleteResource('Environment', 'prod');
+    const err = await failure(backend.getExecutionContext(run.id));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.message).toContain('prod');
     await backend.close();
   });
 });
