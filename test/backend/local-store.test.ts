@@ -119,6 +119,17 @@ describe('migrations', () => {
     expect(err.hint).toMatch(/upgrade stigmer/);
   });
 
+  it('stamps the schema version in the file header and refuses a header from the future too', async () => {
+    await (await openLocalBackend({ path: dbPath })).close();
+    withDb((db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(readMigrations().at(-1)!.version);
+      db.pragma('user_version = 77');
+    });
+    const err = await failure(openLocalBackend({ path: dbPath }));
+    expect(err.code).toBe('SCHEMA_TOO_NEW');
+    expect(err.message).toContain('77');
+  });
+
   it('refuses an applied migration whose file changed (MIGRATION_CHANGED)', async () => {
     const original = readMigrations();
     await (await openLocalBackend({ path: dbPath, migrations: original })).close();

@@ -140,6 +140,21 @@ function checkApplied(applied: AppliedMigration[], known: Migration[], location:
   }
 }
 
+/** A database stamped by a newer program in its header (PRAGMA user_version) is refused too. */
+function checkUserVersion(db: BetterSqlite3.Database, known: Migration[], location: string): void {
+  const stamped = db.pragma('user_version', { simple: true }) as number;
+  const newest = known.at(-1)?.version ?? 0;
+  if (stamped > newest) {
+    throw new StigmerError(
+      'SCHEMA_TOO_NEW',
+      `${location} has schema version ${stamped}, but this stigmer knows only up to ${newest}`,
+      {
+        hint: 'a newer stigmer wrote this database; upgrade stigmer (npm install -g stigmer@latest) or point --db at another file',
+      },
+    );
+  }
+}
+
 /**
  * Brings a database up to date. Each pending migration runs in its own immediate transaction
  * that re-reads `schema_version` first, so two processes opening a fresh database at once
@@ -156,6 +171,7 @@ export function migrate(
   const known = options.migrations ?? readMigrations();
   const location = options.location ?? 'the database';
   const before = appliedMigrations(db);
+  checkUserVersion(db, known, location);
   checkApplied(before, known, location);
   const done = new Set(before.map((a) => a.version));
   const applied: Migration[] = [];
@@ -173,6 +189,8 @@ export function migrate(
           migration.sha256,
           new Date().toISOString(),
         );
+        // Mirrors the version in the file header, so tools that only read user_version see it too.
+        db.pragma(`user_version = ${migration.version}`);
         return true;
       })
       .immediate();
