@@ -50,29 +50,26 @@ export default class Watch extends StigmerCommand {
       ? createJsonPrinter({ write: (t) => this.out(t), writeNotice: (t) => this.err(t) })
       : createHumanPrinter({ color: colorEnabled(), write: (t) => process.stdout.write(t) });
 
+    const backend = await this.openBackend(flags);
     // First Ctrl-C / SIGTERM: let the running cycle finish, then stop. A second one during a
     // cycle abandons it: the apply is one transaction, so nothing is left half-applied.
     let session: Awaited<ReturnType<typeof startWatch>> | undefined;
-    let stopRequested: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stopRequested = resolve;
+    let requestStop: () => void = () => {};
+    const stopRequested = new Promise<void>((resolve) => {
+      requestStop = resolve;
     });
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
       if (signals === 1) {
-        stopRequested();
-        return;
-      }
-      if (session === undefined || session.busy) {
+        requestStop();
+      } else if (session === undefined || session.busy) {
         printer.stopped(`Received ${signal} again: abandoning the running cycle (its apply is rolled back).`);
         process.exit(0);
       }
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-
-    const backend = await this.openBackend(flags);
     try {
       session = await startWatch({
         backend,
@@ -84,7 +81,7 @@ export default class Watch extends StigmerCommand {
         debounceMs: flags.debounce,
         printer,
       });
-      await stopped;
+      await stopRequested;
       await session.stop();
       printer.stopped('Stopped watching.');
     } finally {
