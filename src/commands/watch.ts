@@ -1,7 +1,10 @@
 import { Args, Flags } from '@oclif/core';
+import type { Backend } from '../backend/types.js';
 import { StigmerCommand } from '../cli/base-command.js';
 import { colorEnabled } from '../cli/color.js';
 import { allowEmptyFlag, DEFAULT_DIR, projectFlag } from '../cli/manifest-input.js';
+import type { WatchPrinter } from '../watch/report.js';
+import type { WatchSession } from '../watch/session.js';
 
 export default class Watch extends StigmerCommand {
   static override summary = 'Keep a manifest directory applied: plan and apply on every change.';
@@ -43,17 +46,11 @@ export default class Watch extends StigmerCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Watch);
-    const { startWatch } = await import('../watch/session.js');
-    const { createHumanPrinter, createJsonPrinter } = await import('../watch/report.js');
-    const printer = flags.json
-      ? createJsonPrinter({ write: (t) => this.out(t), writeNotice: (t) => this.err(t) })
-      : createHumanPrinter({ color: colorEnabled(), write: (t) => process.stdout.write(t) });
-
-    const backend = await this.openBackend(flags);
+    // Signals are taken over first, so that a Ctrl-C even during start-up stops cleanly (exit 0).
     // First Ctrl-C / SIGTERM: let the running cycle finish, then stop. A second one during a
     // cycle abandons it: the apply is one transaction, so nothing is left half-applied.
-    let session: Awaited<ReturnType<typeof startWatch>> | undefined;
+    let session: WatchSession | undefined;
+    let printer: WatchPrinter | undefined;
     let requestStop: () => void = () => {};
     const stopRequested = new Promise<void>((resolve) => {
       requestStop = resolve;
@@ -64,13 +61,23 @@ export default class Watch extends StigmerCommand {
       if (signals === 1) {
         requestStop();
       } else if (session === undefined || session.busy) {
-        printer.stopped(`Received ${signal} again: abandoning the running cycle (its apply is rolled back).`);
+        printer?.stopped(
+          `Received ${signal} again: abandoning the running cycle (its apply is rolled back).`,
+        );
         process.exit(0);
       }
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    let backend: Backend | undefined;
     try {
+      const { args, flags } = await this.parse(Watch);
+      const { startWatch } = await import('../watch/session.js');
+      const { createHumanPrinter, createJsonPrinter } = await import('../watch/report.js');
+      printer = flags.json
+        ? createJsonPrinter({ write: (t) => this.out(t), writeNotice: (t) => this.err(t) })
+        : createHumanPrinter({ color: colorEnabled(), write: (t) => process.stdout.write(t) });
+      backend = await this.openBackend(flags);
       session = await startWatch({
         backend,
         dir: args.dir ?? DEFAULT_DIR,
@@ -87,7 +94,7 @@ export default class Watch extends StigmerCommand {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await backend.close();
+      await backend?.close();
     }
   }
 }
