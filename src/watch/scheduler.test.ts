@@ -176,6 +176,43 @@ describe('CycleScheduler', () => {
     expect(h.errors).toHaveLength(2);
   });
 
+  it('runs a retry cycle without events, sooner when an event comes first, never after stop()', async () => {
+    const h = harness({ debounceMs: 100 });
+    h.scheduler.start();
+    h.scheduler.scheduleRetry(2000);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(h.batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.batches).toEqual([{ paths: [], events: 0, at: 2000 }]);
+
+    h.scheduler.scheduleRetry(2000);
+    h.scheduler.notify('a.yaml');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.batches.slice(1)).toEqual([{ paths: ['a.yaml'], events: 1, at: 2100 }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(h.batches).toHaveLength(2); // the event's cycle spent the retry
+
+    h.scheduler.scheduleRetry(10);
+    await h.scheduler.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.batches).toHaveLength(2);
+  });
+
+  it('runs a retry that falls due during a cycle right after it', async () => {
+    const h = harness({ debounceMs: 10, slow: true });
+    h.scheduler.start();
+    h.scheduler.notify('a.yaml');
+    await vi.advanceTimersByTimeAsync(10);
+    h.scheduler.scheduleRetry(50);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.batches).toHaveLength(1);
+    h.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.batches).toHaveLength(2);
+    expect(h.batches[1]).toMatchObject({ paths: [], events: 0 });
+    h.finish();
+  });
+
   it('refuses a negative debounce', () => {
     expect(() => harness({ debounceMs: -1 })).toThrow(RangeError);
   });

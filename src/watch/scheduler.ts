@@ -49,6 +49,9 @@ export class CycleScheduler {
   private firstEventAt: number | undefined;
   private lastEventAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A retry is due: the next cycle runs even with no event pending. */
+  private retryDue = false;
   private started = false;
   private stopped = false;
   private current: Promise<void> | undefined;
@@ -91,6 +94,21 @@ export class CycleScheduler {
     if (this.started && !this.current) this.arm();
   }
 
+  /**
+   * Runs a cycle in `delayMs` even if no file changes (after a cycle that failed for a reason
+   * outside the manifests, such as a locked or unreachable backend). A file event before then
+   * runs the cycle sooner; either way the retry is then spent.
+   */
+  scheduleRetry(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryDue = true;
+      if (!this.current) this.fire();
+    }, delayMs);
+  }
+
   /** Starts running cycles (for events already noted, too). */
   start(): void {
     if (this.started || this.stopped) return;
@@ -105,6 +123,8 @@ export class CycleScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.pending.clear();
     this.pendingEvents = 0;
     this.firstEventAt = undefined;
@@ -131,8 +151,11 @@ export class CycleScheduler {
   }
 
   private fire(): void {
-    this.timer = undefined;
-    if (this.stopped || this.current || this.pending.size === 0) return;
+    this.clearTimer();
+    if (this.stopped || this.current || (this.pending.size === 0 && !this.retryDue)) return;
+    this.retryDue = false;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const batch: ChangeBatch = { paths: [...this.pending], events: this.pendingEvents };
     this.pending = new Set();
     this.pendingEvents = 0;
@@ -147,7 +170,8 @@ export class CycleScheduler {
       this.onError(err);
     } finally {
       this.current = undefined;
-      if (!this.stopped && this.pending.size > 0) this.arm();
+      if (!this.stopped && this.retryDue) this.fire();
+      else if (!this.stopped && this.pending.size > 0) this.arm();
     }
   }
 }

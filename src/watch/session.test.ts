@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StigmerError } from '../errors.js';
 import type { CycleReport } from './cycle.js';
 import { createHumanPrinter } from './report.js';
 import { startWatch, type WatchSession } from './session.js';
@@ -137,6 +138,17 @@ describe('startWatch', () => {
     const pruned = await cycleWhere(seen, (r) => r.outcome === 'applied');
     expect(pruned.summary).toEqual({ added: 0, changed: 0, destroyed: 1 });
     expect(backend.skill('b')).toBeUndefined();
+  });
+
+  it('retries a cycle that failed in the backend without waiting for an edit', async () => {
+    backend.failures.push(new StigmerError('BUSY', 'database is locked', { hint: 'retry' }));
+    await start(false);
+    expect(reports[0]).toMatchObject({ outcome: 'failed', error: { code: 'BUSY' } });
+    expect(output).toContain('Apply failed: database is locked; nothing applied (last good state kept)');
+    expect(output).toContain('retrying in 2 s, or at the next change');
+    const retried = await cycleWhere(1, (r) => r.outcome === 'applied');
+    expect(retried.summary).toEqual({ added: 2, changed: 0, destroyed: 0 });
+    expect(backend.skill('a')).toBeDefined();
   });
 
   it('stop() closes the watcher: later edits start no cycle', async () => {

@@ -50,6 +50,9 @@ export interface WatchSession {
 
 export const DEFAULT_WATCH_MESSAGE = 'stigmer watch';
 
+const FIRST_RETRY_DELAY_MS = 2000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
 /** After an event, when to look at the file again: past chokidar's 50 ms change and 100 ms unlink throttles. */
 const RECHECK_DELAY_MS = 150;
 
@@ -116,8 +119,21 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
     message: options.message ?? DEFAULT_WATCH_MESSAGE,
     onApplyEvent: (event: Parameters<WatchPrinter['applyEvent']>[0]) => printer.applyEvent(event),
   };
+  // A cycle that failed outside the manifests (backend locked or unreachable) is retried
+  // without waiting for the next edit, backing off while it keeps failing.
+  let retryDelayMs = 0;
   const finish = (report: CycleReport): void => {
     printer.cycle(report);
+    if (report.outcome === 'failed') {
+      retryDelayMs = Math.min(
+        MAX_RETRY_DELAY_MS,
+        retryDelayMs === 0 ? FIRST_RETRY_DELAY_MS : retryDelayMs * 2,
+      );
+      printer.notice(`  retrying in ${retryDelayMs / 1000} s, or at the next change`);
+      scheduler?.scheduleRetry(retryDelayMs);
+    } else {
+      retryDelayMs = 0;
+    }
     options.onCycle?.(report);
   };
 
