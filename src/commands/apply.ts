@@ -1,0 +1,107 @@
+import { Args, Flags } from '@oclif/core';
+import { StigmerCommand } from '../cli/base-command.js';
+import { colorEnabled } from '../cli/color.js';
+import { confirm } from '../cli/confirm.js';
+import { ExitCode } from '../cli/errors.js';
+import {
+  allowEmptyFlag,
+  allowPlaintextSecretsFlag,
+  fileFlag,
+  manifestInput,
+  projectFlag,
+  pruneFlag,
+} from '../cli/manifest-input.js';
+import { printApplyOutcome, printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
+import { StigmerError } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+
+export default class Apply extends StigmerCommand {
+  static override summary = 'Apply manifests, or a saved plan, to the backend in one atomic batch.';
+  static override description =
+    'Plans like `stigmer plan`, asks for confirmation (on a terminal) and applies every change or none. ' +
+    'Given a plan file saved with `stigmer plan --out`, applies exactly that plan, and refuses it as stale if ' +
+    'anything it looked at has changed since.';
+  static override examples = [
+    '<%= config.bin %> apply',
+    '<%= config.bin %> apply manifests --auto-approve --message "release 1.2"',
+    '<%= config.bin %> plan --out plan.json && <%= config.bin %> apply plan.json --auto-approve',
+  ];
+  static override args = {
+    target: Args.string({
+      description: 'Manifest directory (default ./manifests) or a saved plan file.',
+      ignoreStdin: true,
+    }),
+  };
+  static override flags = {
+    file: fileFlag,
+    'auto-approve': Flags.boolean({ description: 'Apply without asking for confirmation.', default: false }),
+    json: Flags.boolean({ description: 'Print the plan and its results as JSON.', default: false }),
+    prune: pruneFlag,
+    project: projectFlag,
+    'allow-empty': allowEmptyFlag,
+    'allow-plaintext-secrets': allowPlaintextSecretsFlag,
+    message: Flags.string({
+      char: 'm',
+      description: 'Message recorded in the history of every changed resource.',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply);
+    const { readPlanFileIfAny } = await import('../core/plan-file.js');
+    const saved =
+      args.target !== undefined && flags.file === undefined ? readPlanFileIfAny(args.target) : null;
+    const input = saved ? null : await manifestInput(args.target, flags.file);
+    const color = colorEnabled();
+    const backend = await this.openBackend(flags);
+    try {
+      let plan: Plan;
+      if (saved) {
+        plan = saved;
+        if (plan.backend.type !== backend.info.type || plan.backend.location !== backend.info.location) {
+          throw new StigmerError(
+            'STALE_PLAN',
+            `saved plan was made against the ${plan.backend.type} backend at ${plan.backend.location}, not ${backend.info.location}`,
+            { hint: 'apply it with the same --backend/--db, or run `stigmer plan` again' },
+          );
+        }
+      } else {
+        const { planManifests } = await import('../core/reconcile.js');
+        try {
+          ({ plan } = await planManifests(backend, {
+            ...input!,
+            ...(flags.project !== undefined ? { project: flags.project } : {}),
+            prune: flags.prune,
+            allowEmpty: flags['allow-empty'],
+            secrets: {
+              home: this.backendConfig(flags).home,
+              allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+            },
+          }));
+        } catch (err) {
+          throw printPlanFailure(err, { json: flags.json, backend: backend.info });
+        }
+      }
+      if (plan.diagnostics.some((d) => d.severity === 'error')) {
+        printPlanOutcome(plan, { json: flags.json, color });
+        throw new ExitCode(1);
+      }
+      if (!flags.json) printPlanOutcome(plan, { json: false, color });
+      if (plan.changes.length > 0 && !flags['auto-approve']) {
+        const ok = await confirm(
+          `Do you want to perform these actions (project "${plan.project}")?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+        );
+        if (!ok) throw new StigmerError('ABORTED', 'apply cancelled; nothing was changed');
+      }
+      const { applyPlan } = await import('../apply/apply.js');
+      const result = await applyPlan(backend, plan, {
+        ...(flags.message !== undefined ? { message: flags.message } : {}),
+        checkObserved: saved !== null,
+        ...(flags.json ? {} : { onEvent: printApplyOutcome.eventPrinter({ color }) }),
+      });
+      if (flags.json) printApplyOutcome.json(plan, result);
+    } finally {
+      await backend.close();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { Args, Flags } from '@oclif/core';
+import { StigmerCommand } from '../cli/base-command.js';
+import { colorEnabled } from '../cli/color.js';
+import { ExitCode } from '../cli/errors.js';
+import {
+  allowEmptyFlag,
+  allowPlaintextSecretsFlag,
+  fileFlag,
+  manifestInput,
+  projectFlag,
+  pruneFlag,
+} from '../cli/manifest-input.js';
+import { printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
+
+export default class Plan extends StigmerCommand {
+  static override summary = 'Show what apply would change: create, update or delete.';
+  static override description =
+    'Loads and validates the manifests (default ./manifests), reads the live state of the backend and prints ' +
+    'the ordered changes that `stigmer apply` would make. Nothing is written to the backend.';
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan manifests --out plan.json',
+    '<%= config.bin %> plan --json --no-prune',
+    '<%= config.bin %> plan --detailed-exitcode   # 0 no changes, 2 changes, 1 error',
+  ];
+  static override args = {
+    dir: Args.string({ description: 'Manifest directory (default ./manifests).', ignoreStdin: true }),
+  };
+  static override flags = {
+    file: fileFlag,
+    out: Flags.string({ description: 'Save the plan to FILE; `stigmer apply FILE` executes exactly it.' }),
+    json: Flags.boolean({ description: 'Print the plan as JSON (formatVersion 1).', default: false }),
+    'detailed-exitcode': Flags.boolean({
+      description: 'Exit 0 when there are no changes, 2 when there are changes, 1 on error.',
+      default: false,
+    }),
+    prune: pruneFlag,
+    project: projectFlag,
+    'allow-empty': allowEmptyFlag,
+    'allow-plaintext-secrets': allowPlaintextSecretsFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Plan);
+    const input = await manifestInput(args.dir, flags.file);
+    const { planManifests } = await import('../core/reconcile.js');
+    const backend = await this.openBackend(flags);
+    try {
+      let result: Awaited<ReturnType<typeof planManifests>>;
+      try {
+        result = await planManifests(backend, {
+          ...input,
+          ...(flags.project !== undefined ? { project: flags.project } : {}),
+          prune: flags.prune,
+          allowEmpty: flags['allow-empty'],
+          secrets: {
+            home: this.backendConfig(flags).home,
+            allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+          },
+        });
+      } catch (err) {
+        throw printPlanFailure(err, { json: flags.json, backend: backend.info });
+      }
+      const { plan } = result;
+      const changes = plan.changes.length;
+      if (flags.out && !plan.diagnostics.some((d) => d.severity === 'error')) {
+        const { savePlanFile } = await import('../core/plan-file.js');
+        savePlanFile(flags.out, plan);
+      }
+      const failed = printPlanOutcome(plan, { json: flags.json, color: colorEnabled(), savedTo: flags.out });
+      if (failed) throw new ExitCode(1);
+      if (flags['detailed-exitcode'] && changes > 0) throw new ExitCode(2);
+    } finally {
+      await backend.close();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/** Saving and reading `plan --out` files (the format itself lives in src/plan/plan-file.ts). */
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { StigmerError } from '../errors.js';
+import { looksLikePlanFile, parsePlanFile, serializePlanFile } from '../plan/plan-file.js';
+import type { Plan } from '../plan/types.js';
+
+/** Writes the plan file atomically (temp file + rename), readable by the owner only. */
+export function savePlanFile(path: string, plan: Plan): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, serializePlanFile(plan), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (cause) {
+    if (cause instanceof StigmerError) throw cause;
+    throw new StigmerError('USAGE', `cannot write plan file "${path}": ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * When `target` is a saved plan file, parses and returns it; when it is a directory or a
+ * manifest, returns null so the caller loads manifests instead.
+ */
+export function readPlanFileIfAny(target: string): Plan | null {
+  if (!existsSync(target) || !statSync(target).isFile()) return null;
+  const head = Buffer.alloc(256);
+  const fd = openSync(target, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const start = head.subarray(0, n).toString('utf8').trimStart();
+  if (!start.startsWith('{') || !start.includes('"format"')) return null;
+  const text = readFileSync(target, 'utf8');
+  if (!looksLikePlanFile(text)) {
+    throw new StigmerError('PLAN', `"${target}" is not a stigmer plan file`, {
+      hint: 'pass a manifest directory, -f FILE, or a file written by `stigmer plan --out`',
+    });
+  }
+  return parsePlanFile(text);
+}

@@ -1,0 +1,224 @@
+/**
+ * The reconciler pipeline as one call for every adapter (commands, watch, Action):
+ * load → validate (against manifests and live names) → plan. Applying is `applyPlan` in
+ * src/apply. Nothing here prints; callers render the returned values.
+ */
+import { basename, dirname, resolve } from 'node:path';
+import { type Env, stigmerHome } from '../backend/config.js';
+import type { Backend } from '../backend/types.js';
+import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
+import { parseManifestFile, readManifestSources, validateManifestSet } from '../manifest/index.js';
+import type { LoadOptions, ManifestSet, ParsedFile } from '../manifest/types.js';
+import { planChanges } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { resolveEnvironmentSecrets } from '../secrets/environment.js';
+import { loadSecretKey, type SecretKey } from '../secrets/key.js';
+import { secretHash } from '../secrets/seal.js';
+import {
+  DECLARED_KINDS,
+  type DeclaredKind,
+  type DesiredResource,
+  type JsonObject,
+  type StoredResource,
+} from '../types.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export interface ReconcileOptions extends LoadOptions {
+  /** --project; overrides stigmer.yaml and the directory name. */
+  project?: string;
+  prune?: boolean;
+  allowEmpty?: boolean;
+  /** Where secrets come from and how they are sealed (default: process env, $STIGMER_HOME). */
+  secrets?: SecretOptions;
+}
+
+export interface SecretOptions {
+  /** $STIGMER_HOME, where master.key lives. */
+  home?: string;
+  /** Variables `valueFrom.env` reads, and STIGMER_SECRET_KEY. */
+  env?: Env;
+  /** `--allow-plaintext-secrets`: accept a plaintext `value` on a secret entry. */
+  allowPlaintextSecrets?: boolean;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  manifests: ManifestSet;
+  live: StoredResource[];
+}
+
+/** Every declared resource in the backend, one bulk list per kind. */
+export async function readLiveState(backend: Backend): Promise<StoredResource[]> {
+  const lists = await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)));
+  return lists.flat();
+}
+
+/** Index of live names per kind, for reference resolution. */
+export function liveNameIndex(live: StoredResource[]): (kind: DeclaredKind) => ReadonlySet<string> {
+  const byKind = new Map<DeclaredKind, Set<string>>();
+  for (const r of live) {
+    const set = byKind.get(r.kind);
+    if (set) set.add(r.name);
+    else byKind.set(r.kind, new Set([r.name]));
+  }
+  const empty: ReadonlySet<string> = new Set();
+  return (kind) => byKind.get(kind) ?? empty;
+}
+
+/**
+ * The project that owns what these manifests apply: `--project`, else `project:` in
+ * stigmer.yaml at the manifest root, else the root directory's name made into a DNS label.
+ */
+export function resolveProject(
+  flag: string | undefined,
+  manifests: ManifestSet,
+  options: LoadOptions,
+): string {
+  if (flag !== undefined) {
+    if (!DNS_LABEL.test(flag)) {
+      throw new StigmerError('USAGE', `--project "${flag}" is not a valid project name`, {
+        hint: 'use a lowercase DNS label: letters, digits and "-", at most 63 characters',
+      });
+    }
+    return flag;
+  }
+  if (manifests.project) return manifests.project;
+  const dir = manifests.root ?? resolve(options.cwd ?? process.cwd());
+  const name = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  if (!name) {
+    throw new StigmerError('USAGE', `cannot derive a project name from "${dir}"`, {
+      hint: 'pass --project NAME or add `project: NAME` to stigmer.yaml',
+    });
+  }
+  return name;
+}
+
+/** Reads and parses the manifest files (per-file stage); no backend needed. */
+export interface ParsedSources {
+  root: string | null;
+  project: string | null;
+  files: ParsedFile[];
+  /** Problems found while listing the sources (symlinks, unreadable files, stigmer.yaml). */
+  diagnostics?: Diagnostic[];
+}
+
+export async function parseSources(options: LoadOptions): Promise<ParsedSources> {
+  const sources = await readManifestSources(options);
+  return {
+    root: sources.root,
+    project: sources.project,
+    files: sources.files.map((f) => parseManifestFile(f.path, f.bytes)),
+    diagnostics: sources.diagnostics,
+  };
+}
+
+/**
+ * Resolves `valueFrom` of Environment data and seals every secret (AES-256-GCM, keyed hash),
+ * so that nothing downstream (plan, plan files, backend) ever holds a plaintext secret.
+ * The key is loaded only when a secret exists. Problems become diagnostics at the document.
+ */
+export function sealDesiredSecrets(
+  resources: DesiredResource[],
+  options: SecretOptions & { cwd?: string },
+): { resources: DesiredResource[]; diagnostics: Diagnostic[]; key: SecretKey | null } {
+  const env = options.env ?? process.env;
+  let key: SecretKey | null = null;
+  const getKey = () => {
+    key ??= loadSecretKey({ home: options.home ?? stigmerHome(env), env });
+    return key;
+  };
+  const diagnostics: Diagnostic[] = [];
+  const out = resources.map((r) => {
+    if (r.kind !== 'Environment' || !needsResolution(r.spec)) return r;
+    const result = resolveEnvironmentSecrets(
+      r.spec,
+      { name: r.name },
+      {
+        env,
+        baseDir:
+          r.source.file === '<stdin>'
+            ? resolve(options.cwd ?? '.')
+            : dirname(resolve(options.cwd ?? '.', r.source.file)),
+        key: getKey(),
+        allowPlaintextSecrets: options.allowPlaintextSecrets ?? false,
+      },
+    );
+    for (const e of result.errors) {
+      diagnostics.push({
+        severity: 'error',
+        file: r.source.file,
+        line: r.source.line,
+        column: r.source.column,
+        message: e.message,
+        hint: e.hint,
+        path: e.path,
+      });
+    }
+    return { ...r, spec: result.spec };
+  });
+  return { resources: out, diagnostics, key };
+}
+
+function needsResolution(spec: JsonObject): boolean {
+  const data = spec.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
+  return Object.values(data).some(
+    (e) =>
+      typeof e === 'object' &&
+      e !== null &&
+      !Array.isArray(e) &&
+      (e.isSecret !== undefined || e.valueFrom !== undefined),
+  );
+}
+
+/** Throws ValidationError when the set has any error diagnostic. */
+export function assertValid(manifests: ManifestSet): void {
+  if (manifests.diagnostics.some((d) => d.severity === 'error')) {
+    throw new ValidationError(manifests.diagnostics);
+  }
+}
+
+/** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
+export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
+  const parsed = await parseSources(options);
+  const live = await readLiveState(backend);
+  return planParsed(backend, parsed, live, options);
+}
+
+/** The part of planManifests after parsing; watch mode calls it with its per-file cache. */
+export function planParsed(
+  backend: Backend,
+  parsed: ParsedSources,
+  live: StoredResource[],
+  options: ReconcileOptions,
+): PlanResult {
+  const manifests = validateManifestSet(parsed.files, {
+    root: parsed.root,
+    project: parsed.project,
+    liveNames: liveNameIndex(live),
+    ...(parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {}),
+  });
+  assertValid(manifests);
+  const project = resolveProject(options.project, manifests, options);
+  const sealed = sealDesiredSecrets(manifests.resources, {
+    ...options.secrets,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  });
+  if (sealed.diagnostics.length > 0)
+    throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
+  const key = sealed.key;
+  const plan = planChanges(sealed.resources, live, {
+    project,
+    backend: backend.info,
+    prune: options.prune ?? true,
+    allowEmpty: options.allowEmpty ?? false,
+    ...(key ? { secretHash: (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v) } : {}),
+  });
+  return { plan, manifests, live };
+}
