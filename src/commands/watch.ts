@@ -37,6 +37,10 @@ export default class Watch extends StigmerCommand {
     }),
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
+    'allow-plaintext-secrets': Flags.boolean({
+      description: 'Accept a plaintext `value` on a secret Environment entry (throw-away local stacks only).',
+      default: false,
+    }),
     message: Flags.string({
       char: 'm',
       description: 'Message recorded in the history of every changed resource.',
@@ -84,6 +88,7 @@ export default class Watch extends StigmerCommand {
         ...(flags.project !== undefined ? { project: flags.project } : {}),
         prune: flags.prune,
         allowEmpty: flags['allow-empty'],
+        ...(flags['allow-plaintext-secrets'] ? { secrets: { allowPlaintextSecrets: true } } : {}),
         message: flags.message,
         debounceMs: flags.debounce,
         printer,

@@ -8,7 +8,7 @@
 import { type ApplyOptions, applyPlan } from '../apply/apply.js';
 import type { ApplyEvent, ApplySummary } from '../apply/events.js';
 import type { Backend } from '../backend/types.js';
-import { planParsed, readLiveState } from '../core/reconcile.js';
+import { planParsed, readLiveState, type SecretOptions } from '../core/reconcile.js';
 import { ConflictError, type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { planHasErrors } from '../plan/plan.js';
 import type { ChangeAction } from '../plan/types.js';
@@ -49,11 +49,15 @@ export interface CycleReport {
 export interface CycleOptions {
   backend: Backend;
   cache: ManifestCache;
+  /** Base of the shown paths (the cache's); files that manifests name are resolved from it. */
+  cwd?: string;
   /** --project. */
   project?: string;
   /** Delete resources whose manifests are gone (watch: off unless --prune). */
   prune: boolean;
   allowEmpty?: boolean;
+  /** Where secrets come from and how they are sealed (core defaults when absent). */
+  secrets?: SecretOptions;
   /** Recorded with every history row the cycle writes. */
   message: string;
   /** Receives the apply events of the cycle (per-change lines). */
@@ -121,8 +125,10 @@ export async function runCycle(
       const live = await readLiveState(options.backend);
       const { plan, manifests } = planParsed(options.backend, options.cache.input(), live, {
         ...(options.project !== undefined ? { project: options.project } : {}),
+        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
         prune: options.prune,
         allowEmpty: options.allowEmpty ?? false,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
       });
       project = plan.project;
       // Warnings are shown once, for the files that changed, not on every cycle.

@@ -47,6 +47,7 @@ async function cycleWhere(
 
 async function start(prune: boolean): Promise<void> {
   session = await startWatch({
+    secrets: { home: join(cwd, 'home'), env: {} },
     backend: backend.asBackend(),
     dir: 'manifests',
     cwd,
@@ -149,6 +150,24 @@ describe('startWatch', () => {
     const retried = await cycleWhere(1, (r) => r.outcome === 'applied');
     expect(retried.summary).toEqual({ added: 2, changed: 0, destroyed: 0 });
     expect(backend.skill('a')).toBeDefined();
+  });
+
+  it('applies again when a secret file that an Environment reads changes, never printing its value', async () => {
+    mkdirSync(join(root, 'secrets'));
+    write('secrets/token.txt', 'first-canary-value\n');
+    write(
+      'env.yaml',
+      'apiVersion: agentic.stigmer.ai/v1\nkind: Environment\nmetadata:\n  name: e\nspec:\n  data:\n' +
+        '    TOKEN:\n      valueFrom: {file: secrets/token.txt}\n      isSecret: true\n',
+    );
+    await start(false);
+    expect(reports[0]).toMatchObject({ outcome: 'applied', summary: { added: 3 } });
+    write('secrets/token.txt', 'second-canary-value\n');
+    const changed = await cycleWhere(1, (r) => r.outcome === 'applied');
+    expect(changed.files).toEqual([join('manifests', 'secrets', 'token.txt')]);
+    expect(changed.changes).toEqual([{ action: 'update', kind: 'Environment', name: 'e' }]);
+    expect(output).not.toContain('canary');
+    expect(JSON.stringify(backend.resources.get('Environment/e'))).not.toContain('canary');
   });
 
   it('stop() closes the watcher: later edits start no cycle', async () => {

@@ -9,7 +9,7 @@ import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Backend } from '../backend/types.js';
-import { resolveProject } from '../core/reconcile.js';
+import { resolveProject, type SecretOptions } from '../core/reconcile.js';
 import { StigmerError } from '../errors.js';
 import type { ManifestSet } from '../manifest/types.js';
 import { isIgnoredPath, ManifestCache } from './cache.js';
@@ -28,6 +28,8 @@ export interface WatchOptions {
   /** Delete resources whose manifests were removed (off by default in watch mode). */
   prune: boolean;
   allowEmpty?: boolean;
+  /** Secret sources and sealing (`--allow-plaintext-secrets`); core defaults when absent. */
+  secrets?: SecretOptions;
   /** History message of every write (default "stigmer watch"). */
   message?: string;
   /** Trailing debounce in ms; 0 runs as soon as the events of one tick are in. */
@@ -113,9 +115,11 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
   const cycleOptions = {
     backend: options.backend,
     cache: loaded,
+    cwd,
     ...(options.project !== undefined ? { project: options.project } : {}),
     prune: options.prune,
     allowEmpty: options.allowEmpty ?? false,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     message: options.message ?? DEFAULT_WATCH_MESSAGE,
     onApplyEvent: (event: Parameters<WatchPrinter['applyEvent']>[0]) => printer.applyEvent(event),
   };
