@@ -59,8 +59,8 @@ const MAX_RETRY_DELAY_MS = 60_000;
 const RECHECK_DELAY_MS = 150;
 
 /**
- * Starts watching: fills the cache from the directory, starts the file watcher, runs the first
- * cycle, and returns once that cycle has been reported.
+ * Starts watching: starts the file watcher, fills the cache from the directory, prints the
+ * banner, runs the first cycle (the whole directory), and returns once it has been reported.
  *
  * @throws StigmerError('LOAD' | 'USAGE') when the directory does not exist, is a file, or no
  *   project name can be derived; nothing is applied then.
