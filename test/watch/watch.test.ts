@@ -52,8 +52,8 @@ function agent(name: string, skillRef: string): string {
   ].join('\n');
 }
 
-function rows(table: 'skills' | 'agents'): Map<string, Row> {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+function rows(table: 'skills' | 'agents', path = dbPath): Map<string, Row> {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const raw = db.prepare(`SELECT id, name, version, spec, annotations FROM ${table}`).all() as Array<
       Omit<Row, 'spec' | 'annotations'> & { spec: string; annotations: string }
@@ -76,10 +76,10 @@ class WatchProcess {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [binPath, 'watch', 'manifests', '--db', dbPath, ...args], {
-      cwd: tmp.path,
-      env: cleanEnv({ STIGMER_HOME: join(tmp.path, 'home') }),
+  constructor(args: string[], cwd = tmp.path, db = dbPath) {
+    this.child = spawn(process.execPath, [binPath, 'watch', 'manifests', '--db', db, ...args], {
+      cwd,
+      env: cleanEnv({ STIGMER_HOME: join(cwd, 'home') }),
     });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
@@ -286,6 +286,25 @@ describe('stigmer watch', () => {
 
       expect(await watch.stop('SIGINT')).toBe(0);
       for (const c of watch.cycles()) expect(Object.keys(c)).toContain('cycle');
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+  });
+
+  it('on Ctrl-C right after start-up, finishes the first cycle (all or nothing), then exits 0', async () => {
+    const other = join(tmp.path, 'other');
+    const otherDb = join(other, 'state.db');
+    mkdirSync(join(other, 'manifests'), { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(join(other, 'manifests', `s${i}.yaml`), skill(`s${i}`, 'v1'));
+    const watch = new WatchProcess(['--debounce', '0'], other, otherDb);
+    try {
+      await watch.until('the banner', () => watch.stdout.includes('press Ctrl-C to stop'));
+      watch.child.kill('SIGINT');
+      expect(await watch.exited).toBe(0);
+      expect(watch.summaries()).toHaveLength(1);
+      expect(watch.summaries()[0]).toMatch(/Apply complete! Resources: 50 added, 0 changed, 0 destroyed\.$/);
+      expect(rows('skills', otherDb).size).toBe(50);
+      expect(watch.stdout).toContain('Stopped watching.');
     } finally {
       watch.child.kill('SIGKILL');
     }
