@@ -119,6 +119,18 @@ describe('runCycle', () => {
     expect(backend.skill('a')).toBeDefined();
   });
 
+  it('reads a file again when it changed while the cycle read it (a save in progress)', async () => {
+    const options = await setup(true);
+    await runCycle(options, ++cycle, [], true);
+    // The save truncated the file when the cycle read it, and finished while it planned.
+    const a = write('a.yaml', '');
+    backend.beforeNextList = () => write('a.yaml', skill('a', 'complete'));
+    const report = await runCycle(options, ++cycle, [a]);
+    expect(report).toMatchObject({ outcome: 'applied', summary: { added: 0, changed: 1, destroyed: 0 } });
+    expect(backend.skill('a')!.spec.tag).toBe('complete');
+    expect(backend.batches.flatMap((b) => b.changes).some((c) => c.op === 'delete')).toBe(false);
+  });
+
   it('plans again when another writer won the race, and reports other apply failures', async () => {
     const options = await setup(false);
     backend.failures.push(new ConflictError('Skill', 'a', null, 1));

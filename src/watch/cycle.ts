@@ -135,10 +135,10 @@ export async function runCycle(
       const warnings = manifests.diagnostics.filter(
         (d) => d.severity === 'warning' && changedFiles.has(d.file),
       );
+      if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
       if (planHasErrors(plan)) {
         return report({ outcome: 'invalid', project, diagnostics: [...warnings, ...plan.diagnostics] });
       }
-      if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
       const changes = plan.changes.map((c) => ({ action: c.action, kind: c.kind, name: c.name }));
       if (plan.changes.length === 0) {
         return report({ outcome: 'no-changes', project, diagnostics: warnings });
@@ -163,5 +163,9 @@ function describeError(err: unknown): { code: string; message: string; hint?: st
   if (err instanceof StigmerError) {
     return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return {
+    code: 'INTERNAL',
+    message: err instanceof Error ? err.message : String(err),
+    hint: 'this is a bug in stigmer; please report it with the output above',
+  };
 }

@@ -14,7 +14,13 @@ export class MemoryBackend {
   readonly failures: Error[] = [];
   private ids = 0;
 
+  /** Runs (once) before the next list: simulates something happening while a cycle reads. */
+  beforeNextList: (() => void) | undefined;
+
   async listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
+    const hook = this.beforeNextList;
+    this.beforeNextList = undefined;
+    hook?.();
     return [...this.resources.values()].filter((r) => r.kind === kind);
   }
 
