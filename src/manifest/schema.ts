@@ -99,6 +99,12 @@ const ValueFrom = Type.Object(
     file: Type.Optional(
       Type.String({ minLength: 1, description: 'file to read, relative to this manifest' }),
     ),
+    optional: Type.Optional(
+      Type.Boolean({
+        description:
+          'when the variable is unset or empty, or the file is missing, keep the entry without a value',
+      }),
+    ),
   },
   { additionalProperties: false, ...exactlyOneOf(['env', 'file']) },
 );

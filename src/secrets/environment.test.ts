@@ -270,10 +270,81 @@ describe('resolveEnvironmentSecrets', () => {
     expect(resolveEnvironmentSecrets(sealedOnly, { name: 'e' }, ctx())).toEqual({
       spec: sealedOnly,
       errors: [],
+      warnings: [],
     });
     expect(resolveEnvironmentSecrets({ description: 'x' }, { name: 'e' }, ctx())).toEqual({
       spec: { description: 'x' },
       errors: [],
+      warnings: [],
+    });
+  });
+
+  describe('optional valueFrom', () => {
+    const spec: JsonObject = {
+      data: {
+        TOKEN: { isSecret: true, valueFrom: { env: 'TOKEN', optional: true }, description: 'd' },
+        CERT: { isSecret: true, valueFrom: { file: 'missing.pem', optional: true } },
+        REGION: { valueFrom: { env: 'REGION', optional: true } },
+      },
+    };
+
+    it('keeps entries without a value and warns when the variable or file is absent', () => {
+      for (const env of [{}, { TOKEN: '', REGION: '' }]) {
+        const { spec: out, errors, warnings } = resolveEnvironmentSecrets(spec, { name: 'e' }, ctx({ env }));
+        expect(errors).toEqual([]);
+        expect(warnings.map((w) => [w.dataKey, w.path])).toEqual([
+          ['TOKEN', '/spec/data/TOKEN/valueFrom/env'],
+          ['CERT', '/spec/data/CERT/valueFrom/file'],
+          ['REGION', '/spec/data/REGION/valueFrom/env'],
+        ]);
+        expect(warnings[0]!.message).toMatch(/TOKEN is not set; optional secret TOKEN in Environment\/e/);
+        expect(warnings[1]!.message).toMatch(/missing\.pem does not exist/);
+        expect(dataOf(out)).toEqual({
+          TOKEN: { isSecret: true, valueFrom: { env: 'TOKEN', optional: true }, description: 'd' },
+          CERT: { isSecret: true, valueFrom: { file: 'missing.pem', optional: true } },
+          REGION: { valueFrom: { env: 'REGION', optional: true } },
+        });
+      }
+    });
+
+    it('seals and resolves as usual when the source is there', () => {
+      writeFileSync(join(baseDir, 'present.pem'), 'cert-body\n');
+      const present: JsonObject = {
+        data: {
+          ...(spec.data as JsonObject),
+          CERT: { isSecret: true, valueFrom: { file: 'present.pem', optional: true } },
+        },
+      };
+      const {
+        spec: out,
+        errors,
+        warnings,
+      } = resolveEnvironmentSecrets(present, { name: 'e' }, ctx({ env: { TOKEN: 'tok', REGION: 'eu' } }));
+      expect(errors).toEqual([]);
+      expect(warnings).toEqual([]);
+      const revealed = dataOf(revealSpec(out, { name: 'e' }, key));
+      expect(revealed.TOKEN!.value).toBe('tok');
+      expect(revealed.CERT!.value).toBe('cert-body');
+      expect(dataOf(out).REGION!.value).toBe('eu');
+    });
+
+    it('still refuses an unreadable file and a non-boolean optional', () => {
+      mkdirSync(join(baseDir, 'a-dir'), { recursive: true });
+      const { errors, warnings } = resolveEnvironmentSecrets(
+        {
+          data: {
+            DIR: { isSecret: true, valueFrom: { file: 'a-dir', optional: true } },
+            BAD: { isSecret: true, valueFrom: { env: 'X', optional: 'yes' } },
+          },
+        },
+        { name: 'e' },
+        ctx({ env: { X: 'v' } }),
+      );
+      expect(warnings).toEqual([]);
+      expect(errors.map((e) => [e.dataKey, e.path])).toEqual([
+        ['DIR', '/spec/data/DIR/valueFrom/file'],
+        ['BAD', '/spec/data/BAD/valueFrom/optional'],
+      ]);
     });
   });
 });

@@ -25,8 +25,12 @@ const KIND = 'Environment';
 /** Larger files are refused: a secret is a token or a certificate, not a data set. */
 export const SECRET_FILE_MAX_BYTES = 1024 * 1024;
 
-/** Where an entry's value comes from. */
-export type ValueFrom = { env: string } | { file: string };
+/**
+ * Where an entry's value comes from. With `optional: true`, a variable that is unset (or empty)
+ * or a file that does not exist is not an error: the entry is kept without a value and a
+ * warning is returned (like Kubernetes' optional secretKeyRef).
+ */
+export type ValueFrom = ({ env: string } | { file: string }) & { optional?: boolean };
 
 /**
  * One `spec.data` entry, in any of its forms: as written in a manifest (`value` or `valueFrom`),
@@ -68,6 +72,11 @@ export interface ResolvedEnvironment {
   spec: JsonObject;
   /** Empty when every entry resolved. When not, `spec` holds no value for the failed entries. */
   errors: SecretResolveError[];
+  /**
+   * Entries whose optional `valueFrom` found nothing (variable unset or empty, file missing):
+   * kept without a value. Not errors; callers may show them.
+   */
+  warnings: SecretResolveError[];
 }
 
 type Entry = Record<string, unknown>;
@@ -109,7 +118,10 @@ function copyDefined(from: Entry, keys: string[]): Entry {
   return out;
 }
 
-type Sourced = { value: string } | { error: Omit<SecretResolveError, 'dataKey'> };
+type Sourced =
+  | { value: string }
+  | { error: Omit<SecretResolveError, 'dataKey'> }
+  | { absent: Omit<SecretResolveError, 'dataKey'> };
 
 /** Reads the value a `valueFrom` points at. */
 function readValueFrom(
@@ -119,7 +131,7 @@ function readValueFrom(
   ctx: ResolveSecretsContext,
 ): Sourced {
   const path = `${basePath}/valueFrom`;
-  const keys = isObject(valueFrom) ? Object.keys(valueFrom) : [];
+  const keys = isObject(valueFrom) ? Object.keys(valueFrom).filter((k) => k !== 'optional') : [];
   if (!isObject(valueFrom) || keys.length !== 1 || (keys[0] !== 'env' && keys[0] !== 'file')) {
     return {
       error: {
@@ -129,6 +141,16 @@ function readValueFrom(
       },
     };
   }
+  if (valueFrom.optional !== undefined && typeof valueFrom.optional !== 'boolean') {
+    return {
+      error: {
+        message: `valueFrom.optional of ${what} must be true or false`,
+        hint: 'write optional: true (unquoted)',
+        path: `${path}/optional`,
+      },
+    };
+  }
+  const optional = valueFrom.optional === true;
   if ('env' in valueFrom) {
     const name = valueFrom.env;
     if (typeof name !== 'string' || name === '') {
@@ -141,6 +163,15 @@ function readValueFrom(
       };
     }
     const value = ctx.env[name];
+    if (optional && (value === undefined || value === '')) {
+      return {
+        absent: {
+          message: `environment variable ${name} is not set; optional ${what} is kept without a value`,
+          hint: `set ${name} to give it a value`,
+          path: `${path}/env`,
+        },
+      };
+    }
     if (value === undefined) {
       return {
         error: {
@@ -192,6 +223,15 @@ function readValueFrom(
     };
   } catch (cause) {
     const code = isObject(cause) && typeof cause.code === 'string' ? cause.code : 'error';
+    if (optional && (code === 'ENOENT' || code === 'ENOTDIR')) {
+      return {
+        absent: {
+          message: `file ${file} does not exist; optional ${what} is kept without a value`,
+          hint: `create it to give it a value; ${relativeHint}`,
+          path: `${path}/file`,
+        },
+      };
+    }
     if (code === 'ENOENT' || code === 'ENOTDIR')
       return cannotRead('no such file', `create it, or fix the path; ${relativeHint}`);
     if (code === 'EACCES' || code === 'EPERM')
@@ -209,6 +249,8 @@ function readValueFrom(
  *   sealed: {hash, ciphertext}}`: no `value`.
  * - A non-secret entry with `valueFrom` gets the resolved `value` and keeps `valueFrom`.
  * - An entry that is already sealed and names no source is kept as it is.
+ * - An entry whose `valueFrom` is `optional: true` and finds nothing (variable unset or empty,
+ *   file missing) is kept without a value (secret or not) and reported in `warnings`.
  *
  * Every problem is returned (not thrown) with its data key and JSON pointer, so the caller can
  * report them all with file:line:col positions. A failed entry keeps no value.
@@ -219,11 +261,13 @@ export function resolveEnvironmentSecrets(
   ctx: ResolveSecretsContext,
 ): ResolvedEnvironment {
   const errors: SecretResolveError[] = [];
+  const warnings: SecretResolveError[] = [];
   const out = mapData(spec, (entry, dataKey) => {
     const basePath = pointer('spec', 'data', dataKey);
     const secret = entry.isSecret === true;
     const what = `${secret ? 'secret ' : ''}${dataKey} in ${KIND}/${ref.name}`;
     const report = (e: Omit<SecretResolveError, 'dataKey'>) => errors.push({ ...e, dataKey });
+    const warn = (e: Omit<SecretResolveError, 'dataKey'>) => warnings.push({ ...e, dataKey });
     const hasValue = entry.value !== undefined;
     const hasValueFrom = entry.valueFrom !== undefined;
 
@@ -251,6 +295,10 @@ export function resolveEnvironmentSecrets(
         report(sourced.error);
         return entry;
       }
+      if ('absent' in sourced) {
+        warn(sourced.absent);
+        return copyDefined(entry, ['valueFrom', 'isSecret', 'description']);
+      }
       return { ...entry, value: sourced.value };
     }
 
@@ -260,6 +308,10 @@ export function resolveEnvironmentSecrets(
       const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
       if ('error' in sourced) {
         report(sourced.error);
+        return kept;
+      }
+      if ('absent' in sourced) {
+        warn(sourced.absent);
         return kept;
       }
       plaintext = sourced.value;
@@ -304,7 +356,7 @@ export function resolveEnvironmentSecrets(
     const secretRef: SecretRef = { kind: KIND, name: ref.name, key: dataKey };
     return { ...kept, isSecret: true, sealed: { ...sealSecret(ctx.key, secretRef, plaintext) } };
   });
-  return { spec: out, errors };
+  return { spec: out, errors, warnings };
 }
 
 /**
