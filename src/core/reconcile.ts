@@ -7,6 +7,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
+import { defaultParseCache } from '../manifest/cache.js';
 import { parseManifestFile, readManifestSources, validateManifestSet } from '../manifest/index.js';
 import type { LoadOptions, ManifestSet, ParsedFile } from '../manifest/types.js';
 import { planChanges } from '../plan/plan.js';
@@ -108,12 +109,21 @@ export interface ParsedSources {
   diagnostics?: Diagnostic[];
 }
 
-export async function parseSources(options: LoadOptions): Promise<ParsedSources> {
+/**
+ * Reads the sources and runs the per-file stage on each, through the parse cache under
+ * $STIGMER_HOME/cache/parse (see defaultParseCache); stdin is never cached.
+ */
+export async function parseSources(
+  options: LoadOptions & { secrets?: SecretOptions },
+): Promise<ParsedSources> {
   const sources = await readManifestSources(options);
+  const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env);
   return {
     root: sources.root,
     project: sources.project,
-    files: sources.files.map((f) => parseManifestFile(f.path, f.bytes)),
+    files: sources.files.map((f) =>
+      cache && f.absolutePath !== null ? cache.parse(f.path, f.bytes) : parseManifestFile(f.path, f.bytes),
+    ),
     diagnostics: sources.diagnostics,
   };
 }
