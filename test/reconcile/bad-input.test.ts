@@ -1,0 +1,108 @@
+/**
+ * Bad input never reaches the backend. For each class of invalid manifests (the fixtures in
+ * test/fixtures/invalid), `plan --json` and `apply --auto-approve` exit 1, name file:line, show
+ * no stack trace, and leave the database exactly as it was — even though the project already
+ * owns resources that a careless prune would delete.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/cli.js';
+import { agentYaml, makeStack, STACK_FRAME } from './stack.js';
+
+const CLASSES = [
+  'unknown-field',
+  'unknown-kind',
+  'bad-name',
+  'duplicate',
+  'dangling-ref',
+  'cycle',
+  'bad-expressions',
+  'missing-required',
+  'yaml-syntax',
+  'alias-bomb',
+];
+
+/** expected.json of a fixture; `line` is absent where the exact line is not the point. */
+interface Expected {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const stack = makeStack();
+afterAll(() => stack.cleanup());
+
+beforeAll(async () => {
+  stack.write('manifests/bot.yaml', agentYaml('victim-bot'));
+  const r = await stack.run(['apply', '--project', 'victim', '--auto-approve']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(stack.rows()).toHaveLength(1);
+});
+
+describe.each(CLASSES)('invalid input: %s', (name) => {
+  const dir = join('test/fixtures/invalid', name);
+  const expected = JSON.parse(readFileSync(join(repoRoot, dir, 'expected.json'), 'utf8')) as Expected[];
+
+  it('apply exits 1 with file:line, no stack trace, and writes nothing', async () => {
+    const before = stack.snapshot();
+    const started = Date.now();
+    const r = await stack.run(['apply', dir, '--project', 'victim', '--auto-approve'], { cwd: repoRoot });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    for (const want of expected) {
+      const line = want.line === undefined ? '[1-9]\\d*' : String(want.line);
+      expect(r.stderr).toMatch(new RegExp(`^${escape(join(dir, want.file))}:${line}:\\d+: `, 'm'));
+      expect(r.stderr).toContain(want.message);
+    }
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stdout).not.toContain('Apply complete!');
+    expect(stack.snapshot()).toBe(before);
+  });
+
+  it('plan --json prints the diagnostics as JSON and exits 1', async () => {
+    const before = stack.snapshot();
+    const r = await stack.run(['plan', dir, '--json', '--project', 'victim'], { cwd: repoRoot });
+    expect(r.code, r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.formatVersion).toBe(1);
+    expect(out.changes).toEqual([]);
+    expect(out.diagnostics.length).toBeGreaterThan(0);
+    for (const want of expected) {
+      expect(out.diagnostics).toContainEqual(
+        expect.objectContaining({
+          severity: 'error',
+          file: join(dir, want.file),
+          line: want.line ?? expect.any(Number),
+        }),
+      );
+    }
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+    expect(stack.snapshot()).toBe(before);
+  });
+});
+
+describe('invalid input in the default directory', () => {
+  it('validate, plan and apply all refuse a broken ./manifests; the database is untouched', async () => {
+    stack.write(
+      'manifests/broken.yaml',
+      'apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: broken\nspec:\n  instructions: "unterminated\n',
+    );
+    const before = stack.snapshot();
+    for (const args of [
+      ['validate'],
+      ['plan', '--project', 'victim'],
+      ['apply', '--project', 'victim', '--auto-approve'],
+    ]) {
+      const r = await stack.run(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/manifests\/broken\.yaml:\d+:\d+: /);
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+    }
+    expect(stack.snapshot()).toBe(before);
+    stack.remove('manifests/broken.yaml');
+  });
+});
