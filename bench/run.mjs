@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the performance harness of the reconciler (performance issue, docs/performance.md).
+ *
+ * Generates synthetic stacks (bench/stack.mjs), then measures the real CLI as whole processes
+ * on the local backend, each against a fresh $STIGMER_HOME in a temporary directory:
+ *   floor (bench/floor.mjs), no-op plan cold and repeated, plan with 1% changed, apply of N
+ *   creates, watch edit → applied, `stigmer --version` against `node -e 0`, peak RSS of a plan.
+ * Prints a table of medians with ratios and targets, and writes everything (raw samples
+ * included) to bench/results/<time>.json.
+ *
+ * Usage: node bench/run.mjs [--quick] [--runs N] [--sizes 1000,10000] [--watch-sizes 100,10000]
+ * Needs a build (`node scripts/build.mjs`): it runs bin/run.js, which runs dist/.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { filePath, fileText, reviseStack, writeStack } from './stack.mjs';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const BIN = join(ROOT, 'bin', 'run.js');
+const FLOOR = join(ROOT, 'bench', 'floor.mjs');
+const MAXRSS = join(ROOT, 'bench', 'maxrss.cjs');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    sizes: { type: 'string' },
+    'watch-sizes': { type: 'string' },
+  },
+});
+const quick = opts.quick;
+const runs = Number(opts.runs ?? (quick ? 1 : 5));
+const sizes = (opts.sizes ?? (quick ? '100,200' : '1000,10000')).split(',').map(Number);
+const watchSizes = (opts['watch-sizes'] ?? (quick ? '100,200' : '100,10000')).split(',').map(Number);
+/** Runs of the measurements that take many seconds at 10,000 (apply: a fresh database each). */
+const expensiveRuns = (n) => (n >= 10_000 ? Math.min(runs, 3) : runs);
+
+if (!existsSync(join(ROOT, 'dist', 'cli', 'run.js'))) {
+  process.stderr.write('bench: dist/ is missing; run `node scripts/build.mjs` first\n');
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'stigmer-bench-'));
+const log = (text) => process.stderr.write(`bench: ${text}\n`);
+const samples = {};
+const record = (name, value) => {
+  samples[name] ??= [];
+  samples[name].push(value);
+};
+const median = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function envFor(home) {
+  const env = { ...process.env, STIGMER_HOME: home, NO_COLOR: '1' };
+  for (const k of [
+    'STIGMER_BACKEND',
+    'STIGMER_DB',
+    'STIGMER_ENDPOINT',
+    'STIGMER_TOKEN',
+    'STIGMER_NO_CACHE',
+  ]) {
+    delete env[k];
+  }
+  return env;
+}
+
+/** Runs `node ...args` to completion; returns wall time in ms and stdout. Fails on a non-zero exit. */
+function timed(args, env, expectOut) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) {
+    throw new Error(
+      `\`node ${args.join(' ')}\` exited ${result.status}:\n${result.stderr}${result.stdout.slice(-2000)}`,
+    );
+  }
+  if (expectOut && !expectOut.test(result.stdout)) {
+    throw new Error(
+      `\`node ${args.join(' ')}\` printed something unexpected:\n${result.stdout.slice(-2000)}`,
+    );
+  }
+  return ms;
+}
+
+function freshHome(name) {
+  const home = join(work, name);
+  rmSync(home, { recursive: true, force: true });
+  timed([BIN, 'init'], envFor(home));
+  return home;
+}
+
+/** Peak RSS in MB of `node ...args`: /usr/bin/time when present, else a preload reading maxRSS at exit. */
+function peakRss(args, env) {
+  const out = join(work, 'rss.txt');
+  if (existsSync('/usr/bin/time')) {
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, process.execPath, ...args], {
+      env,
+      encoding: 'utf8',
+    });
+    if (r.status === 0)
+      return { mb: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024, how: '/usr/bin/time' };
+  }
+  timed(['--require', MAXRSS, ...args], { ...env, BENCH_MAXRSS_FILE: out });
+  return { mb: Number(readFileSync(out, 'utf8')) / 1024, how: 'process.resourceUsage().maxRSS' };
+}
+
+const NO_CHANGES = /No changes\. Your resources match the manifests\./;
+
+function measureSize(n) {
+  const stack = join(work, `stack-${n}`);
+  writeStack(stack, n);
+  log(`N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, a fresh database each)`);
+  let home;
+  for (let r = 0; r < expensiveRuns(n); r++) {
+    home = freshHome(`home-${n}`);
+    record(
+      `apply-${n}`,
+      timed([BIN, 'apply', stack, '--auto-approve'], envFor(home), /Apply complete! Resources: \d+ added/),
+    );
+  }
+  const env = envFor(home);
+  const cache = join(home, 'cache');
+  log(`N=${n}: floor, no-op plan cold and repeated (${runs} runs each)`);
+  for (let r = 0; r < runs; r++) {
+    record(`floor-${n}`, timed([FLOOR, stack, join(home, 'local.db')], env));
+    rmSync(cache, { recursive: true, force: true });
+    record(`plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+  }
+  timed([BIN, 'plan', stack], env, NO_CHANGES);
+  for (let r = 0; r < runs; r++) record(`plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+  log(`N=${n}: plan with 1% changed (${runs} runs, other files cached)`);
+  const changed = Math.max(1, n / 100);
+  for (let r = 0; r < runs; r++) {
+    reviseStack(stack, n, changed, r + 1);
+    record(
+      `plan-changed-${n}`,
+      timed([BIN, 'plan', stack], env, new RegExp(`0 to add, ${changed} to change, 0 to destroy`)),
+    );
+  }
+  writeStack(stack, n);
+  log(`N=${n}: peak RSS of the cold no-op plan`);
+  rmSync(cache, { recursive: true, force: true });
+  const rss = peakRss([BIN, 'plan', stack], env);
+  record(`rss-plan-${n}`, rss.mb);
+  return { stack, home, rssHow: rss.how };
+}
+
+/** Starts `stigmer watch --debounce 0` on an applied stack; times one-file writes to the summary line. */
+async function measureWatch(n, prepared) {
+  let stack = prepared?.stack;
+  let home = prepared?.home;
+  if (!stack) {
+    stack = join(work, `stack-${n}`);
+    writeStack(stack, n);
+    home = freshHome(`home-${n}`);
+    timed([BIN, 'apply', stack, '--auto-approve'], envFor(home));
+  }
+  log(`watch at N=${n}: ${runs} edits`);
+  const child = spawn(process.execPath, [BIN, 'watch', stack, '--debounce', '0'], {
+    env: envFor(home),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const lines = createInterface({ input: child.stdout });
+  let waiter = null;
+  lines.on('line', (line) => {
+    if (waiter && waiter.pattern.test(line)) {
+      const w = waiter;
+      waiter = null;
+      w.resolve(process.hrtime.bigint());
+    }
+  });
+  const waitFor = (pattern, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`watch: no ${what} within 120 s\n${stderr}`)), 120_000);
+      waiter = {
+        pattern,
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      };
+    });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor(/\] (No changes|Apply complete)/, 'first cycle');
+    await new Promise((r) => setTimeout(r, 300));
+    const file = join(stack, filePath(0));
+    for (let r = 0; r < runs; r++) {
+      const applied = waitFor(/\] Apply complete! Resources: 0 added, 1 changed/, 'applied line');
+      const start = process.hrtime.bigint();
+      writeFileSync(file, fileText(0, new Map([[3, `watch ${r + 1}`]])));
+      record(`watch-${n}`, Number((await applied) - start) / 1e6);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    child.kill('SIGINT');
+    await exited;
+  }
+}
+
+function measureStartup() {
+  const n = Math.max(runs, quick ? 3 : 10);
+  log(`cold start: ${n} runs each`);
+  const env = envFor(join(work, 'home-start'));
+  for (let r = 0; r < n; r++) {
+    record('node-e-0', timed(['-e', '0'], env));
+    record('version', timed([BIN, '--version'], env, /^stigmer\//));
+  }
+}
+
+function cpuModel() {
+  try {
+    return /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const machine = {
+  cpus: availableParallelism(),
+  cpu: cpuModel(),
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+};
+
+const prepared = new Map();
+try {
+  measureStartup();
+  for (const n of sizes) prepared.set(n, measureSize(n));
+  for (const n of watchSizes) await measureWatch(n, prepared.get(n));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+// ---- the table -------------------------------------------------------------------------
+const m = (name) => (samples[name] ? median(samples[name]) : undefined);
+const rows = [];
+const big = Math.max(...sizes);
+const small = Math.min(...sizes);
+const row = (metric, n, value, unit, ratio, target) => {
+  const pass = target ? target.ok(target.value) : undefined;
+  rows.push({
+    metric,
+    n,
+    median: value,
+    unit,
+    runs: samples[metric.key]?.length ?? 0,
+    ratio: ratio ?? null,
+    target: target?.text ?? null,
+    result: pass === undefined ? null : pass ? 'PASS' : 'MISS',
+  });
+};
+const fmtRatio = (x, of) => `${x.toFixed(2)}× ${of}`;
+for (const n of sizes) {
+  const floor = m(`floor-${n}`);
+  const cold = m(`plan-cold-${n}`);
+  const isBig = n === big;
+  row({ key: `floor-${n}`, label: 'floor: read+parse YAML, SELECT rows' }, n, floor, 'ms', '1.00× floor');
+  row(
+    { key: `plan-cold-${n}`, label: 'no-op plan, cold (no cache)' },
+    n,
+    cold,
+    'ms',
+    fmtRatio(cold / floor, 'floor'),
+    isBig ? { text: '≤ 1.30× floor', value: cold / floor, ok: (v) => v <= 1.3 } : undefined,
+  );
+  const rep = m(`plan-repeated-${n}`);
+  row(
+    { key: `plan-repeated-${n}`, label: 'no-op plan, repeated (cache warm)' },
+    n,
+    rep,
+    'ms',
+    fmtRatio(rep / floor, 'floor'),
+    isBig ? { text: '≤ 0.50× floor', value: rep / floor, ok: (v) => v <= 0.5 } : undefined,
+  );
+  const ch = m(`plan-changed-${n}`);
+  row(
+    { key: `plan-changed-${n}`, label: 'plan, 1% changed (rest cached)' },
+    n,
+    ch,
+    'ms',
+    fmtRatio(ch / floor, 'floor'),
+  );
+  const ap = m(`apply-${n}`);
+  row(
+    { key: `apply-${n}`, label: `apply of N creates` },
+    n,
+    ap,
+    'ms',
+    fmtRatio(ap / cold, 'cold plan'),
+    isBig ? { text: '≤ 2.00× cold plan', value: ap / cold, ok: (v) => v <= 2 } : undefined,
+  );
+  const rss = m(`rss-plan-${n}`);
+  row(
+    { key: `rss-plan-${n}`, label: 'peak RSS, cold no-op plan' },
+    n,
+    rss,
+    'MB',
+    null,
+    isBig ? { text: '≤ 300 MB', value: rss, ok: (v) => v <= 300 } : undefined,
+  );
+}
+if (sizes.length > 1) {
+  const growth = m(`plan-cold-${big}`) / m(`plan-cold-${small}`);
+  const limit = 1.1 * (big / small);
+  row(
+    { key: 'growth', label: `growth of cold plan ${small}→${big}` },
+    big,
+    null,
+    '',
+    `${growth.toFixed(2)}×`,
+    { text: `≤ ${limit.toFixed(1)}×`, value: growth, ok: (v) => v <= limit },
+  );
+}
+const ws = [...watchSizes].sort((a, b) => a - b);
+for (const n of ws) {
+  const w = m(`watch-${n}`);
+  const first = m(`watch-${ws[0]}`);
+  row(
+    { key: `watch-${n}`, label: 'watch: edit → applied (debounce 0)' },
+    n,
+    w,
+    'ms',
+    n === ws[0] ? null : fmtRatio(w / first, `N=${ws[0]}`),
+    n === ws[0]
+      ? { text: '≤ 150 ms', value: w, ok: (v) => v <= 150 }
+      : { text: `≤ 1.50× N=${ws[0]}`, value: w / first, ok: (v) => v <= 1.5 },
+  );
+}
+const node0 = m('node-e-0');
+const ver = m('version');
+row({ key: 'node-e-0', label: 'node -e 0' }, null, node0, 'ms', null);
+row(
+  { key: 'version', label: 'stigmer --version (cold start)' },
+  null,
+  ver,
+  'ms',
+  fmtRatio(ver / node0, 'node -e 0'),
+  { text: '≤ 2.50× node -e 0', value: ver / node0, ok: (v) => v <= 2.5 },
+);
+
+const header = ['metric', 'N', 'median', 'runs', 'ratio', 'target', 'result'];
+const table = rows.map((r) => [
+  r.metric.label,
+  r.n === null ? '' : String(r.n),
+  r.median === null || r.median === undefined ? '' : `${r.median.toFixed(r.unit === 'MB' ? 1 : 0)} ${r.unit}`,
+  r.runs ? String(r.runs) : '',
+  r.ratio ?? '',
+  r.target ?? '',
+  r.result ?? '',
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+const out = [
+  `Machine: ${machine.cpus} CPUs, ${machine.cpu}, Node ${machine.node}, load average at start ${machine.loadAverageAtStart.join(' ')}`,
+  `Medians of ${runs} run(s)${sizes.some((n) => n >= 10_000) ? `; apply at N ≥ 10,000: ${expensiveRuns(10_000)} runs` : ''}; peak RSS: 1 run (${[...prepared.values()][0]?.rssHow ?? ''}).`,
+  '',
+  line(header),
+  line(widths.map((w) => '-'.repeat(w))),
+  ...table.map(line),
+];
+process.stdout.write(`${out.join('\n')}\n`);
+
+const resultsDir = join(ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(
+  resultsDir,
+  `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`,
+);
+writeFileSync(
+  file,
+  `${JSON.stringify({ machine, options: { quick, runs, sizes, watchSizes }, rows: rows.map((r) => ({ ...r, metric: r.metric.label, key: r.metric.key })), samples }, null, 2)}\n`,
+);
+log(`results written to ${file}`);
