@@ -40,14 +40,18 @@ beforeAll(async () => {
   const r = await stack.run(['apply', '--project', 'victim', '--auto-approve']);
   expect(r.code, r.stderr).toBe(0);
   expect(stack.rows()).toHaveLength(1);
+  baseline = stack.snapshot();
 });
 
-describe.each(CLASSES)('invalid input: %s', (name) => {
+/** The database as it was before any bad input was tried; no run may change it. */
+let baseline = '';
+
+// The runs only read the database, so they may run side by side (each is a separate process).
+describe.concurrent.each(CLASSES)('invalid input: %s', (name) => {
   const dir = join('test/fixtures/invalid', name);
   const expected = JSON.parse(readFileSync(join(repoRoot, dir, 'expected.json'), 'utf8')) as Expected[];
 
-  it('apply exits 1 with file:line, no stack trace, and writes nothing', async () => {
-    const before = stack.snapshot();
+  it('apply exits 1 with file:line, no stack trace, and writes nothing', async ({ expect }) => {
     const started = Date.now();
     const r = await stack.run(['apply', dir, '--project', 'victim', '--auto-approve'], { cwd: repoRoot });
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -61,11 +65,10 @@ describe.each(CLASSES)('invalid input: %s', (name) => {
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.stderr).not.toContain('internal error');
     expect(r.stdout).not.toContain('Apply complete!');
-    expect(stack.snapshot()).toBe(before);
+    expect(stack.snapshot()).toBe(baseline);
   });
 
-  it('plan --json prints the diagnostics as JSON and exits 1', async () => {
-    const before = stack.snapshot();
+  it('plan --json prints the diagnostics as JSON and exits 1', async ({ expect }) => {
     const r = await stack.run(['plan', dir, '--json', '--project', 'victim'], { cwd: repoRoot });
     expect(r.code, r.stderr).toBe(1);
     const out = JSON.parse(r.stdout);
@@ -82,7 +85,7 @@ describe.each(CLASSES)('invalid input: %s', (name) => {
       );
     }
     expect(r.stderr).not.toMatch(STACK_FRAME);
-    expect(stack.snapshot()).toBe(before);
+    expect(stack.snapshot()).toBe(baseline);
   });
 });
 
