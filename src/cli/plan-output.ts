@@ -17,11 +17,15 @@ import { ExitCode } from './errors.js';
  * Turns a failure to plan into what the command should throw. With --json, validation
  * diagnostics are printed in the plan JSON shape and the command exits 1.
  */
-export function printPlanFailure(err: unknown, options: { json: boolean; backend: BackendInfo }): unknown {
+export function printPlanFailure(
+  err: unknown,
+  options: { json: boolean; backend: BackendInfo; project?: string | undefined },
+): unknown {
   if (options.json && err instanceof ValidationError) {
     const out = {
       formatVersion: 1,
-      project: null,
+      // The project is known here only when --project named it (stigmer.yaml may be unreadable).
+      project: options.project ?? null,
       backend: options.backend,
       summary: { create: 0, update: 0, delete: 0, noop: 0 },
       changes: [],

@@ -58,6 +58,20 @@ export default class Apply extends StigmerCommand {
       let plan: Plan;
       if (saved) {
         plan = saved;
+        // A saved plan is applied as it was made; flags that would change it are a mistake.
+        const ignored = [
+          flags.project !== undefined ? '--project' : null,
+          this.argv.some((a) => /^--(no-)?prune$/.test(a)) ? '--prune/--no-prune' : null,
+          flags['allow-empty'] ? '--allow-empty' : null,
+          flags['allow-plaintext-secrets'] ? '--allow-plaintext-secrets' : null,
+        ].filter((f) => f !== null);
+        if (ignored.length > 0) {
+          throw new StigmerError(
+            'USAGE',
+            `${ignored.join(', ')} cannot be used when applying a saved plan: it is applied exactly as it was made`,
+            { hint: `pass ${ignored.join(', ')} to \`stigmer plan --out\` instead` },
+          );
+        }
         if (plan.backend.type !== backend.info.type || plan.backend.location !== backend.info.location) {
           throw new StigmerError(
             'STALE_PLAN',
@@ -79,7 +93,7 @@ export default class Apply extends StigmerCommand {
             },
           }));
         } catch (err) {
-          throw printPlanFailure(err, { json: flags.json, backend: backend.info });
+          throw printPlanFailure(err, { json: flags.json, backend: backend.info, project: flags.project });
         }
       }
       if (plan.diagnostics.some((d) => d.severity === 'error')) {

@@ -59,7 +59,7 @@ export default class Plan extends StigmerCommand {
           },
         });
       } catch (err) {
-        throw printPlanFailure(err, { json: flags.json, backend: backend.info });
+        throw printPlanFailure(err, { json: flags.json, backend: backend.info, project: flags.project });
       }
       const { plan } = result;
       const changes = plan.changes.length;

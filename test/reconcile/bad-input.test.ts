@@ -73,6 +73,9 @@ describe.concurrent.each(CLASSES)('invalid input: %s', (name) => {
     expect(r.code, r.stderr).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.formatVersion).toBe(1);
+    expect(out.project).toBe('victim');
+    expect(out.backend).toEqual({ type: 'local', location: stack.db });
+    expect(out.summary).toEqual({ create: 0, update: 0, delete: 0, noop: 0 });
     expect(out.changes).toEqual([]);
     expect(out.diagnostics.length).toBeGreaterThan(0);
     for (const want of expected) {

@@ -134,6 +134,16 @@ describe('a saved plan made on an empty state', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('flags that would change a saved plan are refused, naming them', async () => {
+    for (const flags of [['--project', 'other'], ['--no-prune'], ['--prune=false'], ['--allow-empty']]) {
+      const r = await stack.run(['apply', 'mine.plan', '--auto-approve', ...flags]);
+      expect(r.code, flags.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`${flags[0]!.replace('=false', '')}`);
+      expect(r.stderr).toContain('cannot be used when applying a saved plan');
+    }
+    expect(stack.row('Agent', 'alpha')).toBeUndefined();
+  });
+
   it('a file that is not a plan is not mistaken for one', async () => {
     stack.write('fake.plan', '{"format": "something-else"}\n');
     const r = await stack.run(['apply', 'fake.plan', '--auto-approve']);
