@@ -117,15 +117,13 @@ export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
 ): Promise<ParsedSources> {
   const sources = await readManifestSources(options);
-  const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env);
-  return {
-    root: sources.root,
-    project: sources.project,
-    files: sources.files.map((f) =>
-      cache && f.absolutePath !== null ? cache.parse(f.path, f.bytes) : parseManifestFile(f.path, f.bytes),
-    ),
-    diagnostics: sources.diagnostics,
-  };
+  const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
+  const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
+  const files = sources.files.map((f) =>
+    cache && f.absolutePath !== null ? cache.parse(f.path, f.bytes) : parseManifestFile(f.path, f.bytes),
+  );
+  cache?.flush();
+  return { root: sources.root, project: sources.project, files, diagnostics: sources.diagnostics };
 }
 
 /**

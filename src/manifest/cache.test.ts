@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,18 +50,26 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const open = (version = 'v1') => openParseCache({ dir: join(dir, 'parse'), programVersion: version });
-const parseAll = (cache: ParseCache) =>
-  Object.entries(FILES).map(([path, text]) => cache.parse(path, Buffer.from(text)));
+const open = (version = 'v1', scope = 'root') =>
+  openParseCache({ dir: join(dir, 'parse'), programVersion: version, scope });
+/** One load: every file through the cache, then flush. */
+const parseAll = (cache: ParseCache, files: Record<string, string> = FILES) => {
+  const parsed = Object.entries(files).map(([path, text]) => cache.parse(path, Buffer.from(text)));
+  cache.flush();
+  return parsed;
+};
 const setOf = (files: ReturnType<typeof parseAll>) =>
   validateManifestSet(files, { root: null, project: null });
-const entries = (): string[] =>
-  readdirSync(join(dir, 'parse'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
-const entryOf = (version: string, path: string) => {
-  const key = entryKey(version, path, Buffer.from(FILES[path]!));
-  return join(dir, 'parse', key.slice(0, 2), `${key}.json`);
+const packs = (): string[] => readdirSync(join(dir, 'parse')).map((f) => join(dir, 'parse', f));
+/** Rewrites the pack line of `path`'s entry with `corrupt(line)`. */
+const corruptEntry = (path: string, corrupt: (line: string) => string) => {
+  const [pack] = packs();
+  const key = entryKey('v1', path, Buffer.from(FILES[path]!));
+  const lines = readFileSync(pack!, 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.startsWith(key));
+  expect(i).toBeGreaterThan(0);
+  lines[i] = corrupt(lines[i]!);
+  writeFileSync(pack!, lines.join('\n'));
 };
 
 describe('parse cache', () => {
@@ -105,41 +114,93 @@ describe('parse cache', () => {
   });
 
   it.each([
-    ['truncated', (t: string) => t.slice(0, t.length - 10)],
-    ['empty', () => ''],
+    ['truncated', (l: string) => l.slice(0, l.length - 10)],
+    ['emptied', () => ''],
     [
-      'a flipped byte in the body',
-      (t: string) => `${t.slice(0, 100)}${t[100] === 'x' ? 'y' : 'x'}${t.slice(101)}`,
+      'a flipped byte in the JSON',
+      (l: string) => `${l.slice(0, 200)}${l[200] === 'x' ? 'y' : 'x'}${l.slice(201)}`,
     ],
-    ['a flipped checksum', (t: string) => `${t[0] === '0' ? '1' : '0'}${t.slice(1)}`],
-    ['no header', (t: string) => t.slice(t.indexOf('\n') + 1)],
-    ['not JSON with a valid-looking header', () => `${'0'.repeat(64)}\n{not json`],
+    ['a flipped checksum', (l: string) => `${l.slice(0, 65)}${l[65] === '0' ? '1' : '0'}${l.slice(66)}`],
+    [
+      'not JSON under a matching checksum',
+      (l: string) => {
+        const key = l.slice(0, 64);
+        const json = '{not json';
+        return `${key} ${createHash('sha256').update(key).update('\n').update(json).digest('hex')} ${json}`;
+      },
+    ],
+    [
+      'JSON of another file under a matching checksum',
+      (l: string) => {
+        const key = l.slice(0, 64);
+        const json = JSON.stringify(parseManifestFile('m/skill.yaml', skill));
+        return `${key} ${createHash('sha256').update(key).update('\n').update(json).digest('hex')} ${json}`;
+      },
+    ],
   ])('a corrupt entry (%s) is parsed again and rewritten', (_, corrupt) => {
     parseAll(open());
-    const path = entryOf('v1', 'm/agents.yaml');
-    writeFileSync(path, corrupt(readFileSync(path, 'utf8')));
+    corruptEntry('m/agents.yaml', corrupt);
     const cache = open();
     const parsed = parseAll(cache);
-    expect(cache.stats).toMatchObject({ hits: 3, misses: 1, corrupt: 1 });
+    expect(cache.stats.hits).toBe(3);
+    expect(cache.stats.misses).toBe(1);
     expect(parsed[0]).toEqual(parseManifestFile('m/agents.yaml', FILES['m/agents.yaml']!));
+    expect(cache.stats.written).toBe(true);
     const again = open();
     parseAll(again);
-    expect(again.stats).toMatchObject({ hits: 4, corrupt: 0 });
+    expect(again.stats).toMatchObject({ hits: 4, misses: 0, corrupt: 0, written: false });
   });
 
-  it('an entry copied under another key is refused (the checksum covers the key)', () => {
+  it('a truncated pack keeps the entries before the cut', () => {
     parseAll(open());
-    writeFileSync(entryOf('v1', 'm/agents.yaml'), readFileSync(entryOf('v1', 'm/skill.yaml')));
+    const [pack] = packs();
+    const text = readFileSync(pack!, 'utf8');
+    writeFileSync(pack!, text.slice(0, Math.floor(text.length * 0.6)));
     const cache = open();
-    expect(cache.parse('m/agents.yaml', FILES['m/agents.yaml']!).documents).toHaveLength(2);
-    expect(cache.stats.corrupt).toBe(1);
+    expect(parseAll(cache)).toEqual(Object.entries(FILES).map(([p, t]) => parseManifestFile(p, t)));
+    expect(cache.stats.hits + cache.stats.misses).toBe(4);
+    expect(cache.stats.misses).toBeGreaterThan(0);
   });
 
-  it('writes atomically: only entries, no temporary files, are left', () => {
+  it('a pack of another program version or format is ignored', () => {
+    parseAll(open('v1'));
+    const [pack] = packs();
+    const cache = open('v2');
+    parseAll(cache);
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 4 });
+    writeFileSync(
+      pack!,
+      readFileSync(pack!, 'utf8').replace(/^stigmer-parse-pack \d+/, 'stigmer-parse-pack 999'),
+    );
+    const other = open('v2');
+    parseAll(other);
+    expect(other.stats).toMatchObject({ hits: 0, misses: 4 });
+  });
+
+  it('writes atomically one pack per scope, only when something changed, without temporary files', () => {
+    const first = open();
+    parseAll(first);
+    expect(first.stats.written).toBe(true);
+    expect(packs()).toHaveLength(1);
+    const second = open();
+    parseAll(second);
+    expect(second.stats.written).toBe(false);
+    parseAll(open('v1', 'another root'));
+    expect(packs()).toHaveLength(2);
+    expect(packs().every((f) => /[0-9a-f]{32}\.pack$/.test(f))).toBe(true);
+  });
+
+  it("drops the entries of files that changed or went away, so a pack holds one load's files", () => {
     parseAll(open());
-    const files = entries();
-    expect(files).toHaveLength(4);
-    expect(files.every((f) => /[0-9a-f]{64}\.json$/.test(f))).toBe(true);
+    const { 'm/broken.yaml': _gone, ...rest } = FILES;
+    const smaller = open();
+    parseAll(smaller, rest);
+    expect(smaller.stats).toMatchObject({ hits: 3, misses: 0, written: true });
+    const [pack] = packs();
+    expect(readFileSync(pack!, 'utf8').trim().split('\n')).toHaveLength(4);
+    const back = open();
+    parseAll(back);
+    expect(back.stats).toMatchObject({ hits: 3, misses: 1 });
   });
 
   it('a directory that cannot be written is skipped without failing', () => {
@@ -147,14 +208,16 @@ describe('parse cache', () => {
     const cache = open();
     const parsed = parseAll(cache);
     expect(parsed).toEqual(Object.entries(FILES).map(([path, text]) => parseManifestFile(path, text)));
-    expect(cache.stats).toMatchObject({ misses: 4, writeDisabled: true });
+    expect(cache.stats).toMatchObject({ misses: 4, writeDisabled: true, written: false });
   });
 
   it('returns what parseManifestFile returns for any text, cold and warm', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (text) => {
         const expected = parseManifestFile('p.yaml', text);
-        expect(open().parse('p.yaml', text)).toEqual(expected);
+        const cold = open();
+        expect(cold.parse('p.yaml', text)).toEqual(expected);
+        cold.flush();
         expect(open().parse('p.yaml', Buffer.from(text))).toEqual(expected);
       }),
       { numRuns: 50 },
@@ -164,16 +227,17 @@ describe('parse cache', () => {
 
 describe('defaultParseCache', () => {
   it('lives under $STIGMER_HOME/cache/parse', () => {
-    const cache = defaultParseCache(dir, {});
+    const cache = defaultParseCache(dir, {}, 'root');
     expect(cache).not.toBeNull();
     cache!.parse('m/skill.yaml', skill);
+    cache!.flush();
     expect(readdirSync(join(dir, 'cache', 'parse'))).toHaveLength(1);
   });
 
   it('is off with STIGMER_NO_CACHE=1 and when $STIGMER_HOME does not exist', () => {
-    expect(defaultParseCache(dir, { STIGMER_NO_CACHE: '1' })).toBeNull();
-    expect(defaultParseCache(dir, { STIGMER_NO_CACHE: '0' })).not.toBeNull();
-    expect(defaultParseCache(join(dir, 'missing'), {})).toBeNull();
+    expect(defaultParseCache(dir, { STIGMER_NO_CACHE: '1' }, 'root')).toBeNull();
+    expect(defaultParseCache(dir, { STIGMER_NO_CACHE: '0' }, 'root')).not.toBeNull();
+    expect(defaultParseCache(join(dir, 'missing'), {}, 'root')).toBeNull();
   });
 
   it('identifies the program by package version and code', () => {
@@ -183,10 +247,12 @@ describe('defaultParseCache', () => {
   });
 
   it('keeps working when entries are removed under it', () => {
-    const cache = defaultParseCache(dir, {})!;
+    const cache = defaultParseCache(dir, {}, 'root')!;
     cache.parse('m/skill.yaml', skill);
+    cache.flush();
     rmSync(join(dir, 'cache'), { recursive: true });
-    expect(cache.parse('m/skill.yaml', skill)).toEqual(parseManifestFile('m/skill.yaml', skill));
-    expect(cache.stats.misses).toBe(2);
+    const again = defaultParseCache(dir, {}, 'root')!;
+    expect(again.parse('m/skill.yaml', skill)).toEqual(parseManifestFile('m/skill.yaml', skill));
+    expect(again.stats.misses).toBe(1);
   });
 });
