@@ -225,6 +225,27 @@ describe('planChanges: prune', () => {
     expect(plan.diagnostics[0]?.hint).toContain(ANNOTATIONS.preventDestroy);
   });
 
+  it('fails a plan that would prune a resource a desired one still references', () => {
+    const flow = desired('Workflow', 'flow', {
+      spec: { tasks: [{ name: 'review', agent: 'reviewer' }] },
+      file: 'm/flow.yaml',
+      line: 3,
+    });
+    const agent = live('Agent', 'reviewer');
+    const plan = planChanges([flow], [liveFrom(flow), agent], opts);
+    expect(planHasErrors(plan)).toBe(true);
+    expect(plan.diagnostics[0]).toMatchObject({ severity: 'error', file: 'm/flow.yaml', line: 3 });
+    expect(plan.diagnostics[0]?.message).toBe(
+      'Agent/reviewer would be destroyed, but Workflow/flow still references it',
+    );
+    // Without pruning, or when the reference is owned by nobody, nothing dangles.
+    expect(planHasErrors(planChanges([flow], [liveFrom(flow), agent], planOptions({ prune: false })))).toBe(
+      false,
+    );
+    const unowned = live('Agent', 'reviewer', { project: null });
+    expect(planHasErrors(planChanges([flow], [liveFrom(flow), unowned], opts))).toBe(false);
+  });
+
   it('prevent-destroy does not matter when nothing deletes the resource', () => {
     const d = desired('Skill', 'guarded', { annotations: { [ANNOTATIONS.preventDestroy]: 'true' } });
     const plan = planChanges([d], [liveFrom(d)], opts);

@@ -23,7 +23,7 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { jsonEqual, stableHash } from './hash.js';
-import { orderByReferences, resourceKey } from './order.js';
+import { orderByReferences, resourceKey, specReferences } from './order.js';
 import { changedSecretKeys, comparableView, hashableView, redactView, type SecretHasher } from './secrets.js';
 import type { ComparedView, Plan, PlannedChange, PlanOptions, PlanSummary } from './types.js';
 
@@ -154,7 +154,8 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
 
     const after = comparedViewOf(d);
     const source = formatSource(d.source);
-    const write = {
+    // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
+    const write = () => ({
       labels: { ...d.labels },
       annotations: {
         ...after.metadata.annotations,
@@ -163,7 +164,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
         [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher),
       },
       spec: d.spec,
-    };
+    });
     const l = liveByKey.get(key);
     if (!l) {
       const shownAfter = redactView(d.kind, after);
@@ -180,7 +181,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
           patch: patchBetween(null, shownAfter),
           before: null,
           after: shownAfter,
-          write,
+          write: write(),
         },
       });
       continue;
@@ -222,7 +223,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
         patch: patchBetween(shownBefore, shownAfter),
         before: shownBefore,
         after: shownAfter,
-        write,
+        write: write(),
       },
     });
   }
@@ -276,6 +277,24 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
         after: null,
       },
     });
+  }
+
+  // A desired resource may reference one that exists only in the backend (validation accepts
+  // live names); if this plan prunes that resource, applying would leave a dangling reference.
+  const deleted = new Set(deletes.map((c) => resourceKey(c.kind, c.name)));
+  if (deleted.size > 0) {
+    for (const d of desiredKeys.values()) {
+      for (const ref of specReferences(d.kind, d.spec)) {
+        const refKey = resourceKey(ref.kind, ref.name);
+        if (!deleted.has(refKey)) continue;
+        diagnostics.push({
+          severity: 'error',
+          ...d.source,
+          message: `${refKey} would be destroyed, but ${resourceKey(d.kind, d.name)} still references it`,
+          hint: `keep ${refKey} in the manifests, or remove the reference first`,
+        });
+      }
+    }
   }
 
   if (desired.length === 0 && deletes.length > 0 && !options.allowEmpty) {

@@ -198,6 +198,20 @@ describe('removing a manifest', () => {
     }
   });
 
+  it('refuses to prune a resource that a remaining manifest still references', async () => {
+    const file = 'manifests/agents/code-reviewer.yaml';
+    const text = stack.read(file);
+    stack.remove(file);
+    const before = stack.snapshot();
+    const r = await stack.run(['apply', '--auto-approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^manifests\/workflows\/pr-review\.yaml:\d+:\d+: Agent\/code-reviewer would be destroyed, but Workflow\/pr-review-workflow still references it$/m,
+    );
+    expect(stack.snapshot()).toBe(before);
+    stack.write(file, text);
+  });
+
   it('apply --prune=false keeps it; apply deletes only it, never the other project', async () => {
     const kept = await stack.run(['apply', '--prune=false', '--auto-approve']);
     expect(kept.code, kept.stderr).toBe(0);
