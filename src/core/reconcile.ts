@@ -211,6 +211,7 @@ export function planParsed(
     project: parsed.project,
     liveNames: liveNameIndex(live),
     ...(parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   assertValid(manifests);
   const project = resolveProject(options.project, manifests, options);
