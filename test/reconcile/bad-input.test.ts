@@ -2,10 +2,12 @@
  * Bad input never reaches the backend. For each class of invalid manifests (the fixtures in
  * test/fixtures/invalid), `plan --json` and `apply --auto-approve` exit 1, name file:line, show
  * no stack trace, and leave the database exactly as it was — even though the project already
- * owns resources that a careless prune would delete.
+ * owns resources that a careless prune would delete. A database locked by another writer is a
+ * clean exit 1 too.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { agentYaml, makeStack, STACK_FRAME } from './stack.js';
@@ -111,5 +113,26 @@ describe('invalid input in the default directory', () => {
     }
     expect(stack.snapshot()).toBe(before);
     stack.remove('manifests/broken.yaml');
+  });
+});
+
+describe('a backend error', () => {
+  it('a database locked by another writer fails apply cleanly after --lock-timeout; nothing written', async () => {
+    stack.write('manifests/other.yaml', agentYaml('other-bot'));
+    const holder = new Database(stack.db);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const r = await stack.run(['apply', '--project', 'victim', '--auto-approve', '--lock-timeout', '200']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('is locked by another writer');
+      expect(r.stderr).toContain('--lock-timeout');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+      expect(r.stdout).not.toContain('Apply complete!');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(stack.snapshot()).toBe(baseline);
+    stack.remove('manifests/other.yaml');
   });
 });
