@@ -3,7 +3,7 @@
  * into messages a person can act on: an unknown field names the field and suggests the
  * closest allowed one, a type error says what was expected and what was found, a union
  * ("a name or an object") reports the branch that fits the value instead of every branch.
- * Schemas are compiled once per process, on first use.
+ * Each schema is compiled once per process, on its first use.
  * (`strictRequired` is off only because the "exactly one of" idiom names keys in `required`
  * inside `oneOf` branches, which ajv would otherwise reject; every other strict check is on.)
  */
@@ -24,18 +24,18 @@ export interface SchemaIssue {
 
 type Target = DeclaredKind | 'stigmer.yaml';
 
-let validators: Map<Target, ValidateFunction> | undefined;
+let ajv: Ajv | undefined;
+const validators = new Map<Target, ValidateFunction>();
 
+/** The compiled schema of `target`, compiled on first use (a load with every file cached compiles only stigmer.yaml's). */
 function validator(target: Target): ValidateFunction {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
-    validators = new Map();
-    for (const [key, schema] of Object.entries(allSchemas())) {
-      validators.set(key as Target, ajv.compile(schema));
-    }
-  }
-  const v = validators.get(target);
-  if (!v) throw new Error(`no schema for ${target}`);
+  const compiled = validators.get(target);
+  if (compiled) return compiled;
+  const schema = allSchemas()[target];
+  if (!schema) throw new Error(`no schema for ${target}`);
+  ajv ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
+  const v = ajv.compile(schema);
+  validators.set(target, v);
   return v;
 }
 

@@ -30,7 +30,38 @@ export function stableHash(value: unknown): string {
   return `sha256:${createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex')}`;
 }
 
-/** Structural equality of two JSON values (key order does not matter). */
+/**
+ * Structural equality of two JSON values (key order does not matter): true exactly when their
+ * canonical JSON texts are equal, decided without building the texts (the planner compares
+ * every live resource with its manifest, so this runs N times per plan).
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    // Primitives, and a primitive against an object: compare as canonical JSON does
+    // (NaN and Infinity are `null`, `undefined` is `null` at the top and in arrays).
+    return canonicalJson(a) === canonicalJson(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i] === undefined ? null : a[i];
+      const y = other[i] === undefined ? null : other[i];
+      if (!jsonEqual(x, y)) return false;
+    }
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let count = 0;
+  for (const key of Object.keys(x)) {
+    const value = x[key];
+    if (value === undefined) continue;
+    count++;
+    if (!Object.hasOwn(y, key) || y[key] === undefined || !jsonEqual(value, y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined) count--;
+  return count === 0;
 }
