@@ -277,3 +277,37 @@ describe('parseManifestFile: property', () => {
     );
   });
 });
+
+describe('parseManifestFile: bounded work on hostile input', () => {
+  it('reports every duplicate key, in block and flow mappings, nested and top level', () => {
+    const text = `${agent('a', '  config: {model: a, model: b}\n  instructions: again, a second time\n')}kind: Skill\n`;
+    expect(errors(text).map((d) => [d.line, d.column, d.message])).toEqual([
+      [7, 22, 'Map keys must be unique'],
+      [8, 3, 'Map keys must be unique'],
+      [9, 1, 'Map keys must be unique'],
+    ]);
+    // Keys equal by value only: 1 and "1" differ, as in the yaml library's own check.
+    expect(errors(agent('a', '  config: {1: a, "1": b}\n')).map((d) => d.message)).not.toContain(
+      'Map keys must be unique',
+    );
+  });
+
+  it('stays linear in the number of keys (100,000 unknown keys)', () => {
+    const text = agent('a', Array.from({ length: 100_000 }, (_, i) => `  k${i}: ${i}`).join('\n'));
+    const started = performance.now();
+    const found = errors(text);
+    expect(found).toHaveLength(100_000);
+    expect(found[99_999]).toMatchObject({
+      line: 100_006,
+      column: 3,
+      message: 'unknown field "k99999" in spec',
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('says a too deeply nested document is too deep, instead of a stack overflow', () => {
+    const found = errors(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    expect(found[0]).toMatchObject({ message: 'document is nested too deeply to parse' });
+    expect(found[0]!.hint).toContain('flatten');
+  });
+});

@@ -35,6 +35,7 @@ import { checkWorkflow } from './workflow.js';
 import {
   ConvertError,
   documentToJson,
+  duplicateKeys,
   nodeAt,
   type PositionTrie,
   positionOf,
@@ -145,7 +146,9 @@ export function parseManifestFile(displayPath: string, bytes: Buffer | string): 
     return result;
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(decoded.text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Duplicate keys are found by duplicateKeys() in linear time: the library's own check is
+  // quadratic in the number of keys of a mapping (100,000 keys took minutes).
+  const docs = parseAllDocuments(decoded.text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   for (const doc of docs) {
     parseDocument(doc, lineCounter, result);
   }
@@ -171,10 +174,18 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   const docStart = contents?.range?.[0] ?? doc.range[0];
   const startPos = positionOf(lineCounter, undefined, docStart);
 
-  if (doc.errors.length > 0) {
+  const duplicates = duplicateKeys(doc);
+  if (doc.errors.length > 0 || duplicates.length > 0) {
     for (const err of doc.errors) {
       const lp = err.linePos?.[0];
-      diag(lp ? { line: lp.line, column: lp.col } : startPos, yamlMessage(err.message), yamlHint(err.code));
+      const message =
+        err.code === 'RESOURCE_EXHAUSTION'
+          ? 'document is nested too deeply to parse'
+          : yamlMessage(err.message);
+      diag(lp ? { line: lp.line, column: lp.col } : startPos, message, yamlHint(err.code));
+    }
+    for (const key of duplicates) {
+      diag(positionOf(lineCounter, key, docStart), 'Map keys must be unique', yamlHint('DUPLICATE_KEY'));
     }
     return;
   }
@@ -398,6 +409,8 @@ function yamlHint(code: string): string | undefined {
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'each key may appear once per mapping; remove or rename one of them';
+    case 'RESOURCE_EXHAUSTION':
+      return 'manifests are a handful of levels deep; flatten the structure';
     case 'TAB_AS_INDENT':
       return 'indent with spaces, not tabs';
     case 'BAD_INDENT':

@@ -13,8 +13,10 @@ import {
   isSeq,
   type LineCounter,
   type Node,
+  type Pair,
   type ParsedNode,
   type Scalar,
+  type YAMLMap,
 } from 'yaml';
 import type { JsonObject, JsonValue } from '../types.js';
 import type { RefPos } from './types.js';
@@ -211,6 +213,56 @@ function keyString(key: Node | null, map: Node): string {
   throw new ConvertError(key, 'mapping keys must be strings, not collections or aliases');
 }
 
+/**
+ * Each map's first pair per scalar key, built on first lookup. A document with thousands of
+ * keys (or thousands of diagnostics) would otherwise cost a linear scan per lookup: quadratic.
+ */
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairByKey(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (!isPair(p) || !isScalar(p.key)) continue;
+      const k = String(p.key.value);
+      if (!index.has(k)) index.set(k, p as Pair);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
+}
+
+/**
+ * Key nodes that repeat an earlier key of the same mapping (scalar keys equal by value, as the
+ * `yaml` library's `uniqueKeys` check compares them), in document order. Linear in the size of
+ * the document, where the library's own check is quadratic in the number of keys of a mapping;
+ * the parser runs with `uniqueKeys: false` and calls this instead. Iterative: no recursion
+ * limit on nesting depth. Aliases are not followed (their targets are checked where defined).
+ */
+export function duplicateKeys(doc: AnyDoc): Node[] {
+  const found: Node[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && !Number.isNaN(key.value)) {
+          if (seen.has(key.value)) found.push(key as Node);
+          else seen.add(key.value);
+        }
+        if (key !== null && typeof key === 'object') stack.push(key);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found.sort((a, b) => ((a as ParsedNode).range?.[0] ?? 0) - ((b as ParsedNode).range?.[0] ?? 0));
+}
+
 /** The node at `path` (JSON pointer segments), following aliases; `atKey` gives the key node. */
 export function nodeAt(doc: AnyDoc, path: readonly string[], atKey = false): Node | undefined {
   let node = deref(doc, doc.contents as Node | null);
@@ -219,7 +271,7 @@ export function nodeAt(doc: AnyDoc, path: readonly string[], atKey = false): Nod
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
+      const pair = pairByKey(node, seg);
       if (!pair) return node;
       if (last && atKey) return pair.key as Node;
       const value = deref(doc, pair.value as Node | null);
