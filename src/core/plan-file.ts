@@ -42,7 +42,19 @@ export function readPlanFileIfAny(target: string): Plan | null {
     closeSync(fd);
   }
   const start = head.subarray(0, n).toString('utf8').trimStart();
-  if (!start.startsWith('{') || !start.includes('"format"')) return null;
+  if (!start.startsWith('{')) return null;
+  if (!start.includes('"format"')) {
+    if (isPlanJsonOutput(target)) {
+      throw new StigmerError(
+        'PLAN',
+        `"${target}" is the JSON output of \`stigmer plan --json\`, not a saved plan`,
+        {
+          hint: 'save a plan that apply can execute with `stigmer plan --out FILE`, then `stigmer apply FILE`',
+        },
+      );
+    }
+    return null;
+  }
   const text = readFileSync(target, 'utf8');
   if (!looksLikePlanFile(text)) {
     throw new StigmerError('PLAN', `"${target}" is not a stigmer plan file`, {
@@ -50,4 +62,20 @@ export function readPlanFileIfAny(target: string): Plan | null {
     });
   }
   return parsePlanFile(text);
+}
+
+/** True when the file is what `plan --json` prints (people redirect it and try to apply it). */
+function isPlanJsonOutput(path: string): boolean {
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      'formatVersion' in value &&
+      'changes' in value &&
+      'summary' in value
+    );
+  } catch {
+    return false;
+  }
 }

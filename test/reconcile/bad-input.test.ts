@@ -32,7 +32,7 @@ interface Expected {
   message: string;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const stack = makeStack();
 afterAll(() => stack.cleanup());
@@ -60,7 +60,7 @@ describe.concurrent.each(CLASSES)('invalid input: %s', (name) => {
     expect(r.code, r.stdout + r.stderr).toBe(1);
     for (const want of expected) {
       const line = want.line === undefined ? '[1-9]\\d*' : String(want.line);
-      expect(r.stderr).toMatch(new RegExp(`^${escape(join(dir, want.file))}:${line}:\\d+: `, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^${escapeRegExp(join(dir, want.file))}:${line}:\\d+: `, 'm'));
       // Messages in expected.json name other files relative to the fixture directory.
       expect(r.stderr.replaceAll(`${dir}/`, '')).toContain(want.message);
     }

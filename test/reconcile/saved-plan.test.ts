@@ -144,6 +144,16 @@ describe('a saved plan made on an empty state', () => {
     expect(stack.row('Agent', 'alpha')).toBeUndefined();
   });
 
+  it('the output of plan --json is not a saved plan, and apply says so', async () => {
+    const json = await stack.run(['plan', '--json']);
+    stack.write('plan.json', json.stdout);
+    const r = await stack.run(['apply', 'plan.json', '--auto-approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is the JSON output of `stigmer plan --json`, not a saved plan');
+    expect(r.stderr).toContain('stigmer plan --out FILE');
+    expect(stack.row('Agent', 'alpha')).toBeUndefined();
+  });
+
   it('a file that is not a plan is not mistaken for one', async () => {
     stack.write('fake.plan', '{"format": "something-else"}\n');
     const r = await stack.run(['apply', 'fake.plan', '--auto-approve']);
