@@ -95,25 +95,36 @@ describe.concurrent.each(CLASSES)('invalid input: %s', (name) => {
 });
 
 describe('invalid input in the default directory', () => {
-  it('validate, plan and apply all refuse a broken ./manifests; the database is untouched', async () => {
-    stack.write(
-      'manifests/broken.yaml',
-      'apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: broken\nspec:\n  instructions: "unterminated\n',
-    );
-    const before = stack.snapshot();
-    for (const args of [
-      ['validate'],
-      ['plan', '--project', 'victim'],
-      ['apply', '--project', 'victim', '--auto-approve'],
-    ]) {
-      const r = await stack.run(args);
-      expect(r.code, args.join(' ')).toBe(1);
-      expect(r.stderr).toMatch(/manifests\/broken\.yaml:\d+:\d+: /);
-      expect(r.stderr).not.toMatch(STACK_FRAME);
-    }
-    expect(stack.snapshot()).toBe(before);
-    stack.remove('manifests/broken.yaml');
-  });
+  // The file that defines the applied victim-bot breaks: skipping it would prune victim-bot.
+  const broken = {
+    'YAML syntax error': Buffer.from(
+      'apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: victim-bot\nspec:\n  instructions: "unterminated\n',
+    ),
+    'binary file': Buffer.from([0x00, 0xff, 0xfe, 0x00, 0x80, 0x81, 0x0a]),
+  };
+  it.each(Object.entries(broken))(
+    '%s: validate, plan and apply refuse it; nothing is pruned',
+    async (_, bytes) => {
+      const good = stack.read('manifests/bot.yaml');
+      stack.write('manifests/bot.yaml', bytes);
+      try {
+        for (const args of [
+          ['validate'],
+          ['plan', '--project', 'victim'],
+          ['apply', '--project', 'victim', '--auto-approve'],
+        ]) {
+          const r = await stack.run(args);
+          expect(r.code, args.join(' ')).toBe(1);
+          expect(r.stderr).toMatch(/^manifests\/bot\.yaml:\d+:\d+: /m);
+          expect(r.stderr).not.toMatch(STACK_FRAME);
+          expect(r.stdout).not.toContain('will be destroyed');
+        }
+        expect(stack.snapshot()).toBe(baseline);
+      } finally {
+        stack.write('manifests/bot.yaml', good);
+      }
+    },
+  );
 });
 
 describe('a backend error', () => {

@@ -39,7 +39,7 @@ export interface Stack {
     options?: { input?: string; cwd?: string; env?: Record<string, string> },
   ): Promise<CliResult>;
   /** Writes a file under `dir` (parents created). */
-  write(rel: string, text: string): void;
+  write(rel: string, content: string | Uint8Array): void;
   read(rel: string): string;
   remove(rel: string): void;
   /** Every resource row, sorted by kind and name (empty when the database does not exist). */
@@ -113,10 +113,10 @@ export function makeStack(options: { withDefaultStack?: boolean; home?: string }
         env: { STIGMER_HOME: home, ...o.env },
         ...(o.input !== undefined ? { input: o.input } : {}),
       }),
-    write(rel, text) {
+    write(rel, content) {
       const path = join(dir, rel);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
+      writeFileSync(path, content);
     },
     read: (rel) => readFileSync(join(dir, rel), 'utf8'),
     remove: (rel) => rmSync(join(dir, rel), { recursive: true, force: true }),
