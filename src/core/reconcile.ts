@@ -8,8 +8,9 @@ import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { defaultParseCache } from '../manifest/cache.js';
-import { parseManifestFile, readManifestSources, validateManifestSet } from '../manifest/index.js';
-import type { LoadOptions, ManifestSet, ParsedFile } from '../manifest/types.js';
+import { readManifestSources, validateManifestSet } from '../manifest/index.js';
+import { type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
+import type { LoadOptions, ManifestSet, ManifestSource, ParsedFile } from '../manifest/types.js';
 import { planChanges } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { resolveEnvironmentSecrets } from '../secrets/environment.js';
@@ -111,7 +112,8 @@ export interface ParsedSources {
 
 /**
  * Reads the sources and runs the per-file stage on each, through the parse cache under
- * $STIGMER_HOME/cache/parse (see defaultParseCache); stdin is never cached.
+ * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached). The files not in
+ * the cache are parsed on two threads when there are enough of them (parseManifestFiles).
  */
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
@@ -119,11 +121,26 @@ export async function parseSources(
   const sources = await readManifestSources(options);
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
-  const files = sources.files.map((f) =>
-    cache && f.absolutePath !== null ? cache.parse(f.path, f.bytes) : parseManifestFile(f.path, f.bytes),
+  const files: Array<ParsedFile | undefined> = sources.files.map((f) =>
+    cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : undefined,
   );
+  const misses = sources.files.filter((_, i) => files[i] === undefined);
+  const parsed = await parseManifestFiles(misses);
+  for (let i = 0, m = 0; i < files.length; i++) {
+    if (files[i] !== undefined) continue;
+    const source = sources.files[i] as ManifestSource;
+    const result = parsed[m++] as ParseResult;
+    files[i] = result.parsed;
+    if (cache && source.absolutePath !== null)
+      cache.store(source.path, source.bytes, result.parsed, result.json);
+  }
   cache?.flush();
-  return { root: sources.root, project: sources.project, files, diagnostics: sources.diagnostics };
+  return {
+    root: sources.root,
+    project: sources.project,
+    files: files as ParsedFile[],
+    diagnostics: sources.diagnostics,
+  };
 }
 
 /**

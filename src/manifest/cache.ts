@@ -59,6 +59,10 @@ export interface ParseCacheStats {
  */
 export interface ParseCache {
   parse(displayPath: string, bytes: Buffer | string): ParsedFile;
+  /** The cached result for these bytes, or undefined (counted as a miss; `store` the parse). */
+  lookup(displayPath: string, bytes: Buffer | string): ParsedFile | undefined;
+  /** Records the result of a miss; `json` is `JSON.stringify(parsed)` when the caller has it. */
+  store(displayPath: string, bytes: Buffer | string, parsed: ParsedFile, json?: string): void;
   /** Writes the pack if anything changed. Never throws. */
   flush(): void;
   readonly stats: ParseCacheStats;
@@ -85,6 +89,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
   );
   let stored: Map<string, PackEntry> | null = null;
   const used = new Map<string, PackEntry>();
+  /** Keys of misses, so `store` does not hash the same bytes again (same bytes object only). */
+  const missed = new Map<string, { bytes: Buffer | string; key: string }>();
 
   const load = (): Map<string, PackEntry> => {
     if (stored) return stored;
@@ -112,9 +118,9 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     return stored;
   };
 
-  return {
+  const cache: ParseCache = {
     stats,
-    parse(displayPath, bytes) {
+    lookup(displayPath, bytes) {
       const key = entryKey(options.programVersion, displayPath, bytes);
       const entry = load().get(key);
       if (entry) {
@@ -127,9 +133,19 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
         stats.corrupt++;
       }
       stats.misses++;
-      const parsed = parseManifestFile(displayPath, bytes);
-      const json = JSON.stringify(parsed);
+      missed.set(displayPath, { bytes, key });
+      return undefined;
+    },
+    store(displayPath, bytes, parsed, json = JSON.stringify(parsed)) {
+      const miss = missed.get(displayPath);
+      const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath, bytes);
       used.set(key, { sum: checksum(key, json), json });
+    },
+    parse(displayPath, bytes) {
+      const cached = cache.lookup(displayPath, bytes);
+      if (cached) return cached;
+      const parsed = parseManifestFile(displayPath, bytes);
+      cache.store(displayPath, bytes, parsed);
       return parsed;
     },
     flush() {
@@ -156,6 +172,7 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       }
     },
   };
+  return cache;
 }
 
 /** sha256 (hex) naming the entry of these bytes at this display path, for this program. */
