@@ -108,17 +108,19 @@ describe('invalid input in the default directory', () => {
       const good = stack.read('manifests/bot.yaml');
       stack.write('manifests/bot.yaml', bytes);
       try {
-        for (const args of [
+        const commands = [
           ['validate'],
           ['plan', '--project', 'victim'],
           ['apply', '--project', 'victim', '--auto-approve'],
-        ]) {
-          const r = await stack.run(args);
-          expect(r.code, args.join(' ')).toBe(1);
+        ];
+        // None of them may write, so they run side by side.
+        const results = await Promise.all(commands.map((args) => stack.run(args)));
+        results.forEach((r, i) => {
+          expect(r.code, commands[i]!.join(' ')).toBe(1);
           expect(r.stderr).toMatch(/^manifests\/bot\.yaml:\d+:\d+: /m);
           expect(r.stderr).not.toMatch(STACK_FRAME);
           expect(r.stdout).not.toContain('will be destroyed');
-        }
+        });
         expect(stack.snapshot()).toBe(baseline);
       } finally {
         stack.write('manifests/bot.yaml', good);
