@@ -83,7 +83,7 @@ const stackArb = fc
         agent: s.agents[i % s.agents.length],
         ...(i > 0
           ? { dependsOn: [`step-${i - 1}`], inputs: { previous: `\${tasks.step-${i - 1}.outputs.result}` } }
-          : { inputs: { url: '${workflow.inputs.url}' } }),
+          : { inputs: { url: `\${workflow.inputs.url}` } }),
         outputs: ['result'],
       }));
       docs.push(doc('Workflow', 'flow', {}, { inputs: { url: { type: 'string', required: true } }, tasks }));
