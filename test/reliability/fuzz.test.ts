@@ -28,6 +28,8 @@ const LARGE_FILE_TIME_BOUND_MS = 10_000;
 /** Heap a single file may leave behind after a full GC, and the growth allowed over a property. */
 const FILE_HEAP_BOUND = 64 * 1024 * 1024;
 const RUN_HEAP_BOUND = 96 * 1024 * 1024;
+/** FUZZ_SCALE=N multiplies every property's run count (long local runs; CI uses 1). */
+const SCALE = Math.max(1, Number.parseInt(process.env.FUZZ_SCALE ?? '1', 10) || 1);
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -41,7 +43,9 @@ let checked = 0;
 let slowest = 0;
 afterAll(() => {
   rmSync(cwd, { recursive: true, force: true });
-  console.log(`fuzz: ${checked} files checked, slowest generated file ${Math.round(slowest)} ms`);
+  console.log(
+    `fuzz: ${checked} files checked (FUZZ_SCALE=${SCALE}), slowest generated file ${Math.round(slowest)} ms`,
+  );
 });
 
 /**
@@ -79,7 +83,7 @@ function assertBounded<T>(arb: fc.Arbitrary<T>, toInput: (v: T) => string | Buff
     fc.property(arb, (v) => {
       check(toInput(v));
     }),
-    { numRuns },
+    { numRuns: numRuns * SCALE },
   );
   expect(heapAfterGc() - before).toBeLessThan(RUN_HEAP_BOUND);
 }
@@ -350,7 +354,7 @@ function damage(text: string, m: TextMutation): string {
 
 const validDoc = fc.constantFrom(...VALID).map((d) => structuredClone(d) as Json);
 
-describe('fuzz: parseManifestFile + validateManifestSet', () => {
+describe('fuzz: parseManifestFile + validateManifestSet', { timeout: 60_000 * SCALE }, () => {
   it('survive arbitrary strings and bytes', () => {
     assertBounded(fc.string({ unit: 'binary', maxLength: 400 }), (s) => s, 300);
     assertBounded(fc.uint8Array({ maxLength: 400 }), (b) => Buffer.from(b), 150);
