@@ -129,6 +129,23 @@ describe('invalid input in the default directory', () => {
   );
 });
 
+describe('apply --json with invalid input', () => {
+  it('prints the diagnostics as JSON on stdout and exits 1', async () => {
+    const dir = 'test/fixtures/invalid/cycle';
+    const r = await stack.run(['apply', dir, '--json', '--auto-approve', '--project', 'victim'], {
+      cwd: repoRoot,
+    });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ formatVersion: 1, project: 'victim', changes: [] });
+    expect(out.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: 'error', file: `${dir}/flow.yaml`, line: 12 }),
+    );
+    expect(out.applied).toBeUndefined();
+    expect(stack.snapshot()).toBe(baseline);
+  });
+});
+
 describe('a backend error', () => {
   it('a database locked by another writer fails apply cleanly after --lock-timeout; nothing written', async () => {
     stack.write('manifests/other.yaml', agentYaml('other-bot'));
