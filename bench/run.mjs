@@ -176,7 +176,7 @@ async function measureWatch(n, prepared) {
   const lines = createInterface({ input: child.stdout });
   let waiter = null;
   lines.on('line', (line) => {
-    if (waiter && waiter.pattern.test(line)) {
+    if (waiter?.pattern.test(line)) {
       const w = waiter;
       waiter = null;
       w.resolve(process.hrtime.bigint());
