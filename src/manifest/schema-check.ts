@@ -33,7 +33,15 @@ function validator(target: Target): ValidateFunction {
   if (compiled) return compiled;
   const schema = allSchemas()[target];
   if (!schema) throw new Error(`no schema for ${target}`);
-  ajv ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
+  // validateSchema: false — our schemas are static and tested; checking them against the JSON
+  // Schema meta-schema would compile that too on every start (about 30 ms).
+  ajv ??= new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    verbose: true,
+    validateSchema: false,
+  });
   const v = ajv.compile(schema);
   validators.set(target, v);
   return v;
