@@ -113,7 +113,7 @@ export interface ParsedSources {
 /**
  * Reads the sources and runs the per-file stage on each, through the parse cache under
  * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached). The files not in
- * the cache are parsed on two threads when there are enough of them (parseManifestFiles).
+ * the cache go through parseManifestFiles (a second thread when STIGMER_PARSE_THREADS=2).
  */
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },

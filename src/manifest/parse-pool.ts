@@ -1,10 +1,12 @@
 /**
- * The per-file stage of a large load on two threads. Parsing YAML is most of a cold plan and
- * every file is independent, so when the files to parse are large enough to repay a worker's
- * start-up (it loads the parser and compiles the schemas again), a share of them is parsed by
- * a worker thread while the main thread parses the rest. Results are the same as
- * `parseManifestFile`'s, in job order; a worker that fails is replaced by parsing its share
- * on the main thread, so the worker can only make a load faster, never fail it.
+ * The per-file stage of a large load, optionally on two threads. Parsing YAML is most of a
+ * cold plan and every file is independent, so with `STIGMER_PARSE_THREADS=2`, when the files to
+ * parse are large enough to repay a worker's start-up (it loads the parser and compiles the
+ * schemas again), a share of them is parsed by a worker thread while the main thread parses
+ * the rest. Off by default: on the project's shared 2-CPU machines the two threads slowed each
+ * other down (a cold plan of 10,000 resources took 2.9 s against 2.25 s on one thread; see
+ * docs/performance.md). Results are the same as `parseManifestFile`'s, in job order; a worker
+ * that fails is replaced by parsing its share on the main thread.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -35,7 +37,7 @@ export interface ParseResult {
 }
 
 export interface ParseFilesOptions {
-  /** Force (true) or forbid (false) the worker; default: by size and available CPUs. */
+  /** Force (true) or forbid (false) the worker; default: STIGMER_PARSE_THREADS=2, size and CPUs. */
   parallel?: boolean;
 }
 
@@ -49,7 +51,7 @@ export async function parseManifestFiles(
   const total = jobs.reduce((n, j) => n + j.bytes.length, 0);
   const parallel =
     options.parallel ??
-    (total >= PARALLEL_MIN_BYTES && availableParallelism() > 1 && process.env.STIGMER_PARSE_THREADS !== '1');
+    (total >= PARALLEL_MIN_BYTES && availableParallelism() > 1 && process.env.STIGMER_PARSE_THREADS === '2');
   // Under a TypeScript runner the worker module is not compiled: parse on this thread.
   if (!parallel || jobs.length < 2 || !existsSync(fileURLToPath(workerUrl))) {
     return jobs.map((j) => ({ parsed: parseManifestFile(j.path, j.bytes) }));
