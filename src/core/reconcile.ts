@@ -174,9 +174,9 @@ export function sealDesiredSecrets(
         allowPlaintextSecrets: options.allowPlaintextSecrets ?? false,
       },
     );
-    for (const e of result.errors) {
+    const at = (severity: Diagnostic['severity'], e: { message: string; hint: string; path: string }) =>
       diagnostics.push({
-        severity: 'error',
+        severity,
         file: r.source.file,
         line: r.source.line,
         column: r.source.column,
@@ -184,7 +184,8 @@ export function sealDesiredSecrets(
         hint: e.hint,
         path: e.path,
       });
-    }
+    for (const e of result.errors) at('error', e);
+    for (const w of result.warnings) at('warning', w);
     return { ...r, spec: result.spec };
   });
   return { resources: out, diagnostics, key };
@@ -236,7 +237,7 @@ export function planParsed(
     ...options.secrets,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
-  if (sealed.diagnostics.length > 0)
+  if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
   const plan = planChanges(sealed.resources, live, {
@@ -246,5 +247,8 @@ export function planParsed(
     allowEmpty: options.allowEmpty ?? false,
     ...(key ? { secretHash: (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v) } : {}),
   });
+  // Warnings (e.g. an optional secret source that is absent) travel with the plan.
+  const warnings = [...manifests.diagnostics, ...sealed.diagnostics].filter((d) => d.severity === 'warning');
+  if (warnings.length > 0) plan.diagnostics = [...warnings, ...plan.diagnostics];
   return { plan, manifests, live };
 }

@@ -54,7 +54,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const d of plan.diagnostics) {
     const text = formatDiagnostic(d);
-    out.push(d.severity === 'error' ? `${c.red('Error:')} ${text}` : `${c.yellow('Warning:')} ${text}`);
+    out.push(d.severity === 'error' ? `${c.red('Error:')} ${text}` : c.yellow(text));
   }
   if (plan.diagnostics.length > 0) out.push('');
   if (planHasErrors(plan)) {
