@@ -47,7 +47,9 @@ export function printPlanOutcome(
     process.stdout.write(renderPlanJson(plan));
     if (!renderPlanJson(plan).endsWith('\n')) process.stdout.write('\n');
   } else {
-    if (failed) for (const d of plan.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    for (const d of plan.diagnostics) {
+      if (failed || d.severity === 'warning') process.stderr.write(`${formatDiagnostic(d)}\n`);
+    }
     process.stdout.write(ensureNewline(renderPlanText(plan, { color: options.color })));
     if (options.savedTo && !failed) {
       process.stdout.write(

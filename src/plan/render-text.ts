@@ -52,11 +52,10 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     out.push('Stigmer will perform the following actions:', '');
     for (const change of plan.changes) out.push(renderChangeText(change, options, plan.project), '');
   }
-  for (const d of plan.diagnostics) {
-    const text = formatDiagnostic(d);
-    out.push(d.severity === 'error' ? `${c.red('Error:')} ${text}` : c.yellow(text));
-  }
-  if (plan.diagnostics.length > 0) out.push('');
+  // Warnings are the caller's to print (the CLI writes them to stderr, so stdout stays the plan).
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error');
+  for (const d of errors) out.push(`${c.red('Error:')} ${formatDiagnostic(d)}`);
+  if (errors.length > 0) out.push('');
   if (planHasErrors(plan)) {
     const n = plan.diagnostics.filter((d) => d.severity === 'error').length;
     out.push(c.red(`Plan failed: ${n} error${n === 1 ? '' : 's'}; nothing can be applied.`));
