@@ -1,8 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CliResult, runStigmer, tempDir } from '../helpers/cli.js';
+import { writeVault } from './vault.js';
 
 const CANARY = 'canary-7f3a9c1e-first-LINE\n  CANARY:second:line:b41e77\nthird/line+99d2=canary';
 const CANARY_CHANGED = 'canary-0c55aa21-changed-VALUE\nchanged:second:line:e91f03';
@@ -46,28 +47,6 @@ function expectNoLeak(name: string, haystack: string | Buffer, value: string): v
       `${name} contains ${JSON.stringify(needle)}`,
     ).toBe(false);
   }
-}
-
-function writeVault(dir: string, entry = 'valueFrom: {env: CANARY}'): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'stigmer.yaml'), 'project: canary\n');
-  writeFileSync(
-    join(dir, 'vault.yaml'),
-    `apiVersion: agentic.stigmer.ai/v1
-kind: Environment
-metadata:
-  name: vault
-spec:
-  description: holds the canary
-  data:
-    REGION:
-      value: eu-west-1
-    CANARY_SECRET:
-      isSecret: true
-      ${entry}
-      description: a distinctive multi-line value
-`,
-  );
 }
 
 describe('secret canary', () => {

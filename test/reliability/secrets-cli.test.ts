@@ -5,10 +5,11 @@
  * variable unset, set, and changed.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStigmer, tempDir } from '../helpers/cli.js';
+import { writeVault } from './vault.js';
 
 const CANARY = 'canary-7f3a9c1e-first-LINE\n  CANARY:second:line:b41e77';
 
@@ -21,28 +22,6 @@ beforeEach(() => {
   home = join(tmp.path, 'home');
 });
 afterEach(() => tmp.cleanup());
-
-function writeVault(dir: string, entry = 'valueFrom: {env: CANARY}'): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'stigmer.yaml'), 'project: canary\n');
-  writeFileSync(
-    join(dir, 'vault.yaml'),
-    `apiVersion: agentic.stigmer.ai/v1
-kind: Environment
-metadata:
-  name: vault
-spec:
-  description: holds the canary
-  data:
-    REGION:
-      value: eu-west-1
-    CANARY_SECRET:
-      isSecret: true
-      ${entry}
-      description: a distinctive multi-line value
-`,
-  );
-}
 
 describe('secret keys and plaintext secrets', () => {
   it('refuses a master.key readable by the group, with a clear message', async () => {
