@@ -14,6 +14,7 @@ export const BOOLEAN_FLAGS = new Set([
   'allow-plaintext-secrets',
   'color',
   'refresh',
+  'force',
 ]);
 
 export function normalizeArgv(argv: string[]): string[] {

@@ -28,6 +28,7 @@ export const pruneFlag = Flags.boolean({
 });
 
 export const allowEmptyFlag = Flags.boolean({
+  allowNo: true,
   description: 'Allow an empty set of manifests to delete every resource of the project.',
   default: false,
 });
@@ -61,6 +62,7 @@ export async function manifestInput(
 }
 
 export const allowPlaintextSecretsFlag = Flags.boolean({
+  allowNo: true,
   description: 'Accept a plaintext `value` on an isSecret entry (it is still encrypted at rest).',
   default: false,
 });

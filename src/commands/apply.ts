@@ -34,8 +34,16 @@ export default class Apply extends StigmerCommand {
   };
   static override flags = {
     file: fileFlag,
-    'auto-approve': Flags.boolean({ description: 'Apply without asking for confirmation.', default: false }),
-    json: Flags.boolean({ description: 'Print the plan and its results as JSON.', default: false }),
+    'auto-approve': Flags.boolean({
+      allowNo: true,
+      description: 'Apply without asking for confirmation.',
+      default: false,
+    }),
+    json: Flags.boolean({
+      allowNo: true,
+      description: 'Print the plan and its results as JSON.',
+      default: false,
+    }),
     prune: pruneFlag,
     project: projectFlag,
     'allow-empty': allowEmptyFlag,

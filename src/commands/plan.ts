@@ -29,8 +29,13 @@ export default class Plan extends StigmerCommand {
   static override flags = {
     file: fileFlag,
     out: Flags.string({ description: 'Save the plan to FILE; `stigmer apply FILE` executes exactly it.' }),
-    json: Flags.boolean({ description: 'Print the plan as JSON (formatVersion 1).', default: false }),
+    json: Flags.boolean({
+      allowNo: true,
+      description: 'Print the plan as JSON (formatVersion 1).',
+      default: false,
+    }),
     'detailed-exitcode': Flags.boolean({
+      allowNo: true,
       description: 'Exit 0 when there are no changes, 2 when there are changes, 1 on error.',
       default: false,
     }),

@@ -20,7 +20,7 @@ export default class Validate extends StigmerCommand {
   };
   static override flags = {
     file: fileFlag,
-    json: Flags.boolean({ description: 'Print the result as JSON.', default: false }),
+    json: Flags.boolean({ allowNo: true, description: 'Print the result as JSON.', default: false }),
   };
 
   async run(): Promise<void> {

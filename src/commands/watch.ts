@@ -38,6 +38,7 @@ export default class Watch extends StigmerCommand {
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
     'allow-plaintext-secrets': Flags.boolean({
+      allowNo: true,
       description: 'Accept a plaintext `value` on a secret Environment entry (throw-away local stacks only).',
       default: false,
     }),
@@ -46,7 +47,11 @@ export default class Watch extends StigmerCommand {
       description: 'Message recorded in the history of every changed resource.',
       default: 'stigmer watch',
     }),
-    json: Flags.boolean({ description: 'Print one JSON object per cycle (NDJSON).', default: false }),
+    json: Flags.boolean({
+      allowNo: true,
+      description: 'Print one JSON object per cycle (NDJSON).',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {

@@ -25,6 +25,7 @@ export const outputFlag = Flags.string({
 });
 
 export const showSecretsFlag = Flags.boolean({
+  allowNo: true,
   description: 'Print the values of Environment secrets instead of "(sensitive)" (decrypts them).',
   default: false,
 });
@@ -35,6 +36,7 @@ export const messageFlag = Flags.string({
 });
 
 export const forceFlag = Flags.boolean({
+  allowNo: true,
   description: 'Delete even a resource annotated stigmer.ai/prevent-destroy: "true".',
   default: false,
 });

@@ -13,7 +13,7 @@ export default class BackendStatus extends StigmerCommand {
     '<%= config.bin %> backend status --db ./other.db',
   ];
   static override flags = {
-    json: Flags.boolean({ description: 'Print the status as JSON.', default: false }),
+    json: Flags.boolean({ allowNo: true, description: 'Print the status as JSON.', default: false }),
   };
 
   async run(): Promise<void> {
