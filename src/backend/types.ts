@@ -149,6 +149,14 @@ export interface Backend {
   listAllResources(kind: DeclaredKind): Promise<StoredResource[]>;
   getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null>;
   /**
+   * Optional: a token that changes whenever another connection or process has committed to
+   * the store since the previous call (writes made through this backend object need not change
+   * it). Equal tokens from two calls mean the resources were not changed from outside in
+   * between, so a long-lived caller (watch) may keep its copy. Backends that cannot tell omit
+   * it, and callers then re-read.
+   */
+  stateToken?(): Promise<string>;
+  /**
    * Applies every change or none. A change whose expectedVersion does not match raises
    * ConflictError and the whole batch is rolled back.
    */

@@ -12,7 +12,7 @@ import { readManifestSources, validateManifestSet } from '../manifest/index.js';
 import { type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
 import type { LoadOptions, ManifestSet, ManifestSource, ParsedFile } from '../manifest/types.js';
 import { planChanges } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanOptions } from '../plan/types.js';
 import { resolveEnvironmentSecrets } from '../secrets/environment.js';
 import { loadSecretKey, type SecretKey } from '../secrets/key.js';
 import { secretHash } from '../secrets/seal.js';
@@ -33,6 +33,8 @@ export interface ReconcileOptions extends LoadOptions {
   allowEmpty?: boolean;
   /** Where secrets come from and how they are sealed (default: process env, $STIGMER_HOME). */
   secrets?: SecretOptions;
+  /** Passed to planChanges (PlanOptions.noopMemo): watch keeps one per session. */
+  noopMemo?: PlanOptions['noopMemo'];
 }
 
 export interface SecretOptions {
@@ -245,6 +247,7 @@ export function planParsed(
     backend: backend.info,
     prune: options.prune ?? true,
     allowEmpty: options.allowEmpty ?? false,
+    ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
     ...(key ? { secretHash: (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v) } : {}),
   });
   // Warnings (e.g. an optional secret source that is absent) travel with the plan.

@@ -197,6 +197,10 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
       });
       continue;
     }
+    if (owner !== undefined && options.noopMemo?.get(d) === l) {
+      noop++;
+      continue;
+    }
     const before = comparedViewOf(l);
     const changed = !jsonEqual(
       comparableView(l.kind, l.name, before, hasher),
@@ -204,6 +208,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     );
     const adopt = owner === undefined;
     if (!changed && !adopt) {
+      options.noopMemo?.set(d, l);
       noop++;
       continue;
     }

@@ -5,7 +5,7 @@
 import type { Operation } from 'fast-json-patch';
 import type { BackendInfo } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
-import type { DeclaredKind, JsonObject } from '../types.js';
+import type { DeclaredKind, DesiredResource, JsonObject, StoredResource } from '../types.js';
 import type { SecretHasher } from './secrets.js';
 
 /** The fields a plan compares: labels, user annotations and spec. */
@@ -73,4 +73,12 @@ export interface PlanOptions {
    * into `stigmer.ai/applied-hash`) by it; sealed values always compare by their stored hash.
    */
   secretHash?: SecretHasher;
+  /**
+   * Memo of comparisons that found no change, for callers that plan again and again (watch):
+   * desired resource object → the live resource object it equalled. When the same desired
+   * object meets the same live object again (owned by the project), the compare is skipped and
+   * it counts as a no-op. The planner adds the no-ops it finds. Only valid while the project
+   * and the secret key stay the same; a memo must not be shared across them.
+   */
+  noopMemo?: WeakMap<DesiredResource, StoredResource>;
 }

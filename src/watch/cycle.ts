@@ -1,7 +1,8 @@
 /**
  * One watch cycle: refresh the changed files in the cache, read the live state once, then
  * validate and plan through the core (`planParsed`) and apply through `applyPlan` — the same
- * functions `stigmer plan` and `stigmer apply` use. A cycle never throws: whatever happens
+ * functions `stigmer plan` and `stigmer apply` use (the live state comes from the session's
+ * LiveStateCache when given: re-read only when the backend changed from outside). A cycle never throws: whatever happens
  * becomes a CycleReport for the printers. A load or validation error applies nothing (so a
  * broken or half-saved file can never prune what it declares).
  */
@@ -12,8 +13,9 @@ import { planParsed, readLiveState, type SecretOptions } from '../core/reconcile
 import { ConflictError, type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { planHasErrors } from '../plan/plan.js';
 import type { ChangeAction } from '../plan/types.js';
-import type { DeclaredKind } from '../types.js';
+import type { DeclaredKind, DesiredResource, StoredResource } from '../types.js';
 import type { ManifestCache } from './cache.js';
+import type { LiveStateCache } from './live.js';
 
 /** How a cycle ended. */
 export type CycleOutcome =
@@ -60,6 +62,16 @@ export interface CycleOptions {
   secrets?: SecretOptions;
   /** Recorded with every history row the cycle writes. */
   message: string;
+  /**
+   * The live state kept between cycles (re-read only when the backend changed from outside);
+   * without it every cycle reads the whole live state.
+   */
+  live?: LiveStateCache;
+  /**
+   * Comparisons that found no change, kept between cycles (PlanOptions.noopMemo): an
+   * unchanged manifest document planned against an unchanged live resource is not compared again.
+   */
+  noopMemo?: WeakMap<DesiredResource, StoredResource>;
   /** Receives the apply events of the cycle (per-change lines). */
   onApplyEvent?: (event: ApplyEvent) => void;
 }
@@ -122,13 +134,14 @@ export async function runCycle(
   for (let attempt = 1; ; attempt++) {
     let project: string | null = null;
     try {
-      const live = await readLiveState(options.backend);
+      const live = options.live ? await options.live.read() : await readLiveState(options.backend);
       const { plan, manifests } = planParsed(options.backend, options.cache.input(), live, {
         ...(options.project !== undefined ? { project: options.project } : {}),
         ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
         prune: options.prune,
         allowEmpty: options.allowEmpty ?? false,
         ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
       });
       project = plan.project;
       // Warnings are shown once, for the files that changed, not on every cycle.
@@ -146,8 +159,11 @@ export async function runCycle(
       const applyOptions: ApplyOptions = { message: options.message };
       if (options.onApplyEvent) applyOptions.onEvent = options.onApplyEvent;
       const result = await applyPlan(options.backend, plan, applyOptions);
+      await options.live?.applied(plan.changes);
       return report({ outcome: 'applied', project, summary: result.summary, changes, diagnostics: warnings });
     } catch (err) {
+      // Whatever failed, the next attempt or cycle starts from a full read of the live state.
+      options.live?.invalidate();
       if (err instanceof ValidationError) {
         if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
         const shown = err.diagnostics.filter((d) => d.severity === 'error' || changedFiles.has(d.file));

@@ -12,8 +12,10 @@ import type { Backend } from '../backend/types.js';
 import { resolveProject, type SecretOptions } from '../core/reconcile.js';
 import { StigmerError } from '../errors.js';
 import type { ManifestSet } from '../manifest/types.js';
+import type { DesiredResource, StoredResource } from '../types.js';
 import { isIgnoredPath, ManifestCache } from './cache.js';
 import { type CycleReport, runCycle } from './cycle.js';
+import { LiveStateCache } from './live.js';
 import type { WatchPrinter } from './report.js';
 import { CycleScheduler } from './scheduler.js';
 
@@ -122,6 +124,8 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     message: options.message ?? DEFAULT_WATCH_MESSAGE,
     onApplyEvent: (event: Parameters<WatchPrinter['applyEvent']>[0]) => printer.applyEvent(event),
+    live: new LiveStateCache(options.backend),
+    noopMemo: new WeakMap<DesiredResource, StoredResource>(),
   };
   // A cycle that failed outside the manifests (backend locked or unreachable) is retried
   // without waiting for the next edit, backing off while it keeps failing.

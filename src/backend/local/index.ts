@@ -365,6 +365,14 @@ export class LocalBackend implements Backend {
     });
   }
 
+  /**
+   * SQLite's `PRAGMA data_version` of this connection: it changes when another connection
+   * (another process) commits, not on this connection's own writes.
+   */
+  stateToken(): Promise<string> {
+    return this.guard(() => String(this.db.pragma('data_version', { simple: true })));
+  }
+
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
