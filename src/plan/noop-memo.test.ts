@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredResource, StoredResource } from '../types.js';
+import { orderByReferences } from './order.js';
 import { planChanges } from './plan.js';
 import { desired, live, liveFrom, planOptions } from './testing.js';
 
@@ -43,5 +44,21 @@ describe('planChanges with a noopMemo', () => {
     const adopt = planChanges([u], [unowned], planOptions({ noopMemo: memo }));
     expect(adopt.changes.map((c) => c.reason)).toEqual(['adopt']);
     expect(memo.has(u)).toBe(false);
+  });
+});
+
+describe('planChanges observed versions', () => {
+  it('are in kind rank then name order, as orderByReferences gives', () => {
+    const ds = [
+      desired('Agent', 'z'),
+      desired('Skill', 'b'),
+      desired('Agent', 'a'),
+      desired('Skill', 'a'),
+      desired('Environment', 'e'),
+    ];
+    const extra = live('Workflow', 'w');
+    const plan = planChanges(ds, [liveFrom(ds[1] as DesiredResource), extra], planOptions({ prune: false }));
+    expect(plan.observed).toEqual(orderByReferences([...plan.observed].reverse(), () => ({})));
+    expect(plan.observed.map((o) => `${o.kind}/${o.name}`)).toHaveLength(6);
   });
 });

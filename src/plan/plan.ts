@@ -21,7 +21,13 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
-import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
+import {
+  ANNOTATIONS,
+  DECLARED_KINDS,
+  type DeclaredKind,
+  type DesiredResource,
+  type StoredResource,
+} from '../types.js';
 import { jsonEqual, stableHash } from './hash.js';
 import { orderByReferences, resourceKey, specReferences } from './order.js';
 import { changedSecretKeys, comparableView, hashableView, redactView, type SecretHasher } from './secrets.js';
@@ -111,6 +117,17 @@ function patchBetween(before: ComparedView | null, after: ComparedView | null): 
   return jsonPatch.compare(before, after);
 }
 
+const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
+
+function compareKindName(
+  a: { kind: DeclaredKind; name: string },
+  b: { kind: DeclaredKind; name: string },
+): number {
+  const rank = (KIND_RANK.get(a.kind) ?? 99) - (KIND_RANK.get(b.kind) ?? 99);
+  if (rank !== 0) return rank;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 interface Candidate {
   kind: DeclaredKind;
   name: string;
@@ -151,6 +168,12 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
       continue;
     }
     desiredKeys.set(key, d);
+    const l = liveByKey.get(key);
+    // Same document object against the same live object, owned by this project: known no-op.
+    if (l !== undefined && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
+      noop++;
+      continue;
+    }
 
     const after = comparedViewOf(d);
     const source = formatSource(d.source);
@@ -165,7 +188,6 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
       },
       spec: d.spec,
     });
-    const l = liveByKey.get(key);
     if (!l) {
       const shownAfter = redactView(d.kind, after);
       writes.push({
@@ -195,10 +217,6 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
         message: `${key} is owned by project "${owner}", not "${project}"; it will not be changed`,
         hint: `rename it in the manifest, or remove it from project "${owner}" first`,
       });
-      continue;
-    }
-    if (owner !== undefined && options.noopMemo?.get(d) === l) {
-      noop++;
       continue;
     }
     const before = comparedViewOf(l);
@@ -341,6 +359,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     summary,
     changes,
     diagnostics,
-    observed: orderByReferences([...observed.values()], () => ({})),
+    // Nothing references anything here, so the order is kind rank then name (as orderByReferences gives).
+    observed: [...observed.values()].sort(compareKindName),
   };
 }
