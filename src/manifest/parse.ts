@@ -28,8 +28,8 @@ import {
   type Kind,
   RESERVED_ANNOTATION_PREFIX,
 } from '../types.js';
-import { DNS_LABEL, ENVELOPE_KEYS } from './schema.js';
 import { checkSchema, suggest } from './schema-check.js';
+import { DNS_LABEL, ENVELOPE_KEYS } from './schema-constants.js';
 import type { InvalidDocument, ParsedDocument, ParsedFile, RefPos } from './types.js';
 import { checkWorkflow } from './workflow.js';
 import {

@@ -10,7 +10,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { DeclaredKind } from '../types.js';
-import { allSchemas, DNS_LABEL_PATTERN, IDENTIFIER_PATTERN } from './schema.js';
+import { DNS_LABEL_PATTERN, IDENTIFIER_PATTERN } from './schema-constants.js';
+import { SCHEMA_DATA } from './schema-data.js';
 
 /** A schema problem, located by JSON pointer segments inside the document. */
 export interface SchemaIssue {
@@ -31,7 +32,7 @@ const validators = new Map<Target, ValidateFunction>();
 function validator(target: Target): ValidateFunction {
   const compiled = validators.get(target);
   if (compiled) return compiled;
-  const schema = allSchemas()[target];
+  const schema = SCHEMA_DATA[target];
   if (!schema) throw new Error(`no schema for ${target}`);
   // validateSchema: false — our schemas are static and tested; checking them against the JSON
   // Schema meta-schema would compile that too on every start (about 30 ms).

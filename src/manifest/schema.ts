@@ -1,17 +1,15 @@
 /**
  * The one schema source for manifests (DESIGN.md §2): TypeBox definitions of the envelope and
- * of the spec of each declared kind. The validator compiles these with ajv, and
+ * of the spec of each declared kind. The validator compiles these with ajv (from their JSON
+ * snapshot in schema-data.ts, which a test keeps equal to `allSchemas()`), and
  * `npm run gen:schemas` writes the same objects as JSON Schema files for editors
  * (schemas/*.json). Edit the shapes here and nowhere else.
  */
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { API_VERSION, DECLARED_KINDS, type DeclaredKind } from '../types.js';
+import { DNS_LABEL_PATTERN, IDENTIFIER_PATTERN } from './schema-constants.js';
 
-/** Resource names: lowercase DNS labels. */
-export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
-export const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
-/** Names used inside a workflow (task, input and output names): no dots, so expressions can split on them. */
-export const IDENTIFIER_PATTERN = '^[A-Za-z0-9_][-A-Za-z0-9_]*$';
+export { DNS_LABEL, DNS_LABEL_PATTERN, ENVELOPE_KEYS, IDENTIFIER_PATTERN } from './schema-constants.js';
 
 /** Where the published schemas live, for `$id` and the yaml-language-server modeline. */
 export const SCHEMA_BASE_URL = 'https://stigmer.ai/schemas/v1';
@@ -229,9 +227,6 @@ export function documentSchema(kind: DeclaredKind): TObject {
     { additionalProperties: false, title: kind },
   );
 }
-
-/** The top-level keys of a document, for "did you mean" hints before a kind is known. */
-export const ENVELOPE_KEYS = ['apiVersion', 'kind', 'metadata', 'spec'] as const;
 
 /** `stigmer.yaml` at the manifest root: project settings, not a manifest. */
 export const ProjectConfig = Type.Object(

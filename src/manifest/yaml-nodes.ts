@@ -7,6 +7,7 @@
 import {
   type Document,
   isAlias,
+  isCollection,
   isMap,
   isPair,
   isScalar,
@@ -242,25 +243,37 @@ function pairByKey(map: YAMLMap, key: string): Pair | undefined {
  */
 export function duplicateKeys(doc: AnyDoc): Node[] {
   const found: Node[] = [];
-  const stack: unknown[] = [doc.contents];
+  const stack: unknown[] = [];
+  if (isCollection(doc.contents)) stack.push(doc.contents);
+  // Most mappings have a handful of keys: a linear scan of those beats building a Set.
+  const small: unknown[] = [];
   while (stack.length > 0) {
     const node = stack.pop();
     if (isMap(node)) {
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
+      const items = node.items;
+      const seen = items.length > 8 ? new Set<unknown>() : undefined;
+      small.length = 0;
+      for (const pair of items) {
         const key = pair.key;
-        if (isScalar(key) && !Number.isNaN(key.value)) {
-          if (seen.has(key.value)) found.push(key as Node);
-          else seen.add(key.value);
+        if (isScalar(key)) {
+          const v = key.value;
+          if (!Number.isNaN(v)) {
+            if (seen ? seen.has(v) : small.includes(v)) found.push(key as Node);
+            else if (seen) seen.add(v);
+            else small.push(v);
+          }
+        } else if (isCollection(key)) {
+          stack.push(key);
         }
-        if (key !== null && typeof key === 'object') stack.push(key);
-        stack.push(pair.value);
+        if (isCollection(pair.value)) stack.push(pair.value);
       }
     } else if (isSeq(node)) {
-      for (const item of node.items) stack.push(item);
+      for (const item of node.items) if (isCollection(item)) stack.push(item);
     }
   }
-  return found.sort((a, b) => ((a as ParsedNode).range?.[0] ?? 0) - ((b as ParsedNode).range?.[0] ?? 0));
+  return found.length < 2
+    ? found
+    : found.sort((a, b) => ((a as ParsedNode).range?.[0] ?? 0) - ((b as ParsedNode).range?.[0] ?? 0));
 }
 
 /** The node at `path` (JSON pointer segments), following aliases; `atKey` gives the key node. */
