@@ -3,15 +3,15 @@
  * into messages a person can act on: an unknown field names the field and suggests the
  * closest allowed one, a type error says what was expected and what was found, a union
  * ("a name or an object") reports the branch that fits the value instead of every branch.
- * Each schema is compiled once per process, on its first use.
+ * The validators are compiled ahead of time (schema-validators.ts, kept current by a test).
  * (`strictRequired` is off only because the "exactly one of" idiom names keys in `required`
  * inside `oneOf` branches, which ajv would otherwise reject; every other strict check is on.)
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { DeclaredKind } from '../types.js';
 import { DNS_LABEL_PATTERN, IDENTIFIER_PATTERN } from './schema-constants.js';
-import { SCHEMA_DATA } from './schema-data.js';
+import * as VALIDATORS from './schema-validators.js';
 
 /** A schema problem, located by JSON pointer segments inside the document. */
 export interface SchemaIssue {
@@ -25,26 +25,29 @@ export interface SchemaIssue {
 
 type Target = DeclaredKind | 'stigmer.yaml';
 
-let ajv: Ajv | undefined;
-const validators = new Map<Target, ValidateFunction>();
+/**
+ * The options the validators are compiled with (by schema-data.test.ts, into
+ * schema-validators.ts). `validateSchema: false`: our schemas are static and tested.
+ */
+export const AJV_OPTIONS = {
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  verbose: true,
+  validateSchema: false,
+} as const;
 
-/** The compiled schema of `target`, compiled on first use (a load with every file cached compiles only stigmer.yaml's). */
+/** The name schema-validators.ts exports the validator of `target` under. */
+export function validatorExportName(target: string): string {
+  return target.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** The precompiled validator of `target` (schema-validators.ts, generated from schema-data.ts). */
 function validator(target: Target): ValidateFunction {
-  const compiled = validators.get(target);
-  if (compiled) return compiled;
-  const schema = SCHEMA_DATA[target];
-  if (!schema) throw new Error(`no schema for ${target}`);
-  // validateSchema: false — our schemas are static and tested; checking them against the JSON
-  // Schema meta-schema would compile that too on every start (about 30 ms).
-  ajv ??= new Ajv({
-    allErrors: true,
-    strict: true,
-    strictRequired: false,
-    verbose: true,
-    validateSchema: false,
-  });
-  const v = ajv.compile(schema);
-  validators.set(target, v);
+  const v = (VALIDATORS as unknown as Record<string, ValidateFunction | undefined>)[
+    validatorExportName(target)
+  ];
+  if (!v) throw new Error(`no schema for ${target}`);
   return v;
 }
 
