@@ -56,7 +56,7 @@ export default class Apply extends StigmerCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);
-    const { readPlanFileIfAny } = await import('../core/plan-file.js');
+    const { assertPlanForBackend, readPlanFileIfAny } = await import('../core/plan-file.js');
     const saved =
       args.target !== undefined && flags.file === undefined ? readPlanFileIfAny(args.target) : null;
     const input = saved ? null : await manifestInput(args.target, flags.file);
@@ -80,13 +80,7 @@ export default class Apply extends StigmerCommand {
             { hint: `pass ${ignored.join(', ')} to \`stigmer plan --out\` instead` },
           );
         }
-        if (plan.backend.type !== backend.info.type || plan.backend.location !== backend.info.location) {
-          throw new StigmerError(
-            'STALE_PLAN',
-            `saved plan was made against the ${plan.backend.type} backend at ${plan.backend.location}, not ${backend.info.location}`,
-            { hint: 'apply it with the same --backend/--db, or run `stigmer plan` again' },
-          );
-        }
+        assertPlanForBackend(plan, backend.info);
       } else {
         const { planManifests } = await import('../core/reconcile.js');
         try {

@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import type { BackendInfo } from '../backend/types.js';
 import { StigmerError } from '../errors.js';
 import { looksLikePlanFile, parsePlanFile, serializePlanFile } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
@@ -77,5 +78,16 @@ function isPlanJsonOutput(path: string): boolean {
     );
   } catch {
     return false;
+  }
+}
+
+/** A saved plan only applies to the backend it was made against. */
+export function assertPlanForBackend(plan: Plan, info: BackendInfo): void {
+  if (plan.backend.type !== info.type || plan.backend.location !== info.location) {
+    throw new StigmerError(
+      'STALE_PLAN',
+      `saved plan was made against the ${plan.backend.type} backend at ${plan.backend.location}, not ${info.location}`,
+      { hint: 'apply it with the same --backend/--db, or run `stigmer plan` again' },
+    );
   }
 }
