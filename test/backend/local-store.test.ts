@@ -13,21 +13,7 @@ import { type Migration, migrate } from '../../src/backend/local/migrate.js';
 import { StigmerError } from '../../src/errors.js';
 import { SecretKey } from '../../src/secrets/key.js';
 import { sealSecret } from '../../src/secrets/seal.js';
-
-const ORIGINAL_TABLES = [
-  'agent_executions',
-  'agent_instances',
-  'agents',
-  'api_resource_versions',
-  'environments',
-  'execution_contexts',
-  'schema_version',
-  'sessions',
-  'skills',
-  'workflow_executions',
-  'workflow_instances',
-  'workflows',
-];
+import { ORIGINAL_TABLES } from '../helpers/schema.js';
 
 let dir: string;
 let dbPath: string;

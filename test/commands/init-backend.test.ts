@@ -9,21 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLocalBackend } from '../../src/backend/local/index.js';
 import { runStigmer, tempDir } from '../helpers/cli.js';
-
-const TABLES = [
-  'agent_executions',
-  'agent_instances',
-  'agents',
-  'api_resource_versions',
-  'environments',
-  'execution_contexts',
-  'schema_version',
-  'sessions',
-  'skills',
-  'workflow_executions',
-  'workflow_instances',
-  'workflows',
-];
+import { ORIGINAL_TABLES as TABLES } from '../helpers/schema.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
