@@ -51,6 +51,10 @@ export interface PlanResult {
   plan: Plan;
   manifests: ManifestSet;
   live: StoredResource[];
+  /** The resources planned: `manifests.resources` with their secrets sealed. */
+  desired: DesiredResource[];
+  /** The secret key the plan compared secrets with (null: no secret in the manifests). */
+  secretKey: SecretKey | null;
 }
 
 /** Every declared resource in the backend, one bulk list per kind. */
@@ -206,6 +210,11 @@ function needsResolution(spec: JsonObject): boolean {
   );
 }
 
+/** The planner's keyed hash of secret values (PlanOptions.secretHash) under `key`. */
+export function secretHasher(key: SecretKey): NonNullable<PlanOptions['secretHash']> {
+  return (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v);
+}
+
 /** Throws ValidationError when the set has any error diagnostic. */
 export function assertValid(manifests: ManifestSet): void {
   if (manifests.diagnostics.some((d) => d.severity === 'error')) {
@@ -249,10 +258,10 @@ export function planParsed(
     prune: options.prune ?? true,
     allowEmpty: options.allowEmpty ?? false,
     ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
-    ...(key ? { secretHash: (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v) } : {}),
+    ...(key ? { secretHash: secretHasher(key) } : {}),
   });
   // Warnings (e.g. an optional secret source that is absent) travel with the plan.
   const warnings = [...manifests.diagnostics, ...sealed.diagnostics].filter((d) => d.severity === 'warning');
   if (warnings.length > 0) plan.diagnostics = [...warnings, ...plan.diagnostics];
-  return { plan, manifests, live };
+  return { plan, manifests, live, desired: sealed.resources, secretKey: key };
 }

@@ -15,7 +15,14 @@ import { decodeManifestText } from './parse.js';
 import { readFileLimited } from './read-file.js';
 import { displayPath, suggest } from './schema-check.js';
 import { STDIN_PATH } from './sources.js';
-import type { ManifestSet, ParsedDocument, ParsedFile, RefPos, ValidateSetOptions } from './types.js';
+import type {
+  LiveNames,
+  ManifestSet,
+  ParsedDocument,
+  ParsedFile,
+  RefPos,
+  ValidateSetOptions,
+} from './types.js';
 
 /** A reference from one resource to another, at a JSON pointer of the referring document. */
 export interface Reference {
@@ -131,52 +138,15 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
   }
 
   const resources: DesiredResource[] = [];
+  const context: DocumentCheckContext = {
+    names: (kind) => namesByKind.get(kind),
+    cwd,
+    root: options.root,
+    ...(options.liveNames ? { liveNames: options.liveNames } : {}),
+  };
   for (const { file, doc } of accepted) {
-    const r = doc.resource;
-    const posOf = (pointer: string): RefPos => doc.positions[pointer] ?? doc.positions[''] ?? r.source;
-    for (const ref of referencesOf(r)) {
-      if (namesByKind.get(ref.kind)?.has(ref.name)) continue;
-      if (options.liveNames?.(ref.kind).has(ref.name)) continue;
-      const candidates = [...(namesByKind.get(ref.kind) ?? []), ...(options.liveNames?.(ref.kind) ?? [])];
-      const near = suggest(ref.name, candidates);
-      const field = displayPath(ref.pointer.slice(1).split('/'));
-      error(
-        file.file,
-        posOf(ref.pointer),
-        `${ref.kind} "${ref.name}" not found (referenced by ${r.kind} "${r.name}" in ${field})`,
-        near
-          ? `did you mean \`${near}\`?`
-          : options.liveNames
-            ? `define a ${ref.kind} named "${ref.name}" in the manifests`
-            : `define a ${ref.kind} named "${ref.name}" in the manifests; \`stigmer validate\` works offline, so references must resolve within the manifests`,
-        ref.pointer,
-      );
-    }
-    if (r.kind === 'Agent' && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
-      const i = r.spec.subAgents.indexOf(r.name);
-      error(
-        file.file,
-        posOf(`/spec/subAgents/${i}`),
-        `Agent "${r.name}" lists itself in subAgents`,
-        undefined,
-        `/spec/subAgents/${i}`,
-      );
-    }
-    if (r.kind === 'Skill' && typeof r.spec.skillMdFile === 'string') {
-      const included = includeSkillFile(r, r.spec.skillMdFile, file.file, cwd, options.root);
-      if ('error' in included) {
-        error(file.file, posOf('/spec/skillMdFile'), included.error, included.hint, '/spec/skillMdFile');
-        continue;
-      }
-      const spec: JsonObject = {};
-      for (const [k, v] of Object.entries(r.spec)) {
-        if (k === 'skillMdFile') spec.skillMd = included.text;
-        else spec[k] = v;
-      }
-      resources.push({ ...r, spec, source: { ...r.source, includes: [included.shown] } });
-      continue;
-    }
-    resources.push(r);
+    const r = checkDocument(file.file, doc, context, diagnostics);
+    if (r) resources.push(r);
   }
 
   const order = new Map(files.map((f, i) => [f.file, i]));
@@ -190,6 +160,82 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
     diagnostics: all,
     files: files.map((f) => f.file),
   };
+}
+
+/** What the per-document checks of the cross-file stage look names up in. */
+export interface DocumentCheckContext {
+  /** Names the manifests define, per kind (each defined once). */
+  names: (kind: DeclaredKind) => ReadonlySet<string> | undefined;
+  /** Names the backend holds; absent offline. */
+  liveNames?: LiveNames;
+  /** Base of ParsedFile.file, absolute. */
+  cwd: string;
+  /** Manifest root (absolute) or null. */
+  root: string | null;
+}
+
+/**
+ * The cross-file checks of one accepted document (its references resolve, an Agent is not its
+ * own sub-agent, a Skill's skillMdFile is read): pushes its errors onto `diagnostics` and
+ * returns the resource to plan (with skillMdFile read into skillMd), or null when the file
+ * could not be included. Used by validateManifestSet for every document and by the
+ * incremental planner (src/core/incremental.ts) for the documents of changed files.
+ */
+export function checkDocument(
+  file: string,
+  doc: ParsedDocument,
+  context: DocumentCheckContext,
+  diagnostics: Diagnostic[],
+): DesiredResource | null {
+  const r = doc.resource;
+  const error = (pos: RefPos, message: string, hint?: string, path?: string): void => {
+    const d: Diagnostic = { severity: 'error', file, line: pos.line, column: pos.column, message };
+    if (hint) d.hint = hint;
+    if (path !== undefined) d.path = path;
+    diagnostics.push(d);
+  };
+  const posOf = (pointer: string): RefPos => doc.positions[pointer] ?? doc.positions[''] ?? r.source;
+  const liveNames = context.liveNames;
+  for (const ref of referencesOf(r)) {
+    if (context.names(ref.kind)?.has(ref.name)) continue;
+    if (liveNames?.(ref.kind).has(ref.name)) continue;
+    const candidates = [...(context.names(ref.kind) ?? []), ...(liveNames?.(ref.kind) ?? [])];
+    const near = suggest(ref.name, candidates);
+    const field = displayPath(ref.pointer.slice(1).split('/'));
+    error(
+      posOf(ref.pointer),
+      `${ref.kind} "${ref.name}" not found (referenced by ${r.kind} "${r.name}" in ${field})`,
+      near
+        ? `did you mean \`${near}\`?`
+        : liveNames
+          ? `define a ${ref.kind} named "${ref.name}" in the manifests`
+          : `define a ${ref.kind} named "${ref.name}" in the manifests; \`stigmer validate\` works offline, so references must resolve within the manifests`,
+      ref.pointer,
+    );
+  }
+  if (r.kind === 'Agent' && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
+    const i = r.spec.subAgents.indexOf(r.name);
+    error(
+      posOf(`/spec/subAgents/${i}`),
+      `Agent "${r.name}" lists itself in subAgents`,
+      undefined,
+      `/spec/subAgents/${i}`,
+    );
+  }
+  if (r.kind === 'Skill' && typeof r.spec.skillMdFile === 'string') {
+    const included = includeSkillFile(r, r.spec.skillMdFile, file, context.cwd, context.root);
+    if ('error' in included) {
+      error(posOf('/spec/skillMdFile'), included.error, included.hint, '/spec/skillMdFile');
+      return null;
+    }
+    const spec: JsonObject = {};
+    for (const [k, v] of Object.entries(r.spec)) {
+      if (k === 'skillMdFile') spec.skillMd = included.text;
+      else spec[k] = v;
+    }
+    return { ...r, spec, source: { ...r.source, includes: [included.shown] } };
+  }
+  return r;
 }
 
 /** Reads a Skill's skillMdFile, which must stay inside the manifest root (or the manifest's directory). */

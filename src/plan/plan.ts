@@ -128,10 +128,105 @@ function compareKindName(
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-interface Candidate {
+/** A planned write (create or update) of one resource, before ordering. */
+export interface Candidate {
   kind: DeclaredKind;
   name: string;
   change: PlannedChange;
+}
+
+/**
+ * Plans one desired resource against the live resource of the same (kind, name): null when
+ * nothing changes, the create or update to make otherwise, or the error that stops it (the
+ * resource is owned by another project). The per-resource rule of planChanges, also used by
+ * the incremental planner (src/core/incremental.ts) for the resources an edit touched.
+ */
+export function planResource(
+  d: DesiredResource,
+  l: StoredResource | undefined,
+  options: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo'>,
+): Candidate | { error: Diagnostic } | null {
+  const project = options.project;
+  const hasher = options.secretHash;
+  // Same document object against the same live object, owned by this project: known no-op.
+  if (l !== undefined && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
+    return null;
+  }
+
+  const after = comparedViewOf(d);
+  const source = formatSource(d.source);
+  // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
+  const write = () => ({
+    labels: { ...d.labels },
+    annotations: {
+      ...after.metadata.annotations,
+      [ANNOTATIONS.project]: project,
+      [ANNOTATIONS.source]: source,
+      [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher),
+    },
+    spec: d.spec,
+  });
+  if (!l) {
+    const shownAfter = redactView(d.kind, after);
+    return {
+      kind: d.kind,
+      name: d.name,
+      change: {
+        action: 'create',
+        kind: d.kind,
+        name: d.name,
+        source,
+        expectedVersion: null,
+        drift: false,
+        patch: patchBetween(null, shownAfter),
+        before: null,
+        after: shownAfter,
+        write: write(),
+      },
+    };
+  }
+
+  const owner = l.annotations[ANNOTATIONS.project];
+  if (owner !== undefined && owner !== project) {
+    const key = resourceKey(d.kind, d.name);
+    return {
+      error: {
+        severity: 'error',
+        ...d.source,
+        message: `${key} is owned by project "${owner}", not "${project}"; it will not be changed`,
+        hint: `rename it in the manifest, or remove it from project "${owner}" first`,
+      },
+    };
+  }
+  const before = comparedViewOf(l);
+  const changed = !jsonEqual(
+    comparableView(l.kind, l.name, before, hasher),
+    comparableView(d.kind, d.name, after, hasher),
+  );
+  const adopt = owner === undefined;
+  if (!changed && !adopt) {
+    options.noopMemo?.set(d, l);
+    return null;
+  }
+  const shownBefore = redactView(l.kind, before);
+  const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
+  return {
+    kind: d.kind,
+    name: d.name,
+    change: {
+      action: 'update',
+      kind: d.kind,
+      name: d.name,
+      source,
+      expectedVersion: l.version,
+      drift: hasDrift(l, hasher),
+      ...(adopt ? { reason: 'adopt' as const } : {}),
+      patch: patchBetween(shownBefore, shownAfter),
+      before: shownBefore,
+      after: shownAfter,
+      write: write(),
+    },
+  };
 }
 
 /**
@@ -144,7 +239,6 @@ interface Candidate {
  */
 export function planChanges(desired: DesiredResource[], live: StoredResource[], options: PlanOptions): Plan {
   const prune = options.prune ?? true;
-  const hasher = options.secretHash;
   const project = options.project;
   const diagnostics: Diagnostic[] = [];
   const liveByKey = new Map<string, StoredResource>();
@@ -168,87 +262,10 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
       continue;
     }
     desiredKeys.set(key, d);
-    const l = liveByKey.get(key);
-    // Same document object against the same live object, owned by this project: known no-op.
-    if (l !== undefined && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
-      noop++;
-      continue;
-    }
-
-    const after = comparedViewOf(d);
-    const source = formatSource(d.source);
-    // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
-    const write = () => ({
-      labels: { ...d.labels },
-      annotations: {
-        ...after.metadata.annotations,
-        [ANNOTATIONS.project]: project,
-        [ANNOTATIONS.source]: source,
-        [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher),
-      },
-      spec: d.spec,
-    });
-    if (!l) {
-      const shownAfter = redactView(d.kind, after);
-      writes.push({
-        kind: d.kind,
-        name: d.name,
-        change: {
-          action: 'create',
-          kind: d.kind,
-          name: d.name,
-          source,
-          expectedVersion: null,
-          drift: false,
-          patch: patchBetween(null, shownAfter),
-          before: null,
-          after: shownAfter,
-          write: write(),
-        },
-      });
-      continue;
-    }
-
-    const owner = l.annotations[ANNOTATIONS.project];
-    if (owner !== undefined && owner !== project) {
-      diagnostics.push({
-        severity: 'error',
-        ...d.source,
-        message: `${key} is owned by project "${owner}", not "${project}"; it will not be changed`,
-        hint: `rename it in the manifest, or remove it from project "${owner}" first`,
-      });
-      continue;
-    }
-    const before = comparedViewOf(l);
-    const changed = !jsonEqual(
-      comparableView(l.kind, l.name, before, hasher),
-      comparableView(d.kind, d.name, after, hasher),
-    );
-    const adopt = owner === undefined;
-    if (!changed && !adopt) {
-      options.noopMemo?.set(d, l);
-      noop++;
-      continue;
-    }
-    const shownBefore = redactView(l.kind, before);
-    const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
-    writes.push({
-      kind: d.kind,
-      name: d.name,
-      change: {
-        action: 'update',
-        kind: d.kind,
-        name: d.name,
-        source,
-        expectedVersion: l.version,
-        drift: hasDrift(l, hasher),
-        ...(adopt ? { reason: 'adopt' as const } : {}),
-        patch: patchBetween(shownBefore, shownAfter),
-        before: shownBefore,
-        after: shownAfter,
-        write: write(),
-      },
-    });
+    const outcome = planResource(d, liveByKey.get(key), options);
+    if (outcome === null) noop++;
+    else if ('change' in outcome) writes.push(outcome);
+    else diagnostics.push(outcome.error);
   }
 
   for (const l of live) {

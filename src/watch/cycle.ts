@@ -1,16 +1,20 @@
 /**
  * One watch cycle: refresh the changed files in the cache, read the live state once, then
- * validate and plan through the core (`planParsed`) and apply through `applyPlan` — the same
- * functions `stigmer plan` and `stigmer apply` use (the live state comes from the session's
- * LiveStateCache when given: re-read only when the backend changed from outside). A cycle never throws: whatever happens
- * becomes a CycleReport for the printers. A load or validation error applies nothing (so a
- * broken or half-saved file can never prune what it declares).
+ * validate and plan through the core and apply through `applyPlan` — the functions `stigmer
+ * plan` and `stigmer apply` use. The live state comes from the session's LiveStateCache when
+ * given (re-read only when the backend changed from outside), and the plan from the session's
+ * IncrementalPlanner (after a settled cycle only what the edit touched is validated and
+ * planned; anything else goes through the full `planParsed`). A cycle never throws: whatever
+ * happens becomes a CycleReport for the printers. A load or validation error applies nothing
+ * (so a broken or half-saved file can never prune what it declares).
  */
 import { type ApplyOptions, applyPlan } from '../apply/apply.js';
 import type { ApplyEvent, ApplySummary } from '../apply/events.js';
 import type { Backend } from '../backend/types.js';
-import { planParsed, readLiveState, type SecretOptions } from '../core/reconcile.js';
+import { IncrementalPlanner, type LiveView } from '../core/incremental.js';
+import { type ReconcileOptions, readLiveState, type SecretOptions } from '../core/reconcile.js';
 import { ConflictError, type Diagnostic, StigmerError, ValidationError } from '../errors.js';
+import { resourceKey } from '../plan/order.js';
 import { planHasErrors } from '../plan/plan.js';
 import type { ChangeAction } from '../plan/types.js';
 import type { DeclaredKind, DesiredResource, StoredResource } from '../types.js';
@@ -72,8 +76,30 @@ export interface CycleOptions {
    * unchanged manifest document planned against an unchanged live resource is not compared again.
    */
   noopMemo?: WeakMap<DesiredResource, StoredResource>;
+  /**
+   * The session's planner (src/core/incremental.ts): after a settled cycle it plans only what
+   * changed. Without it every cycle plans everything. Its options must match these.
+   */
+  planner?: IncrementalPlanner;
   /** Receives the apply events of the cycle (per-change lines). */
   onApplyEvent?: (event: ApplyEvent) => void;
+}
+
+/** The options of the core pipeline a cycle runs with (for a session's IncrementalPlanner). */
+export function reconcileOptionsOf(options: Omit<CycleOptions, 'planner'>): ReconcileOptions {
+  return {
+    ...(options.project !== undefined ? { project: options.project } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    prune: options.prune,
+    allowEmpty: options.allowEmpty ?? false,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
+  };
+}
+
+/** A view of a live state read in full (a new epoch every time, so nothing incremental). */
+function fullView(live: StoredResource[]): LiveView {
+  return { byKey: new Map(live.map((r) => [resourceKey(r.kind, r.name), r])), epoch: -1, log: [] };
 }
 
 /**
@@ -105,6 +131,7 @@ export async function runCycle(
     ...fields,
   });
 
+  const planner = options.planner ?? new IncrementalPlanner(options.backend, reconcileOptionsOf(options));
   let files: string[];
   try {
     if (initial) {
@@ -112,6 +139,8 @@ export async function runCycle(
     } else {
       const refreshed = options.cache.refresh(paths);
       files = [...refreshed.changed, ...refreshed.included];
+      // An included file (skillMdFile, valueFrom.file) changed: its manifest's parse did not.
+      if (refreshed.included.length > 0) planner.invalidate();
     }
   } catch (err) {
     files = [];
@@ -123,7 +152,9 @@ export async function runCycle(
   const rereadMoving = (): boolean => {
     const moving = paths.filter((p) => options.cache.hasChangedSince(p));
     if (moving.length === 0) return false;
-    for (const file of options.cache.refresh(moving).changed) {
+    const refreshed = options.cache.refresh(moving);
+    if (refreshed.included.length > 0) planner.invalidate();
+    for (const file of refreshed.changed) {
       if (changedFiles.has(file)) continue;
       changedFiles.add(file);
       files.push(file);
@@ -134,41 +165,36 @@ export async function runCycle(
   for (let attempt = 1; ; attempt++) {
     let project: string | null = null;
     try {
-      const live = options.live ? await options.live.read() : await readLiveState(options.backend);
-      const { plan, manifests } = planParsed(options.backend, options.cache.input(), live, {
-        ...(options.project !== undefined ? { project: options.project } : {}),
-        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-        prune: options.prune,
-        allowEmpty: options.allowEmpty ?? false,
-        ...(options.secrets ? { secrets: options.secrets } : {}),
-        ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
-      });
+      const live = options.live ? await options.live.view() : fullView(await readLiveState(options.backend));
+      const { plan, diagnostics } = planner.plan(options.cache.input(), live);
       project = plan.project;
       // Warnings are shown once, for the files that changed, not on every cycle.
-      const warnings = manifests.diagnostics.filter(
-        (d) => d.severity === 'warning' && changedFiles.has(d.file),
-      );
+      const warnings = diagnostics.filter((d) => d.severity === 'warning' && changedFiles.has(d.file));
       if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
       if (planHasErrors(plan)) {
         return report({ outcome: 'invalid', project, diagnostics: [...warnings, ...plan.diagnostics] });
       }
       const changes = plan.changes.map((c) => ({ action: c.action, kind: c.kind, name: c.name }));
       if (plan.changes.length === 0) {
+        planner.settle();
         return report({ outcome: 'no-changes', project, diagnostics: warnings });
       }
       const applyOptions: ApplyOptions = { message: options.message };
       if (options.onApplyEvent) applyOptions.onEvent = options.onApplyEvent;
       const result = await applyPlan(options.backend, plan, applyOptions);
       await options.live?.applied(plan.changes);
+      planner.settle();
       return report({ outcome: 'applied', project, summary: result.summary, changes, diagnostics: warnings });
     } catch (err) {
-      // Whatever failed, the next attempt or cycle starts from a full read of the live state.
-      options.live?.invalidate();
       if (err instanceof ValidationError) {
         if (attempt < RETRY_ATTEMPTS && rereadMoving()) continue;
         const shown = err.diagnostics.filter((d) => d.severity === 'error' || changedFiles.has(d.file));
         return report({ outcome: 'invalid', project, diagnostics: shown });
       }
+      // Bad input touched nothing, so the kept live state and the settled plan still hold.
+      // Whatever else failed, the next attempt or cycle starts from a full read and a full plan.
+      options.live?.invalidate();
+      planner.invalidate();
       if (err instanceof ConflictError && attempt < RETRY_ATTEMPTS) continue;
       return report({ outcome: 'failed', project, error: describeError(err) });
     }

@@ -5,18 +5,31 @@
  * re-reading and re-decoding every stored resource. A changed token, a backend without
  * `stateToken`, or any failure means a full read (`readLiveState`), so no cycle misses an
  * outside change.
+ *
+ * The kept copy is a LiveView (src/core/incremental.ts): a new `epoch` starts with every full
+ * read, and each resource this session wrote since is logged, so the incremental planner can
+ * re-plan just those.
  */
 import type { Backend } from '../backend/types.js';
+import type { LiveChange, LiveView } from '../core/incremental.js';
 import { readLiveState } from '../core/reconcile.js';
+import { resourceKey } from '../plan/order.js';
 import type { DeclaredKind, StoredResource } from '../types.js';
 
-const keyOf = (kind: DeclaredKind, name: string): string => `${kind}/${name}`;
+/** Past this many logged writes, the next cycle reads everything again (and the log restarts). */
+const MAX_LOG = 4096;
+
+interface KeptView extends LiveView {
+  byKey: Map<string, StoredResource>;
+  log: LiveChange[];
+}
 
 /** Live resources of one backend, re-read only when the backend says they changed from outside. */
 export class LiveStateCache {
   private readonly backend: Backend;
-  private resources: Map<string, StoredResource> | null = null;
+  private current: KeptView | null = null;
   private token: string | null = null;
+  private epochs = 0;
   /** Full reads done so far (for tests and diagnostics). */
   fullReads = 0;
 
@@ -25,39 +38,54 @@ export class LiveStateCache {
   }
 
   /**
-   * Every declared resource in the backend, as `readLiveState` returns them (order aside). The
-   * token is taken before a full read, so a commit that races with the read changes the token
-   * and the next call reads again.
+   * The live state as a view (do not mutate it). The token is taken before a full read, so a
+   * commit that races with the read changes the token and the next call reads again.
    */
-  async read(): Promise<StoredResource[]> {
+  async view(): Promise<LiveView> {
     const token = this.backend.stateToken ? await this.backend.stateToken() : null;
-    if (token !== null && this.resources !== null && token === this.token) {
-      return [...this.resources.values()];
-    }
-    this.resources = null;
+    if (token !== null && this.current !== null && token === this.token) return this.current;
+    this.current = null;
     const live = await readLiveState(this.backend);
     this.fullReads++;
+    const view: KeptView = {
+      byKey: new Map(live.map((r) => [resourceKey(r.kind, r.name), r])),
+      epoch: ++this.epochs,
+      log: [],
+    };
     if (token !== null) {
-      this.resources = new Map(live.map((r) => [keyOf(r.kind, r.name), r]));
+      this.current = view;
       this.token = token;
     }
-    return live;
+    return view;
+  }
+
+  /** Every declared resource in the backend, as `readLiveState` returns them (order aside). */
+  async read(): Promise<StoredResource[]> {
+    return [...(await this.view()).byKey.values()];
   }
 
   /**
    * Brings the kept copy up to date after this session wrote `changed` (created, updated or
-   * deleted resources): each is fetched again, or dropped when gone. Without a kept copy it
-   * does nothing; on failure the copy is dropped.
+   * deleted resources): each is fetched again, or dropped when gone, and logged. Without a kept
+   * copy it does nothing; on failure the copy is dropped.
    */
   async applied(changed: ReadonlyArray<{ kind: DeclaredKind; name: string }>): Promise<void> {
-    const resources = this.resources;
-    if (resources === null) return;
+    const view = this.current;
+    if (view === null) return;
     try {
       for (const { kind, name } of changed) {
+        const key = resourceKey(kind, name);
+        const had = view.byKey.has(key);
         const current = await this.backend.getResource(kind, name);
-        if (current) resources.set(keyOf(kind, name), current);
-        else resources.delete(keyOf(kind, name));
+        if (current) {
+          view.byKey.set(key, current);
+          view.log.push({ key, change: had ? 'updated' : 'added' });
+        } else {
+          view.byKey.delete(key);
+          if (had) view.log.push({ key, change: 'removed' });
+        }
       }
+      if (view.log.length > MAX_LOG) this.invalidate();
     } catch {
       this.invalidate();
     }
@@ -65,7 +93,7 @@ export class LiveStateCache {
 
   /** Forgets the kept copy: the next `read` is a full read. */
   invalidate(): void {
-    this.resources = null;
+    this.current = null;
     this.token = null;
   }
 }

@@ -9,12 +9,13 @@ import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Backend } from '../backend/types.js';
+import { IncrementalPlanner } from '../core/incremental.js';
 import { resolveProject, type SecretOptions } from '../core/reconcile.js';
 import { StigmerError } from '../errors.js';
 import type { ManifestSet } from '../manifest/types.js';
 import type { DesiredResource, StoredResource } from '../types.js';
 import { isIgnoredPath, ManifestCache } from './cache.js';
-import { type CycleReport, runCycle } from './cycle.js';
+import { type CycleReport, reconcileOptionsOf, runCycle } from './cycle.js';
 import { LiveStateCache } from './live.js';
 import type { WatchPrinter } from './report.js';
 import { CycleScheduler } from './scheduler.js';
@@ -114,7 +115,7 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
   cache = loaded;
 
   let cycles = 0;
-  const cycleOptions = {
+  const baseOptions = {
     backend: options.backend,
     cache: loaded,
     cwd,
@@ -126,6 +127,10 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
     onApplyEvent: (event: Parameters<WatchPrinter['applyEvent']>[0]) => printer.applyEvent(event),
     live: new LiveStateCache(options.backend),
     noopMemo: new WeakMap<DesiredResource, StoredResource>(),
+  };
+  const cycleOptions = {
+    ...baseOptions,
+    planner: new IncrementalPlanner(options.backend, reconcileOptionsOf(baseOptions)),
   };
   // A cycle that failed outside the manifests (backend locked or unreachable) is retried
   // without waiting for the next edit, backing off while it keeps failing.
