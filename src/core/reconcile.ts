@@ -10,7 +10,13 @@ import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { defaultParseCache } from '../manifest/cache.js';
 import { type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
 import { readManifestSources } from '../manifest/sources.js';
-import type { LoadOptions, ManifestSet, ManifestSource, ParsedFile } from '../manifest/types.js';
+import type {
+  LoadOptions,
+  ManifestSet,
+  ManifestSource,
+  ManifestSources,
+  ParsedFile,
+} from '../manifest/types.js';
 import { validateManifestSet } from '../manifest/validate-set.js';
 import { planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
@@ -119,13 +125,30 @@ export interface ParsedSources {
 
 /**
  * Reads the sources and runs the per-file stage on each, through the parse cache under
- * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached). The files not in
- * the cache go through parseManifestFiles (a second thread when STIGMER_PARSE_THREADS=2).
+ * $STIGMER_HOME/cache/parse (see parseWithCache).
  */
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
 ): Promise<ParsedSources> {
   const sources = await readManifestSources(options);
+  return {
+    root: sources.root,
+    project: sources.project,
+    files: await parseWithCache(sources, options),
+    diagnostics: sources.diagnostics,
+  };
+}
+
+/**
+ * The per-file stage of every source, in order, through the parse cache under
+ * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached): files whose bytes,
+ * path and program version were parsed before are not parsed again. The others go through
+ * parseManifestFiles (a second thread when STIGMER_PARSE_THREADS=2) and are stored.
+ */
+export async function parseWithCache(
+  sources: ManifestSources,
+  options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
+): Promise<ParsedFile[]> {
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const files: Array<ParsedFile | undefined> = sources.files.map((f) =>
@@ -142,12 +165,7 @@ export async function parseSources(
       cache.store(source.path, source.bytes, result.parsed, result.json);
   }
   cache?.flush();
-  return {
-    root: sources.root,
-    project: sources.project,
-    files: files as ParsedFile[],
-    diagnostics: sources.diagnostics,
-  };
+  return files as ParsedFile[];
 }
 
 /**

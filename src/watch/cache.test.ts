@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,5 +218,29 @@ describe('isIgnoredPath', () => {
     expect(isIgnoredPath('/w/.hidden/m', '/w/.hidden/m')).toBe(false);
     expect(isIgnoredPath('/w/.hidden/m', '/w/.hidden/m/a.yaml')).toBe(false);
     expect(isIgnoredPath('/w/m', '/w/other/.x')).toBe(false);
+  });
+});
+
+describe('ManifestCache.load and the parse cache', () => {
+  it('fills from $STIGMER_HOME/cache/parse when given a home, and never serves stale bytes', async () => {
+    const home = join(cwd, 'home');
+    mkdirSync(home);
+    write('a.yaml', skill('a'));
+    write('sub/b.yaml', `${skill('b')}---\n${skill('c')}`);
+    const first = await ManifestCache.load(root, cwd, { home });
+    const packs = readdirSync(join(home, 'cache', 'parse')).filter((f) => f.endsWith('.pack'));
+    expect(packs).toHaveLength(1);
+    const packBytes = readFileSync(join(home, 'cache', 'parse', packs[0] as string));
+    expect(packBytes.includes(Buffer.from('"name":"c"'))).toBe(true);
+
+    // Served from the pack: the same result as parsing.
+    const second = await ManifestCache.load(root, cwd, { home });
+    expect(second.input().files).toEqual(first.input().files);
+    expect(names(second)).toEqual(['a', 'b', 'c']);
+
+    // A changed file is parsed again, not served from the pack.
+    write('a.yaml', skill('a2'));
+    const third = await ManifestCache.load(root, cwd, { home });
+    expect(names(third)).toEqual(['a2', 'b', 'c']);
   });
 });

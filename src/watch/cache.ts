@@ -10,6 +10,7 @@
  */
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { parseWithCache } from '../core/reconcile.js';
 import type { Diagnostic } from '../errors.js';
 import {
   PROJECT_FILES,
@@ -126,12 +127,22 @@ export class ManifestCache {
   }
 
   /**
-   * Reads and parses every manifest under `dir` with the loader.
+   * Reads and parses every manifest under `dir` with the loader, through the parse cache of
+   * $STIGMER_HOME (`options.home`; the same entries `stigmer plan` uses), so a start over
+   * unchanged files parses nothing.
    * @throws StigmerError('LOAD') when the directory does not exist.
    */
-  static async load(dir: string, cwd: string = process.cwd()): Promise<ManifestCache> {
+  static async load(
+    dir: string,
+    cwd: string = process.cwd(),
+    options: { home?: string } = {},
+  ): Promise<ManifestCache> {
     const absCwd = resolve(cwd);
     const sources = await readManifestSources({ dir, cwd: absCwd });
+    const parsed = await parseWithCache(sources, {
+      cwd: absCwd,
+      ...(options.home !== undefined ? { secrets: { home: options.home } } : {}),
+    });
     const cache = new ManifestCache(sources.root ?? resolve(absCwd, dir), absCwd);
     cache.project = sources.project;
     const projectDiagnostics: Diagnostic[] = [];
@@ -153,10 +164,9 @@ export class ManifestCache {
       if (cache.isManifestPath(abs)) cache.put(abs, { file, documents: [], diagnostics });
       else cache.listingProblems.push({ file, documents: [], diagnostics });
     }
-    for (const source of sources.files) {
-      if (source.absolutePath === null) continue;
-      cache.put(source.absolutePath, parseManifestFile(source.path, source.bytes));
-    }
+    sources.files.forEach((source, i) => {
+      if (source.absolutePath !== null) cache.put(source.absolutePath, parsed[i] as ParsedFile);
+    });
     return cache;
   }
 

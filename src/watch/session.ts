@@ -105,7 +105,9 @@ export async function startWatch(options: WatchOptions): Promise<WatchSession> {
   let loaded: ManifestCache;
   let project: string;
   try {
-    loaded = await ManifestCache.load(root, cwd);
+    loaded = await ManifestCache.load(root, cwd, {
+      ...(options.secrets?.home !== undefined ? { home: options.secrets.home } : {}),
+    });
     const set: ManifestSet = { root, project: loaded.projectName, resources: [], diagnostics: [], files: [] };
     project = resolveProject(options.project, set, { cwd });
   } catch (err) {
