@@ -13,7 +13,7 @@
  *   error of its own — so the set of names, and with it every other resource's references,
  *   duplicates and the prune set, are unchanged;
  * - the live state is the same `epoch` (no outside write forced a full read), and the only
- *   writes since are this session's updates of desired resources;
+ *   writes since are this session's creates and updates of desired resources;
  * - the project, the root and stigmer.yaml are unchanged.
  *
  * Then the documents of the changed files go through the same per-document checks, sealing and
@@ -171,11 +171,13 @@ export class IncrementalPlanner {
     if ((input.diagnostics?.length ?? 0) > 0) return null;
     if (live.epoch !== s.epoch || input.files.length !== s.files.length) return null;
 
-    // This session's writes since the settled plan: updates of desired resources only.
+    // This session's writes since the settled plan: creates and updates of desired resources
+    // only. (A created name was already resolved as a manifest name; the live names only
+    // answer references the manifests do not.)
     const rewritten = new Set<string>();
     for (let i = s.logLength; i < live.log.length; i++) {
       const entry = live.log[i] as LiveChange;
-      if (entry.change !== 'updated' || !s.byKey.has(entry.key)) return null;
+      if (entry.change === 'removed' || !s.byKey.has(entry.key)) return null;
       rewritten.add(entry.key);
     }
 

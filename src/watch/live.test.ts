@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalBackend, openLocalBackend } from '../backend/local/index.js';
 import type { Backend } from '../backend/types.js';
+import { IncrementalPlanner } from '../core/incremental.js';
 import type { DesiredResource, StoredResource } from '../types.js';
 import { ManifestCache } from './cache.js';
-import { type CycleOptions, runCycle } from './cycle.js';
+import { type CycleOptions, reconcileOptionsOf, runCycle } from './cycle.js';
 import { LiveStateCache } from './live.js';
 
 function skill(name: string, tag = 'v1'): string {
@@ -99,6 +100,42 @@ describe('LiveStateCache', () => {
     expect(names(await fresh.read())).toEqual(names(live));
   });
 
+  it("logs this session's writes in the view, and starts a new epoch on a full read", async () => {
+    await backend.applyChanges([
+      { op: 'create', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a' } },
+      { op: 'create', kind: 'Skill', name: 'b', labels: {}, annotations: {}, spec: { skillMd: 'b' } },
+    ]);
+    const cache = new LiveStateCache(backend);
+    const first = await cache.view();
+    expect(first.log).toEqual([]);
+    await backend.applyChanges([
+      { op: 'update', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a2' } },
+      { op: 'delete', kind: 'Skill', name: 'b' },
+      { op: 'create', kind: 'Agent', name: 'c', labels: {}, annotations: {}, spec: { instructions: 'c' } },
+    ]);
+    await cache.applied([
+      { kind: 'Skill', name: 'a' },
+      { kind: 'Skill', name: 'b' },
+      { kind: 'Agent', name: 'c' },
+    ]);
+    const second = await cache.view();
+    expect(second.epoch).toBe(first.epoch);
+    expect(second.log).toEqual([
+      { key: 'Skill/a', change: 'updated' },
+      { key: 'Skill/b', change: 'removed' },
+      { key: 'Agent/c', change: 'added' },
+    ]);
+    expect(second.byKey.get('Skill/a')?.spec).toEqual({ skillMd: 'a2' });
+
+    await outside.applyChanges([
+      { op: 'create', kind: 'Skill', name: 'd', labels: {}, annotations: {}, spec: { skillMd: 'd' } },
+    ]);
+    const third = await cache.view();
+    expect(third.epoch).not.toBe(first.epoch);
+    expect(third.log).toEqual([]);
+    expect([...third.byKey.keys()].sort()).toEqual(['Agent/c', 'Skill/a', 'Skill/d']);
+  });
+
   it('reads every time from a backend without stateToken, and after invalidate', async () => {
     // The local backend with stateToken hidden, as a backend that cannot tell (cloud).
     const plain = new Proxy(backend, {
@@ -123,9 +160,9 @@ describe('LiveStateCache', () => {
 });
 
 describe('runCycle with a LiveStateCache', () => {
-  async function setup(): Promise<CycleOptions> {
+  async function setup(): Promise<CycleOptions & { planner: IncrementalPlanner }> {
     const cache = await ManifestCache.load('manifests', dir);
-    return {
+    const base = {
       backend,
       cache,
       cwd: dir,
@@ -135,6 +172,7 @@ describe('runCycle with a LiveStateCache', () => {
       live: new LiveStateCache(backend),
       noopMemo: new WeakMap<DesiredResource, StoredResource>(),
     };
+    return { ...base, planner: new IncrementalPlanner(backend, reconcileOptionsOf(base)) };
   }
 
   it('restores a resource another process changed, at the next cycle', async () => {
@@ -166,6 +204,9 @@ describe('runCycle with a LiveStateCache', () => {
       'update Skill/a',
       'update Skill/b',
     ]);
+    // The outside commit started a new epoch of the live state: that cycle planned everything.
+    expect(options.planner.counts).toEqual({ full: 2, incremental: 1 });
+    expect(options.live?.fullReads).toBe(2);
     expect((await backend.getResource('Skill', 'a'))?.spec).toEqual({ tag: 'v1', skillMd: '# a' });
   });
 
@@ -182,5 +223,7 @@ describe('runCycle with a LiveStateCache', () => {
     expect(third.outcome).toBe('applied');
     expect(options.live?.fullReads).toBe(1);
     expect((await backend.getResource('Skill', 'a'))?.version).toBe(3);
+    // Only the first cycle planned everything; the others planned the edited file.
+    expect(options.planner.counts).toEqual({ full: 1, incremental: 3 });
   });
 });
