@@ -345,6 +345,8 @@ class Model {
   docs: Doc[];
   fileOrder: string[];
   private counter = 0;
+  /** Every (kind, name) the manifests ever declared: most are still live after they go. */
+  private readonly seen = new Map<Kind, Set<string>>();
 
   constructor(layout: readonly number[]) {
     this.docs = baseDocs().map((d, i) => ({
@@ -355,7 +357,18 @@ class Model {
   }
 
   texts(): Array<[string, string]> {
+    for (const d of this.docs) {
+      const set = this.seen.get(d.kind) ?? new Set<string>();
+      this.seen.set(d.kind, set);
+      set.add(d.name);
+    }
     return this.fileOrder.map((f) => [f, render(this.docs.filter((d) => d.file === f))]);
+  }
+
+  /** Names of `kind` declared before but not now (live only, or pruned). */
+  gone(kind: Kind): string[] {
+    const now = new Set(this.names(kind));
+    return [...(this.seen.get(kind) ?? [])].filter((n) => !now.has(n));
   }
 
   names(kind: Kind): string[] {
@@ -393,6 +406,7 @@ type Command =
   | { type: 'describe-two'; a: number; b: number; text: string; then: Then }
   | { type: 'retarget'; doc: number; to: number; then: Then }
   | { type: 'break'; doc: number; then: Then }
+  | { type: 'stale-ref'; doc: number; to: number; then: Then }
   | { type: 'fix'; then: Then }
   | { type: 'rename'; doc: number; updateRefs: boolean; then: Then }
   | { type: 'add-file'; withAgent: boolean; then: Then }
@@ -419,6 +433,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   },
   { arbitrary: fc.record({ type: fc.constant('retarget' as const), doc: idx, to: idx, then }), weight: 2 },
   { arbitrary: fc.record({ type: fc.constant('break' as const), doc: idx, then }), weight: 2 },
+  { arbitrary: fc.record({ type: fc.constant('stale-ref' as const), doc: idx, to: idx, then }), weight: 2 },
   { arbitrary: fc.record({ type: fc.constant('fix' as const), then }), weight: 2 },
   {
     arbitrary: fc.record({ type: fc.constant('rename' as const), doc: idx, updateRefs: fc.boolean(), then }),
@@ -502,6 +517,15 @@ async function perform(
           .filter((n) => !(d.kind === 'Agent' && slot.kind === 'Agent' && n === d.name));
         if (names.length > 0) slot.set(names[cmd.to % names.length] as string);
       }
+      break;
+    }
+    case 'stale-ref': {
+      // A reference to a name the manifests no longer declare: valid while it is live (not
+      // pruned, or not yet), an error once pruned.
+      const d = model.doc(cmd.doc);
+      const slot = d ? refSlots(d)[0] : undefined;
+      const gone = slot ? model.gone(slot.kind) : [];
+      if (slot && gone.length > 0) slot.set(gone[cmd.to % gone.length] as string);
       break;
     }
     case 'break': {
@@ -886,6 +910,32 @@ describe('IncrementalPlanner examples', () => {
       'update AgentInstance/writer-live',
     ]);
     expect(fixed.plan.changes[0]?.patch).toEqual([{ op: 'replace', path: '/spec/agent', value: 'reviewer' }]);
+  });
+
+  it('a reference to a name this session pruned is an error, as in the full plan', async () => {
+    const { s, model } = await settledStack();
+    const guide = model.docs.find((d) => d.name === 'guide') as Doc;
+    const writer = model.docs.find((d) => d.name === 'writer') as Doc;
+    guide.name = 'guide-2';
+    writer.spec.skillRefs = ['guide-2'];
+    setTexts(s, model);
+    const renamed = okPlan((await s.planBoth()).inc);
+    expect(renamed.plan.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual([
+      'create Skill/guide-2',
+      'update Agent/writer',
+      'delete Skill/guide',
+    ]);
+    await s.apply(renamed.plan);
+    s.planner.settle();
+
+    // Skill/guide was live when the settled plan was made, and is gone now.
+    writer.spec.skillRefs = ['guide'];
+    setTexts(s, model);
+    const stale = await s.planBoth();
+    if (!('error' in stale.inc)) throw new Error('expected a ValidationError');
+    expect(stale.inc.error.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
+      'Skill "guide" not found (referenced by Agent "writer" in spec.skillRefs[0])',
+    ]);
   });
 
   it('a changed skillMdFile is invisible to the identity checks: the caller must invalidate()', async () => {
