@@ -28,11 +28,12 @@ import type { Backend } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { LiveNames, ParsedFile } from '../manifest/types.js';
 import { checkDocument, type DocumentCheckContext } from '../manifest/validate-set.js';
+import { compareKindName } from '../plan/kind-map.js';
 import { orderByReferences, resourceKey } from '../plan/order.js';
 import { type Candidate, planResource } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import type { SecretKey } from '../secrets/key.js';
-import { DECLARED_KINDS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
+import type { DeclaredKind, DesiredResource, StoredResource } from '../types.js';
 import {
   type ParsedSources,
   planParsed,
@@ -274,14 +275,6 @@ export class IncrementalPlanner {
       mode: 'incremental',
     };
   }
-}
-
-const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
-
-function compareKindName(a: { kind: DeclaredKind; name: string }, b: { kind: DeclaredKind; name: string }) {
-  const rank = (KIND_RANK.get(a.kind) ?? 99) - (KIND_RANK.get(b.kind) ?? 99);
-  if (rank !== 0) return rank;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** The settled state a successful full plan leaves (the plan had no errors). */

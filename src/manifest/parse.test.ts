@@ -302,8 +302,10 @@ describe('parseManifestFile: bounded work on hostile input', () => {
       column: 3,
       message: 'unknown field "k99999" in spec',
     });
-    expect(performance.now() - started).toBeLessThan(10_000);
-  });
+    // A bound, not a benchmark: the quadratic check this replaced took minutes; a loaded CI
+    // machine takes up to about 20 s.
+    expect(performance.now() - started).toBeLessThan(60_000);
+  }, 90_000);
 
   it('says a too deeply nested document is too deep, instead of a stack overflow', () => {
     const found = errors(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);

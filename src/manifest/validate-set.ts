@@ -96,10 +96,41 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
   };
 
   // Duplicates: the first definition wins; each later one is an error naming the first.
-  const defined = new Map<string, Definition>();
-  const namesByKind = new Map<DeclaredKind, Set<string>>();
+  const defined = new Map<DeclaredKind, Map<string, Definition>>();
   const accepted: Array<{ file: ParsedFile; doc: ParsedDocument }> = [];
+  const define = (
+    file: ParsedFile,
+    kind: DeclaredKind,
+    name: string,
+    pos: RefPos,
+    doc: ParsedDocument | undefined,
+  ): void => {
+    let names = defined.get(kind);
+    if (names === undefined) {
+      names = new Map();
+      defined.set(kind, names);
+    }
+    const first = names.get(name);
+    if (first) {
+      error(
+        file.file,
+        pos,
+        `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
+        `names are unique per kind; rename or remove one of the two definitions`,
+        '/metadata/name',
+      );
+      return;
+    }
+    names.set(name, { file: file.file, line: pos.line, column: pos.column });
+    if (doc) accepted.push({ file, doc });
+  };
   for (const file of files) {
+    if (!file.invalidDocuments?.length) {
+      // Documents are in the order of the text.
+      for (const doc of file.documents)
+        define(file, doc.resource.kind, doc.resource.name, doc.resource.source, doc);
+      continue;
+    }
     const entries: Array<{
       kind: DeclaredKind;
       name: string;
@@ -114,32 +145,14 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
         column: doc.resource.source.column,
         doc,
       })),
-      ...(file.invalidDocuments ?? []),
+      ...file.invalidDocuments,
     ].sort((a, b) => a.line - b.line || a.column - b.column);
-    for (const entry of entries) {
-      const key = `${entry.kind}/${entry.name}`;
-      const first = defined.get(key);
-      if (first) {
-        error(
-          file.file,
-          entry,
-          `duplicate ${entry.kind} "${entry.name}": also defined at ${first.file}:${first.line}:${first.column}`,
-          `names are unique per kind; rename or remove one of the two definitions`,
-          '/metadata/name',
-        );
-        continue;
-      }
-      defined.set(key, { file: file.file, line: entry.line, column: entry.column });
-      const names = namesByKind.get(entry.kind) ?? new Set<string>();
-      namesByKind.set(entry.kind, names);
-      names.add(entry.name);
-      if (entry.doc) accepted.push({ file, doc: entry.doc });
-    }
+    for (const entry of entries) define(file, entry.kind, entry.name, entry, entry.doc);
   }
 
   const resources: DesiredResource[] = [];
   const context: DocumentCheckContext = {
-    names: (kind) => namesByKind.get(kind),
+    names: (kind) => defined.get(kind),
     cwd,
     root: options.root,
     ...(options.liveNames ? { liveNames: options.liveNames } : {}),
@@ -149,10 +162,14 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
     if (r) resources.push(r);
   }
 
-  const order = new Map(files.map((f, i) => [f.file, i]));
-  const all = [...(options.diagnostics ?? []), ...files.flatMap((f) => f.diagnostics), ...diagnostics];
-  const rank = (d: Diagnostic): number => order.get(d.file) ?? -1;
-  all.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.column - b.column);
+  const all = [...(options.diagnostics ?? [])];
+  for (const f of files) for (const d of f.diagnostics) all.push(d);
+  for (const d of diagnostics) all.push(d);
+  if (all.length > 1) {
+    const order = new Map(files.map((f, i) => [f.file, i]));
+    const rank = (d: Diagnostic): number => order.get(d.file) ?? -1;
+    all.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.column - b.column);
+  }
   return {
     root: options.root,
     project: options.project,
@@ -164,8 +181,8 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
 
 /** What the per-document checks of the cross-file stage look names up in. */
 export interface DocumentCheckContext {
-  /** Names the manifests define, per kind (each defined once). */
-  names: (kind: DeclaredKind) => ReadonlySet<string> | undefined;
+  /** Names the manifests define, per kind (each defined once): a Set, or a Map keyed by name. */
+  names: (kind: DeclaredKind) => { has(name: string): boolean; keys(): Iterable<string> } | undefined;
   /** Names the backend holds; absent offline. */
   liveNames?: LiveNames;
   /** Base of ParsedFile.file, absolute. */
@@ -199,7 +216,7 @@ export function checkDocument(
   for (const ref of referencesOf(r)) {
     if (context.names(ref.kind)?.has(ref.name)) continue;
     if (liveNames?.(ref.kind).has(ref.name)) continue;
-    const candidates = [...(context.names(ref.kind) ?? []), ...(liveNames?.(ref.kind) ?? [])];
+    const candidates = [...(context.names(ref.kind)?.keys() ?? []), ...(liveNames?.(ref.kind) ?? [])];
     const near = suggest(ref.name, candidates);
     const field = displayPath(ref.pointer.slice(1).split('/'));
     error(

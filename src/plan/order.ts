@@ -4,14 +4,13 @@
  * earlier ones) and then by name; deletes run in the reverse of that order. Deterministic for
  * any input order.
  */
-import { DECLARED_KINDS, type DeclaredKind, type JsonObject, type JsonValue } from '../types.js';
+import type { DeclaredKind, JsonObject, JsonValue } from '../types.js';
+import { compareKindName } from './kind-map.js';
 
 export interface ResourceRef {
   kind: DeclaredKind;
   name: string;
 }
-
-const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
 
 /** `Kind/name`: the identity of a resource inside a plan. */
 export function resourceKey(kind: DeclaredKind, name: string): string {
@@ -69,12 +68,6 @@ export function specReferences(kind: DeclaredKind, spec: JsonObject): ResourceRe
   return refs;
 }
 
-function compareRefs(a: ResourceRef, b: ResourceRef): number {
-  const rank = (KIND_RANK.get(a.kind) ?? 99) - (KIND_RANK.get(b.kind) ?? 99);
-  if (rank !== 0) return rank;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 /**
  * Orders items so that each comes after the items it references (Kahn's algorithm, always
  * taking the smallest ready item by kind rank then name). References to items outside the set
@@ -100,7 +93,7 @@ export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (it
     }
   }
   // Priority of each item = its position in kind/name order; the ready set is a min-heap of those.
-  const keys = [...byKey.keys()].sort((a, b) => compareRefs(byKey.get(a) as T, byKey.get(b) as T));
+  const keys = [...byKey.keys()].sort((a, b) => compareKindName(byKey.get(a) as T, byKey.get(b) as T));
   const priority = new Map(keys.map((k, i) => [k, i]));
   const ready = new MinHeap();
   for (const key of keys) if (pending.get(key)?.size === 0) ready.push(priority.get(key) as number);

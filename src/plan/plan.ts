@@ -21,14 +21,9 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
-import {
-  ANNOTATIONS,
-  DECLARED_KINDS,
-  type DeclaredKind,
-  type DesiredResource,
-  type StoredResource,
-} from '../types.js';
+import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { jsonEqual, stableHash } from './hash.js';
+import { KindNameMap } from './kind-map.js';
 import { orderByReferences, resourceKey, specReferences } from './order.js';
 import { changedSecretKeys, comparableView, hashableView, redactView, type SecretHasher } from './secrets.js';
 import type { ComparedView, Plan, PlannedChange, PlanOptions, PlanSummary } from './types.js';
@@ -117,17 +112,6 @@ function patchBetween(before: ComparedView | null, after: ComparedView | null): 
   return jsonPatch.compare(before, after);
 }
 
-const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
-
-function compareKindName(
-  a: { kind: DeclaredKind; name: string },
-  b: { kind: DeclaredKind; name: string },
-): number {
-  const rank = (KIND_RANK.get(a.kind) ?? 99) - (KIND_RANK.get(b.kind) ?? 99);
-  if (rank !== 0) return rank;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 /** A planned write (create or update) of one resource, before ordering. */
 export interface Candidate {
   kind: DeclaredKind;
@@ -154,9 +138,8 @@ export function planResource(
   }
 
   const after = comparedViewOf(d);
-  const source = formatSource(d.source);
   // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
-  const write = () => ({
+  const write = (source: string) => ({
     labels: { ...d.labels },
     annotations: {
       ...after.metadata.annotations,
@@ -167,6 +150,7 @@ export function planResource(
     spec: d.spec,
   });
   if (!l) {
+    const source = formatSource(d.source);
     const shownAfter = redactView(d.kind, after);
     return {
       kind: d.kind,
@@ -181,7 +165,7 @@ export function planResource(
         patch: patchBetween(null, shownAfter),
         before: null,
         after: shownAfter,
-        write: write(),
+        write: write(source),
       },
     };
   }
@@ -208,6 +192,7 @@ export function planResource(
     options.noopMemo?.set(d, l);
     return null;
   }
+  const source = formatSource(d.source);
   const shownBefore = redactView(l.kind, before);
   const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
   return {
@@ -224,7 +209,7 @@ export function planResource(
       patch: patchBetween(shownBefore, shownAfter),
       before: shownBefore,
       after: shownAfter,
-      write: write(),
+      write: write(source),
     },
   };
 }
@@ -241,36 +226,35 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
   const prune = options.prune ?? true;
   const project = options.project;
   const diagnostics: Diagnostic[] = [];
-  const liveByKey = new Map<string, StoredResource>();
-  for (const resource of live) liveByKey.set(resourceKey(resource.kind, resource.name), resource);
+  const liveByKey = new KindNameMap<StoredResource>();
+  for (const resource of live) liveByKey.set(resource.kind, resource.name, resource);
 
   const writes: Candidate[] = [];
   const deletes: Candidate[] = [];
-  const desiredKeys = new Map<string, DesiredResource>();
+  const desiredKeys = new KindNameMap<DesiredResource>();
   let noop = 0;
 
   for (const d of desired) {
-    const key = resourceKey(d.kind, d.name);
-    const seen = desiredKeys.get(key);
+    const seen = desiredKeys.get(d.kind, d.name);
     if (seen) {
       diagnostics.push({
         severity: 'error',
         ...d.source,
-        message: `${key} is defined twice (also at ${formatSource(seen.source)})`,
+        message: `${resourceKey(d.kind, d.name)} is defined twice (also at ${formatSource(seen.source)})`,
         hint: 'keep one definition per (kind, name)',
       });
       continue;
     }
-    desiredKeys.set(key, d);
-    const outcome = planResource(d, liveByKey.get(key), options);
+    desiredKeys.set(d.kind, d.name, d);
+    const outcome = planResource(d, liveByKey.get(d.kind, d.name), options);
     if (outcome === null) noop++;
     else if ('change' in outcome) writes.push(outcome);
     else diagnostics.push(outcome.error);
   }
 
   for (const l of live) {
+    if (desiredKeys.has(l.kind, l.name) || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
     const key = resourceKey(l.kind, l.name);
-    if (desiredKeys.has(key) || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
     const before = redactView(l.kind, comparedViewOf(l));
     if (l.annotations[ANNOTATIONS.prune] === 'disabled') {
       const { [ANNOTATIONS.project]: _released, ...annotations } = l.annotations;
@@ -348,7 +332,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     });
   }
 
-  const liveSpec = (c: Candidate) => liveByKey.get(resourceKey(c.kind, c.name))?.spec ?? {};
+  const liveSpec = (c: Candidate) => liveByKey.get(c.kind, c.name)?.spec ?? {};
   const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
   const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
   const changes = [...orderedWrites, ...orderedDeletes].map((c) => c.change);
@@ -356,17 +340,17 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop };
   for (const c of changes) summary[c.action]++;
 
-  const observed = new Map<string, { kind: DeclaredKind; name: string; version: number | null }>();
+  const observed = new KindNameMap<{ kind: DeclaredKind; name: string; version: number | null }>();
   for (const d of desiredKeys.values()) {
-    observed.set(resourceKey(d.kind, d.name), {
+    observed.set(d.kind, d.name, {
       kind: d.kind,
       name: d.name,
-      version: liveByKey.get(resourceKey(d.kind, d.name))?.version ?? null,
+      version: liveByKey.get(d.kind, d.name)?.version ?? null,
     });
   }
   for (const l of live) {
     if (l.annotations[ANNOTATIONS.project] !== project) continue;
-    observed.set(resourceKey(l.kind, l.name), { kind: l.kind, name: l.name, version: l.version });
+    observed.set(l.kind, l.name, { kind: l.kind, name: l.name, version: l.version });
   }
 
   return {
@@ -377,6 +361,6 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     changes,
     diagnostics,
     // Nothing references anything here, so the order is kind rank then name (as orderByReferences gives).
-    observed: [...observed.values()].sort(compareKindName),
+    observed: observed.sortedValues(),
   };
 }
