@@ -56,7 +56,8 @@ describe.concurrent.each(CLASSES)('invalid input: %s', (name) => {
   it('apply exits 1 with file:line, no stack trace, and writes nothing', async ({ expect }) => {
     const started = Date.now();
     const r = await stack.run(['apply', dir, '--project', 'victim', '--auto-approve'], { cwd: repoRoot });
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // A hang guard, not a benchmark (a loaded CI machine runs these side by side).
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     for (const want of expected) {
       const line = want.line === undefined ? '[1-9]\\d*' : String(want.line);
