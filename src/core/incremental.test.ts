@@ -417,6 +417,7 @@ type Command =
   | { type: 'move'; doc: number; file: number; then: Then }
   | { type: 'labels'; doc: number; labels: Record<string, string>; then: Then }
   | { type: 'touch'; file: number; then: Then }
+  | { type: 'edit-md'; text: string; then: Then }
   | { type: 'none'; then: Then };
 
 const then = fc.constantFrom<Then>('apply', 'apply', 'settle', 'none');
@@ -465,6 +466,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ type: fc.constant('touch' as const), file: idx, then }), weight: 1 },
+  { arbitrary: fc.record({ type: fc.constant('edit-md' as const), text, then }), weight: 1 },
   {
     arbitrary: fc.record({ type: fc.constant('secret' as const), text: fc.string({ maxLength: 6 }), then }),
     weight: 2,
@@ -653,6 +655,12 @@ async function perform(
       model.fileOrder = model.fileOrder.filter((f) => model.docs.some((x) => x.file === f));
       break;
     }
+    case 'edit-md':
+      // An included file changed: its manifest's ParsedFile did not, so (as watch does) the
+      // caller tells the planner.
+      writeFileSync(join(session.root, 'manual.md'), `# Manual\n${cmd.text}\n`);
+      session.planner.invalidate();
+      break;
     case 'touch': {
       const f = model.fileOrder.length === 0 ? undefined : model.fileOrder[cmd.file % model.fileOrder.length];
       if (f) touch.add(f);
@@ -703,6 +711,15 @@ describe('IncrementalPlanner: differential property against planParsed (real SQL
           });
           try {
             const model = new Model(layout);
+            // A Skill whose markdown is an included file (see the 'edit-md' command).
+            writeFileSync(join(session.root, 'manual.md'), '# Manual\n');
+            model.docs.push({
+              file: model.fileOrder[0] as string,
+              kind: 'Skill',
+              name: 'manual',
+              labels: {},
+              spec: { skillMdFile: 'manual.md' },
+            });
             session.setFiles(model.texts());
             // Bring the stack up: apply, then a no-change plan settles a clean state.
             for (let i = 0; i < 2; i++) {
