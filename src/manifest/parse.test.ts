@@ -292,6 +292,23 @@ describe('parseManifestFile: bounded work on hostile input', () => {
     );
   });
 
+  it('reports repeated keys alone, also beside a value that cannot convert or through an alias', () => {
+    // A repeated key and a non-finite number: only the repeated key, as a syntax error.
+    expect(
+      errors(agent('a', '  config: {model: a, model: b, temperature: .inf}\n')).map((d) => d.message),
+    ).toEqual(['Map keys must be unique']);
+    // A mapping reached twice through an alias is reported once, at its definition.
+    const aliased = agent('a', '  config: &c {model: a, model: b}\n  other: *c\n');
+    expect(errors(aliased).map((d) => [d.line, d.message])).toEqual([[7, 'Map keys must be unique']]);
+    // A collection as a key: reported for what it is, a repeated key inside it too.
+    expect(errors(agent('a', '  config: {? {x: 1, x: 2} : v}\n')).map((d) => d.message)).toEqual([
+      'Map keys must be unique',
+    ]);
+    expect(errors(agent('a', '  config: {? {x: 1} : v}\n')).map((d) => d.message)).toEqual([
+      'mapping keys must be strings, not collections or aliases',
+    ]);
+  });
+
   it('stays linear in the number of keys (100,000 unknown keys)', () => {
     const text = agent('a', Array.from({ length: 100_000 }, (_, i) => `  k${i}: ${i}`).join('\n'));
     const started = performance.now();

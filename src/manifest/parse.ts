@@ -146,8 +146,9 @@ export function parseManifestFile(displayPath: string, bytes: Buffer | string): 
     return result;
   }
   const lineCounter = new LineCounter();
-  // Duplicate keys are found by duplicateKeys() in linear time: the library's own check is
-  // quadratic in the number of keys of a mapping (100,000 keys took minutes).
+  // Duplicate keys are found in linear time, by the conversion to JSON (and duplicateKeys()):
+  // the library's own check is quadratic in the number of keys of a mapping (100,000 keys took
+  // minutes).
   const docs = parseAllDocuments(decoded.text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   for (const doc of docs) {
     parseDocument(doc, lineCounter, result);
@@ -174,8 +175,8 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   const docStart = contents?.range?.[0] ?? doc.range[0];
   const startPos = positionOf(lineCounter, undefined, docStart);
 
-  const duplicates = duplicateKeys(doc);
-  if (doc.errors.length > 0 || duplicates.length > 0) {
+  // Syntax errors and repeated keys are reported alone: nothing else of the document is checked.
+  const reportSyntax = (duplicates: Node[]): void => {
     for (const err of doc.errors) {
       const lp = err.linePos?.[0];
       const message =
@@ -187,7 +188,40 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
     for (const key of duplicates) {
       diag(positionOf(lineCounter, key, docStart), 'Map keys must be unique', yamlHint('DUPLICATE_KEY'));
     }
+  };
+  if (doc.errors.length > 0) {
+    reportSyntax(duplicateKeys(doc));
     return;
+  }
+  const empty =
+    contents === null ||
+    (isScalar(contents) && contents.value === null && contents.range[0] === contents.range[1]);
+
+  // The conversion notices repeated keys in the same pass; only then (or when it fails, as the
+  // scan may still find some) does the full scan run, which decides what is reported.
+  let value: JsonValue = null;
+  let convertError: ConvertError | undefined;
+  const positions: Record<string, RefPos> = {};
+  if (!empty) {
+    const repeated = new Set<Node>();
+    try {
+      value = documentToJson(doc, {
+        lineCounter,
+        record: triesFor(peekKind(contents)),
+        positions,
+        duplicates: repeated,
+      });
+    } catch (err) {
+      if (!(err instanceof ConvertError)) throw err;
+      convertError = err;
+    }
+    if (repeated.size > 0 || convertError) {
+      const duplicates = duplicateKeys(doc);
+      if (duplicates.length > 0) {
+        reportSyntax(duplicates);
+        return;
+      }
+    }
   }
   for (const warning of doc.warnings) {
     const lp = warning.linePos?.[0];
@@ -199,20 +233,9 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
       'warning',
     );
   }
-  if (
-    contents === null ||
-    (isScalar(contents) && contents.value === null && contents.range[0] === contents.range[1])
-  ) {
-    return; // an empty document (only comments or `---`) declares nothing
-  }
-
-  let value: JsonValue;
-  const positions: Record<string, RefPos> = {};
-  try {
-    value = documentToJson(doc, { lineCounter, record: triesFor(peekKind(contents)), positions });
-  } catch (err) {
-    if (!(err instanceof ConvertError)) throw err;
-    diag(positionOf(lineCounter, err.node, docStart), err.message, err.hint);
+  if (empty) return; // an empty document (only comments or `---`) declares nothing
+  if (convertError) {
+    diag(positionOf(lineCounter, convertError.node, docStart), convertError.message, convertError.hint);
     return;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

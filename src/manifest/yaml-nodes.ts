@@ -103,6 +103,12 @@ export interface ConvertOptions {
   /** Paths whose positions to record into `positions`, keyed by JSON pointer. */
   record: PositionTrie;
   positions: Record<string, RefPos>;
+  /**
+   * Receives the key nodes that repeat an earlier key of their mapping (as `duplicateKeys`
+   * finds them, in no particular order), found in the same pass; when absent, a repeated key
+   * is not looked for (the later value wins).
+   */
+  duplicates?: Set<Node>;
 }
 
 interface ConvertState {
@@ -113,11 +119,29 @@ interface ConvertState {
 
 /**
  * Converts the document's contents to JSON, recording the positions `options.record` asks
- * for in the same pass. Throws ConvertError.
+ * for (and the repeated keys, into `options.duplicates`) in the same pass. Throws ConvertError.
  */
 export function documentToJson(doc: AnyDoc, options?: ConvertOptions): JsonValue {
   const state: ConvertState = { doc, aliases: 0, options };
   return convert(state, doc.contents as Node | null, 0, options?.record, '');
+}
+
+/** Scalar key values already seen in one mapping: an array for a few keys, a Set for more. */
+function repeatedKeyChecker(size: number): (value: unknown) => boolean {
+  if (size > 8) {
+    const seen = new Set<unknown>();
+    return (v) => {
+      if (seen.has(v)) return true;
+      seen.add(v);
+      return false;
+    };
+  }
+  const seen: unknown[] = [];
+  return (v) => {
+    if (seen.includes(v)) return true;
+    seen.push(v);
+    return false;
+  };
 }
 
 function convert(
@@ -153,7 +177,14 @@ function convert(
   if (isScalar(node)) return scalarValue(node);
   if (isMap(node)) {
     const out: JsonObject = {};
+    const duplicates = state.options?.duplicates;
+    const repeated = duplicates ? repeatedKeyChecker(node.items.length) : undefined;
     for (const pair of node.items) {
+      if (repeated && isScalar(pair.key)) {
+        // Compared by value, as duplicateKeys and the library's uniqueKeys check do.
+        const v = pair.key.value;
+        if (!Number.isNaN(v) && repeated(v)) duplicates?.add(pair.key as Node);
+      }
       const key = keyString(pair.key as Node | null, node);
       const child = trie ? (trie.children.get(key) ?? trie.star) : undefined;
       const childPointer = child ? `${pointer}/${escapePointer(key)}` : '';
