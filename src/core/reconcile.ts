@@ -143,7 +143,7 @@ export async function parseSources(
  * The per-file stage of every source, in order, through the parse cache under
  * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached): files whose bytes,
  * path and program version were parsed before are not parsed again. The others go through
- * parseManifestFiles (a second thread when STIGMER_PARSE_THREADS=2) and are stored.
+ * parseManifestFiles (shared with a worker thread when they are many) and are stored.
  */
 export async function parseWithCache(
   sources: ManifestSources,

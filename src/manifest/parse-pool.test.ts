@@ -39,14 +39,28 @@ describe('parseManifestFiles', () => {
     'with the worker returns the same results, in order, with their JSON',
     async () => {
       const pool = (await import(compiled.href)) as typeof import('./parse-pool.js');
-      const results = await pool.parseManifestFiles(jobs, { parallel: true });
+      // The main thread stops after 10 files: the worker takes the other 30.
+      const results = await pool.parseManifestFiles(jobs, { parallel: true, mainLimit: 10 });
       expect(results.map((r) => r.parsed)).toEqual(expected);
       const fromWorker = results.filter((r) => r.json !== undefined);
-      expect(fromWorker.length).toBeGreaterThan(0);
+      expect(fromWorker.length).toBeGreaterThanOrEqual(30);
       expect(fromWorker.length).toBeLessThan(jobs.length);
       for (const r of fromWorker) expect(JSON.parse(r.json as string)).toEqual(r.parsed);
+      // Sharing freely: the same results whoever took which file.
+      const shared = await pool.parseManifestFiles(jobs, { parallel: true });
+      expect(shared.map((r) => r.parsed)).toEqual(expected);
     },
   );
+
+  it('decides on a worker by size, CPUs and STIGMER_PARSE_THREADS', async () => {
+    const { PARALLEL_MIN_BYTES, useWorker } = await import('./parse-pool.js');
+    const { availableParallelism } = await import('node:os');
+    expect(useWorker(PARALLEL_MIN_BYTES - 1, {})).toBe(false);
+    expect(useWorker(PARALLEL_MIN_BYTES - 1, { STIGMER_PARSE_THREADS: '2' })).toBe(false);
+    expect(useWorker(PARALLEL_MIN_BYTES, {})).toBe(availableParallelism() > 1);
+    expect(useWorker(PARALLEL_MIN_BYTES, { STIGMER_PARSE_THREADS: '1' })).toBe(false);
+    expect(useWorker(PARALLEL_MIN_BYTES, { STIGMER_PARSE_THREADS: '2' })).toBe(true);
+  });
 
   it('handles no files and one file', async () => {
     expect(await parseManifestFiles([], { parallel: true })).toEqual([]);

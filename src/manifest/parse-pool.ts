@@ -1,12 +1,20 @@
 /**
- * The per-file stage of a large load, optionally on two threads. Parsing YAML is most of a
- * cold plan and every file is independent, so with `STIGMER_PARSE_THREADS=2`, when the files to
- * parse are large enough to repay a worker's start-up (it loads the parser and compiles the
- * schemas again), a share of them is parsed by a worker thread while the main thread parses
- * the rest. Off by default: on the project's shared 2-CPU machines the two threads slowed each
- * other down (a cold plan of 10,000 resources took 2.9 s against 2.25 s on one thread; see
- * docs/performance.md). Results are the same as `parseManifestFile`'s, in job order; a worker
- * that fails is replaced by parsing its share on the main thread.
+ * The per-file stage of a large load, on two threads when a second CPU exists. Parsing YAML
+ * is most of a cold plan and every file is independent, so when the files to parse are large
+ * enough to repay a worker's start-up (it loads the parser on the other CPU), a worker thread
+ * and the main thread share them: both take the next file from one shared counter until none
+ * is left, so a worker that starts late or runs slowly simply takes fewer files, and the main
+ * thread waits at most for the file the worker holds. Results are the same as
+ * `parseManifestFile`'s, in job order; the files of a worker that fails are parsed on the main
+ * thread.
+ *
+ * When: by default, when a second CPU exists and at least PARALLEL_MIN_BYTES are to be parsed.
+ * On the project's 2-CPU machine a cold plan of 10,000 resources (7.5 MB) took 0.68× the time
+ * of one thread for 5% more CPU time; at 1,000 resources (0.75 MB) the worker's start-up made
+ * it 1.06× (docs/performance.md). An earlier version gave the worker a fixed share of the
+ * files and waited for it, which lost on a busy machine; with the shared counter a starved
+ * worker costs the main thread nothing but the worker's start. `STIGMER_PARSE_THREADS=1`
+ * forces one thread, `=2` allows two whatever the CPU count (above the size threshold).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,12 +25,6 @@ import type { ParsedFile } from './types.js';
 
 /** Below this many bytes to parse, one thread is faster than starting a worker. */
 export const PARALLEL_MIN_BYTES = 1_500_000;
-
-/**
- * Share of the bytes the worker gets: a little under half, because it starts later (about
- * 0.2 s to load the parser and compile the schemas) while the main thread starts at once.
- */
-const WORKER_SHARE = 0.42;
 
 /** One file to parse. */
 export interface ParseJob {
@@ -37,63 +39,101 @@ export interface ParseResult {
 }
 
 export interface ParseFilesOptions {
-  /** Force (true) or forbid (false) the worker; default: STIGMER_PARSE_THREADS=2, size and CPUs. */
+  /** Force (true) or forbid (false) the worker; default: `useWorker` (size, CPUs). */
   parallel?: boolean;
+  /**
+   * At most this many files are parsed on the main thread before it waits for the worker (the
+   * worker then takes the rest): tests use it to make sure both threads take part.
+   */
+  mainLimit?: number;
 }
 
 const workerUrl = new URL('./parse-worker.js', import.meta.url);
+
+/**
+ * Whether a load of `totalBytes` should use the worker: enough bytes, and a second CPU or
+ * STIGMER_PARSE_THREADS=2; never with STIGMER_PARSE_THREADS=1.
+ */
+export function useWorker(
+  totalBytes: number,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  if (totalBytes < PARALLEL_MIN_BYTES) return false;
+  const setting = env.STIGMER_PARSE_THREADS;
+  if (setting === '1') return false;
+  return setting === '2' || availableParallelism() > 1;
+}
 
 /** Parses every job (same results as `parseManifestFile`), on two threads when it pays. */
 export async function parseManifestFiles(
   jobs: readonly ParseJob[],
   options: ParseFilesOptions = {},
 ): Promise<ParseResult[]> {
-  const total = jobs.reduce((n, j) => n + j.bytes.length, 0);
-  const parallel =
-    options.parallel ??
-    (total >= PARALLEL_MIN_BYTES && availableParallelism() > 1 && process.env.STIGMER_PARSE_THREADS === '2');
+  const parallel = options.parallel ?? useWorker(jobs.reduce((n, j) => n + j.bytes.length, 0));
   // Under a TypeScript runner the worker module is not compiled: parse on this thread.
   if (!parallel || jobs.length < 2 || !existsSync(fileURLToPath(workerUrl))) {
     return jobs.map((j) => ({ parsed: parseManifestFile(j.path, j.bytes) }));
   }
-  // The worker takes files from the end until it holds its share of the bytes.
-  let split = jobs.length;
-  let workerBytes = 0;
-  while (split > 1 && workerBytes < total * WORKER_SHARE) {
-    split--;
-    workerBytes += (jobs[split] as ParseJob).bytes.length;
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const results: Array<ParseResult | undefined> = new Array(jobs.length);
+  const worker = startWorker(jobs, next, results);
+  const limit = options.mainLimit ?? jobs.length;
+  let mine = 0;
+  while (mine < limit) {
+    const i = Atomics.add(next, 0, 1);
+    if (i >= jobs.length) break;
+    const job = jobs[i] as ParseJob;
+    results[i] = { parsed: parseManifestFile(job.path, job.bytes) };
+    mine++;
   }
-  const mine = jobs.slice(0, split);
-  const theirs = jobs.slice(split);
-  const fromWorker = runWorker(theirs);
-  const results: ParseResult[] = mine.map((j) => ({ parsed: parseManifestFile(j.path, j.bytes) }));
-  const texts = await fromWorker;
-  if (texts === null || texts.length !== theirs.length) {
-    for (const j of theirs) results.push({ parsed: parseManifestFile(j.path, j.bytes) });
-    return results;
+  // Files the main thread did not parse are the worker's (taken, or left when mainLimit ended
+  // the loop): wait for it, unless it never took one (then it is not needed at all).
+  if (mine < jobs.length) await worker.done;
+  worker.stop();
+  for (let i = 0; i < jobs.length; i++) {
+    if (results[i] !== undefined) continue;
+    const job = jobs[i] as ParseJob;
+    results[i] = { parsed: parseManifestFile(job.path, job.bytes) };
   }
-  for (const json of texts) results.push({ parsed: JSON.parse(json) as ParsedFile, json });
-  return results;
+  return results as ParseResult[];
 }
 
-/** The worker's JSON texts, or null when it could not run. */
-function runWorker(jobs: ParseJob[]): Promise<string[] | null> {
-  return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      worker = new Worker(workerUrl, { workerData: jobs });
-    } catch {
-      resolve(null);
-      return;
-    }
-    let settled = false;
-    const settle = (value: string[] | null): void => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    worker.once('message', (texts: string[]) => settle(Array.isArray(texts) ? texts : null));
-    worker.once('error', () => settle(null));
-    worker.once('exit', () => settle(null));
+/**
+ * Starts the worker on the shared counter; its results land in `results` as they arrive.
+ * `done` resolves when it has taken its last file, or failed (its missing files are then
+ * parsed by the caller).
+ */
+function startWorker(
+  jobs: readonly ParseJob[],
+  next: Int32Array,
+  results: Array<ParseResult | undefined>,
+): { done: Promise<void>; stop: () => void } {
+  let worker: Worker;
+  try {
+    worker = new Worker(workerUrl, { workerData: { jobs, next } });
+  } catch {
+    return { done: Promise.resolve(), stop: () => {} };
+  }
+  const done = new Promise<void>((resolve) => {
+    worker.on('message', (message: { index: number; json: string } | { done: true }) => {
+      if ('done' in message) {
+        resolve();
+        return;
+      }
+      try {
+        results[message.index] = { parsed: JSON.parse(message.json) as ParsedFile, json: message.json };
+      } catch {
+        // Left undefined: parsed again on the main thread.
+      }
+    });
+    worker.once('error', () => resolve());
+    worker.once('exit', () => resolve());
   });
+  return {
+    done,
+    stop: () => {
+      worker.removeAllListeners('message');
+      void worker.terminate();
+    },
+  };
 }

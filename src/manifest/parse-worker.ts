@@ -1,11 +1,18 @@
 /**
- * Worker thread of `parseManifestFiles`: runs the per-file stage on the files it is given and
- * posts back each ParsedFile as JSON text (cheaper to pass between threads than objects, and
- * the form the parse cache stores).
+ * Worker thread of `parseManifestFiles`: takes the next file from the counter it shares with
+ * the main thread until none is left, runs the per-file stage on it and posts the ParsedFile
+ * back as JSON text (cheaper to pass between threads than objects, and the form the parse
+ * cache stores), then posts `{ done: true }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseManifestFile } from './parse.js';
 import type { ParseJob } from './parse-pool.js';
 
-const jobs = workerData as ParseJob[];
-parentPort?.postMessage(jobs.map((job) => JSON.stringify(parseManifestFile(job.path, job.bytes))));
+const { jobs, next } = workerData as { jobs: ParseJob[]; next: Int32Array };
+for (;;) {
+  const index = Atomics.add(next, 0, 1);
+  if (index >= jobs.length) break;
+  const job = jobs[index] as ParseJob;
+  parentPort?.postMessage({ index, json: JSON.stringify(parseManifestFile(job.path, job.bytes)) });
+}
+parentPort?.postMessage({ done: true });
