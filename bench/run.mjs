@@ -4,8 +4,9 @@
  *
  * Generates synthetic stacks (bench/stack.mjs), then measures the real CLI as whole processes
  * on the local backend, each against a fresh $STIGMER_HOME in a temporary directory:
- *   floor (bench/floor.mjs), no-op plan cold and repeated, plan with 1% changed, apply of N
- *   creates, watch edit → applied, `stigmer --version` against `node -e 0`, peak RSS of a plan.
+ *   floor (bench/floor.mjs), no-op plan cold (also on one parse thread) and repeated, plan with
+ *   1% changed, apply of N creates, watch edit → applied, `stigmer --version` against
+ *   `node -e 0`, peak RSS of a plan.
  * Prints a table of medians with ratios and targets, and writes everything (raw samples
  * included) to bench/results/<time>.json.
  *
@@ -129,11 +130,14 @@ function measureSize(n) {
   }
   const env = envFor(home);
   const cache = join(home, 'cache');
-  log(`N=${n}: floor, no-op plan cold and repeated (${runs} runs each)`);
+  log(`N=${n}: floor, no-op plan cold (default, and on one parse thread) and repeated (${runs} runs each)`);
+  const oneThread = { ...env, STIGMER_PARSE_THREADS: '1' };
   for (let r = 0; r < runs; r++) {
     record(`floor-${n}`, timed([FLOOR, stack, join(home, 'local.db')], env));
     rmSync(cache, { recursive: true, force: true });
     record(`plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+    rmSync(cache, { recursive: true, force: true });
+    record(`plan-cold-1t-${n}`, timed([BIN, 'plan', stack], oneThread, NO_CHANGES));
   }
   timed([BIN, 'plan', stack], env, NO_CHANGES);
   for (let r = 0; r < runs; r++) record(`plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
@@ -277,6 +281,14 @@ for (const n of sizes) {
     'ms',
     fmtRatio(cold / floor, 'floor'),
     isBig ? { text: '≤ 1.30× floor', value: cold / floor, ok: (v) => v <= 1.3 } : undefined,
+  );
+  const cold1 = m(`plan-cold-1t-${n}`);
+  row(
+    { key: `plan-cold-1t-${n}`, label: 'no-op plan, cold, one parse thread' },
+    n,
+    cold1,
+    'ms',
+    fmtRatio(cold1 / floor, 'floor'),
   );
   const rep = m(`plan-repeated-${n}`);
   row(
