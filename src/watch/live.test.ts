@@ -75,32 +75,7 @@ describe('LiveStateCache', () => {
     expect(live[0]?.spec).toEqual({ skillMd: 'b' });
   });
 
-  it('patches the kept copy with what this session applied, without a full read', async () => {
-    await backend.applyChanges([
-      { op: 'create', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a' } },
-      { op: 'create', kind: 'Skill', name: 'b', labels: {}, annotations: {}, spec: { skillMd: 'b' } },
-    ]);
-    const cache = new LiveStateCache(backend);
-    await cache.read();
-    await backend.applyChanges([
-      { op: 'update', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a2' } },
-      { op: 'delete', kind: 'Skill', name: 'b' },
-      { op: 'create', kind: 'Agent', name: 'c', labels: {}, annotations: {}, spec: { instructions: 'c' } },
-    ]);
-    await cache.applied([
-      { kind: 'Skill', name: 'a' },
-      { kind: 'Skill', name: 'b' },
-      { kind: 'Agent', name: 'c' },
-    ]);
-    const live = await cache.read();
-    expect(cache.fullReads).toBe(1);
-    expect(names(live)).toEqual(['Agent/c@1', 'Skill/a@2']);
-    // The patched copy equals a fresh read.
-    const fresh = new LiveStateCache(backend);
-    expect(names(await fresh.read())).toEqual(names(live));
-  });
-
-  it("logs this session's writes in the view, and starts a new epoch on a full read", async () => {
+  it('patches and logs what this session applied without a full read; an outside commit starts a new epoch', async () => {
     await backend.applyChanges([
       { op: 'create', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a' } },
       { op: 'create', kind: 'Skill', name: 'b', labels: {}, annotations: {}, spec: { skillMd: 'b' } },
@@ -118,6 +93,7 @@ describe('LiveStateCache', () => {
       { kind: 'Skill', name: 'b' },
       { kind: 'Agent', name: 'c' },
     ]);
+    // The view logs this session's writes, in the same epoch.
     const second = await cache.view();
     expect(second.epoch).toBe(first.epoch);
     expect(second.log).toEqual([
@@ -125,12 +101,19 @@ describe('LiveStateCache', () => {
       { key: 'Skill/b', change: 'removed' },
       { key: 'Agent/c', change: 'added' },
     ]);
-    expect(second.byKey.get('Skill/a')?.spec).toEqual({ skillMd: 'a2' });
+    const live = await cache.read();
+    expect(cache.fullReads).toBe(1);
+    expect(names(live)).toEqual(['Agent/c@1', 'Skill/a@2']);
+    // The patched copy equals a fresh read.
+    const fresh = new LiveStateCache(backend);
+    expect(names(await fresh.read())).toEqual(names(live));
 
+    // An outside commit: a full read, a new epoch, an empty log.
     await outside.applyChanges([
       { op: 'create', kind: 'Skill', name: 'd', labels: {}, annotations: {}, spec: { skillMd: 'd' } },
     ]);
     const third = await cache.view();
+    expect(cache.fullReads).toBe(2);
     expect(third.epoch).not.toBe(first.epoch);
     expect(third.log).toEqual([]);
     expect([...third.byKey.keys()].sort()).toEqual(['Agent/c', 'Skill/a', 'Skill/d']);
