@@ -24,6 +24,7 @@
  * its result becomes the new state once settled. The property test in incremental.test.ts
  * checks that both paths give the same plan.
  */
+import { resolve } from 'node:path';
 import type { Backend } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { LiveNames, ParsedFile } from '../manifest/types.js';
@@ -204,7 +205,7 @@ export class IncrementalPlanner {
     const context: DocumentCheckContext = {
       names: (kind) => s.names.get(kind),
       liveNames: s.liveNames,
-      cwd: this.options.cwd ?? process.cwd(),
+      cwd: resolve(this.options.cwd ?? process.cwd()),
       root: s.root,
     };
     const checked: DesiredResource[] = [];
