@@ -131,7 +131,7 @@ export class IncrementalPlanner {
     }
     this.counts.full++;
     const result = planParsed(this.backend, input, [...live.byKey.values()], this.options);
-    this.pending = { mode: 'full', state: settledStateOf(input, live, result.desired, result) };
+    this.pending = { mode: 'full', state: settledStateOf(input, live, result) };
     return { plan: result.plan, diagnostics: result.manifests.diagnostics, mode: 'full' };
   }
 
@@ -282,8 +282,7 @@ export class IncrementalPlanner {
 function settledStateOf(
   input: ParsedSources,
   live: LiveView,
-  desired: DesiredResource[],
-  result: { plan: Plan; secretKey: SecretKey | null },
+  result: { plan: Plan; desired: DesiredResource[]; secretKey: SecretKey | null },
 ): SettledState {
   // With no errors every document of every file was accepted, in file order, one resource each.
   const perFile: FileState[] = [];
@@ -294,7 +293,7 @@ function settledStateOf(
     const keys: string[] = [];
     const resources: DesiredResource[] = [];
     for (const doc of file.documents) {
-      const r = desired[at++] as DesiredResource;
+      const r = result.desired[at++] as DesiredResource;
       const key = resourceKey(doc.resource.kind, doc.resource.name);
       keys.push(key);
       resources.push(r);

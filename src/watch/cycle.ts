@@ -97,9 +97,16 @@ export function reconcileOptionsOf(options: Omit<CycleOptions, 'planner'>): Reco
   };
 }
 
-/** A view of a live state read in full (a new epoch every time, so nothing incremental). */
+/** Epochs of full views: negative, so they never meet a LiveStateCache's. */
+let fullViews = 0;
+
+/**
+ * A view of a live state read in full: a new epoch every time (anything may have changed
+ * since the last read), so the planner plans it in full.
+ */
 function fullView(live: StoredResource[]): LiveView {
-  return { byKey: new Map(live.map((r) => [resourceKey(r.kind, r.name), r])), epoch: -1, log: [] };
+  fullViews++;
+  return { byKey: new Map(live.map((r) => [resourceKey(r.kind, r.name), r])), epoch: -fullViews, log: [] };
 }
 
 /**

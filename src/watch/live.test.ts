@@ -40,6 +40,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Every live resource of the cache's current view. */
+const resources = async (cache: LiveStateCache): Promise<StoredResource[]> => [
+  ...(await cache.view()).byKey.values(),
+];
 const names = (live: StoredResource[]) => live.map((r) => `${r.kind}/${r.name}@${r.version}`).sort();
 
 describe('LocalBackend.stateToken', () => {
@@ -62,14 +66,14 @@ describe('LiveStateCache', () => {
       { op: 'create', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'a' } },
     ]);
     const cache = new LiveStateCache(backend);
-    expect(names(await cache.read())).toEqual(['Skill/a@1']);
-    expect(names(await cache.read())).toEqual(['Skill/a@1']);
+    expect(names(await resources(cache))).toEqual(['Skill/a@1']);
+    expect(names(await resources(cache))).toEqual(['Skill/a@1']);
     expect(cache.fullReads).toBe(1);
 
     await outside.applyChanges([
       { op: 'update', kind: 'Skill', name: 'a', labels: {}, annotations: {}, spec: { skillMd: 'b' } },
     ]);
-    const live = await cache.read();
+    const live = await resources(cache);
     expect(cache.fullReads).toBe(2);
     expect(names(live)).toEqual(['Skill/a@2']);
     expect(live[0]?.spec).toEqual({ skillMd: 'b' });
@@ -101,12 +105,12 @@ describe('LiveStateCache', () => {
       { key: 'Skill/b', change: 'removed' },
       { key: 'Agent/c', change: 'added' },
     ]);
-    const live = await cache.read();
+    const live = await resources(cache);
     expect(cache.fullReads).toBe(1);
     expect(names(live)).toEqual(['Agent/c@1', 'Skill/a@2']);
     // The patched copy equals a fresh read.
     const fresh = new LiveStateCache(backend);
-    expect(names(await fresh.read())).toEqual(names(live));
+    expect(names(await resources(fresh))).toEqual(names(live));
 
     // An outside commit: a full read, a new epoch, an empty log.
     await outside.applyChanges([
@@ -130,14 +134,14 @@ describe('LiveStateCache', () => {
     }) as Backend;
     expect(plain.stateToken).toBeUndefined();
     const cache = new LiveStateCache(plain);
-    await cache.read();
-    await cache.read();
+    await resources(cache);
+    await resources(cache);
     expect(cache.fullReads).toBe(2);
 
     const tokened = new LiveStateCache(backend);
-    await tokened.read();
+    await resources(tokened);
     tokened.invalidate();
-    await tokened.read();
+    await resources(tokened);
     expect(tokened.fullReads).toBe(2);
   });
 });
@@ -191,6 +195,35 @@ describe('runCycle with a LiveStateCache', () => {
     expect(options.planner.counts).toEqual({ full: 2, incremental: 1 });
     expect(options.live?.fullReads).toBe(2);
     expect((await backend.getResource('Skill', 'a'))?.spec).toEqual({ tag: 'v1', skillMd: '# a' });
+  });
+
+  it('with a planner but no LiveStateCache, reads and plans in full every cycle', async () => {
+    writeFileSync(join(root, 'a.yaml'), skill('a'));
+    writeFileSync(join(root, 'b.yaml'), skill('b'));
+    const { live: _kept, ...options } = await setup();
+    expect((await runCycle(options, 1, [], true)).outcome).toBe('applied');
+    writeFileSync(join(root, 'a.yaml'), skill('a', 'v2'));
+    expect((await runCycle(options, 2, [join(root, 'a.yaml')])).outcome).toBe('applied');
+    // Changed outside: without a kept live state nothing says so but a full read and plan.
+    const b = await outside.getResource('Skill', 'b');
+    await outside.applyChanges([
+      {
+        op: 'update',
+        kind: 'Skill',
+        name: 'b',
+        labels: {},
+        annotations: b?.annotations ?? {},
+        spec: { tag: 'v1', skillMd: '# changed outside' },
+        expectedVersion: b?.version ?? 1,
+      },
+    ]);
+    writeFileSync(join(root, 'a.yaml'), skill('a', 'v3'));
+    const report = await runCycle(options, 3, [join(root, 'a.yaml')]);
+    expect(report.changes.map((c) => `${c.action} ${c.kind}/${c.name}`).sort()).toEqual([
+      'update Skill/a',
+      'update Skill/b',
+    ]);
+    expect(options.planner.counts).toEqual({ full: 3, incremental: 0 });
   });
 
   it('plans against what it applied itself: a second identical edit is a no-op', async () => {

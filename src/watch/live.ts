@@ -59,11 +59,6 @@ export class LiveStateCache {
     return view;
   }
 
-  /** Every declared resource in the backend, as `readLiveState` returns them (order aside). */
-  async read(): Promise<StoredResource[]> {
-    return [...(await this.view()).byKey.values()];
-  }
-
   /**
    * Brings the kept copy up to date after this session wrote `changed` (created, updated or
    * deleted resources): each is fetched again, or dropped when gone, and logged. Without a kept
@@ -91,7 +86,7 @@ export class LiveStateCache {
     }
   }
 
-  /** Forgets the kept copy: the next `read` is a full read. */
+  /** Forgets the kept copy: the next `view` is a full read. */
   invalidate(): void {
     this.current = null;
     this.token = null;
