@@ -146,6 +146,22 @@ describe('LiveStateCache', () => {
   });
 });
 
+/** Another process rewrites Skill `name` (keeping its ownership annotations). */
+async function changeOutside(name: string): Promise<void> {
+  const current = await outside.getResource('Skill', name);
+  await outside.applyChanges([
+    {
+      op: 'update',
+      kind: 'Skill',
+      name,
+      labels: {},
+      annotations: current?.annotations ?? {},
+      spec: { tag: 'v1', skillMd: '# changed outside' },
+      expectedVersion: current?.version ?? 1,
+    },
+  ]);
+}
+
 describe('runCycle with a LiveStateCache', () => {
   async function setup(): Promise<CycleOptions & { planner: IncrementalPlanner }> {
     const cache = await ManifestCache.load('manifests', dir);
@@ -171,18 +187,7 @@ describe('runCycle with a LiveStateCache', () => {
     writeFileSync(join(root, 'a.yaml'), skill('a'));
     expect((await runCycle(options, 2, [join(root, 'a.yaml')])).outcome).toBe('no-changes');
 
-    const a = await outside.getResource('Skill', 'a');
-    await outside.applyChanges([
-      {
-        op: 'update',
-        kind: 'Skill',
-        name: 'a',
-        labels: {},
-        annotations: a?.annotations ?? {},
-        spec: { tag: 'v1', skillMd: '# changed outside' },
-        expectedVersion: a?.version ?? 1,
-      },
-    ]);
+    await changeOutside('a');
     // Another file's edit starts the cycle; the outside change to a must still be seen and undone.
     writeFileSync(join(root, 'b.yaml'), skill('b', 'v2'));
     const report = await runCycle(options, 3, [join(root, 'b.yaml')]);
@@ -205,18 +210,7 @@ describe('runCycle with a LiveStateCache', () => {
     writeFileSync(join(root, 'a.yaml'), skill('a', 'v2'));
     expect((await runCycle(options, 2, [join(root, 'a.yaml')])).outcome).toBe('applied');
     // Changed outside: without a kept live state nothing says so but a full read and plan.
-    const b = await outside.getResource('Skill', 'b');
-    await outside.applyChanges([
-      {
-        op: 'update',
-        kind: 'Skill',
-        name: 'b',
-        labels: {},
-        annotations: b?.annotations ?? {},
-        spec: { tag: 'v1', skillMd: '# changed outside' },
-        expectedVersion: b?.version ?? 1,
-      },
-    ]);
+    await changeOutside('b');
     writeFileSync(join(root, 'a.yaml'), skill('a', 'v3'));
     const report = await runCycle(options, 3, [join(root, 'a.yaml')]);
     expect(report.changes.map((c) => `${c.action} ${c.kind}/${c.name}`).sort()).toEqual([
