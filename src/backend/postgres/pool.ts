@@ -130,6 +130,13 @@ export class PgPool {
     this.checkOpen();
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a server that ends the session between two
+    // statements (a restart) would otherwise be an uncaught 'error' event. The statement that
+    // runs next fails anyway; this only marks the connection as not reusable.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       const r = (await client.query(begin)) as unknown as pg.QueryResult | pg.QueryResult[];
       const begun = Array.isArray(r) ? r : [r];
@@ -162,6 +169,7 @@ export class PgPool {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       // A truthy argument destroys the connection instead of returning it to the pool.
       client.release(broken ?? false);
     }
