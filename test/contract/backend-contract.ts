@@ -357,15 +357,11 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
     });
 
     describe('ownership checked inside the batch (applyChanges with a project)', () => {
-      const owned = (
-        kind: DeclaredKind,
-        name: string,
-        project: string | null,
-        extra = {},
-      ): ResourceChange => ({
-        ...create(kind, name),
-        annotations: { ...(project === null ? {} : { 'stigmer.ai/project': project }), ...extra },
-      });
+      const owned = (kind: DeclaredKind, name: string, project: string | null, extra = {}): ResourceChange =>
+        ({
+          ...create(kind, name),
+          annotations: { ...(project === null ? {} : { 'stigmer.ai/project': project }), ...extra },
+        }) as ResourceChange;
       const update = (change: ResourceChange): ResourceChange =>
         ({ ...change, op: 'update' }) as ResourceChange;
 
