@@ -48,6 +48,7 @@ import {
   unknownKind,
 } from '../local/index.js';
 import type { Migration } from '../local/migrate.js';
+import { checkOwnership } from '../ownership.js';
 import type {
   AppliedChange,
   ApplyChangesOptions,
@@ -286,16 +287,16 @@ export class PostgresBackend implements Backend {
     this.checkOpen();
     if (changes.length === 0) return [];
     const message = options.message ?? null;
-    const project = (options as { project?: string }).project ?? '';
+    const project = options.project;
     return this.pool.transaction(
       async (client, begun) => {
         const now = timeOf(begun);
-        return this.applyBatch(client, changes, message, now);
+        return this.applyBatch(client, changes, message, now, project);
       },
       [
         'BEGIN',
         `SET LOCAL lock_timeout = ${this.lockTimeoutMs}`,
-        `SELECT pg_advisory_xact_lock(${advisoryKey('stigmer:apply', this.schema, project)})`,
+        `SELECT pg_advisory_xact_lock(${advisoryKey('stigmer:apply', this.schema, project ?? '')})`,
         `SELECT ${NOW} AS now`,
       ].join('; '),
     );
@@ -307,13 +308,14 @@ export class PostgresBackend implements Backend {
     changes: ResourceChange[],
     message: string | null,
     now: string,
+    project: string | undefined,
   ): Promise<AppliedChange[]> {
     const slots = await this.lockRows(client, changes);
     const out: AppliedChange[] = [];
     const history: HistoryRow[] = [];
     for (const change of changes) {
       const slot = slots.get(change.kind)!.get(change.name)!;
-      const applied = applyOne(slot, change, history);
+      const applied = applyOne(slot, change, history, project);
       if (applied) out.push(applied);
     }
     await this.writeSlots(client, slots, now);
@@ -742,11 +744,23 @@ function tableOf(kind: DeclaredKind): string {
   return KINDS[kind].table;
 }
 
-/** One change against its slot, the same rules as the SQLite store's applyOne. */
-function applyOne(slot: Slot, change: ResourceChange, history: HistoryRow[]): AppliedChange | null {
+/**
+ * One change against its slot, the same rules as the SQLite store's applyOne: ownership and
+ * prevent-destroy (when the batch names its project) against the row as the batch has it.
+ */
+function applyOne(
+  slot: Slot,
+  change: ResourceChange,
+  history: HistoryRow[],
+  project: string | undefined,
+): AppliedChange | null {
   const { kind, name } = change;
   const current = slot.current;
   const actual = current ? current.version : null;
+  if (project !== undefined) {
+    const live = current ? (JSON.parse(current.annotations) as Record<string, string>) : null;
+    checkOwnership(change, live, project);
+  }
   switch (change.op) {
     case 'assert':
       if (actual !== change.expectedVersion)
