@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'SECRET'
   | 'ABORTED'
+  | 'MODEL'
+  | 'MCP'
   | 'INTERNAL';
 
 export interface StigmerErrorOptions {
