@@ -1,6 +1,7 @@
 /**
- * The local backend (DESIGN.md §3): the Backend contract over one SQLite file with
- * better-sqlite3. Opening creates the file and its directory, switches to WAL with foreign keys
+ * The local backend (DESIGN.md §3): the Backend contract over one SQLite file, through the
+ * driver seam of `driver.ts` (better-sqlite3 for the CLI, `node:sqlite` for the Action). Opening
+ * creates the file (0600) and its directory (0700), switches to WAL with foreign keys
  * on and a busy timeout, and applies pending migrations. Every write runs in a `BEGIN
  * IMMEDIATE` transaction (one per applyChanges batch: all or nothing) and appends a snapshot to
  * `api_resource_versions`. Statements are prepared once at open; listing is one SELECT per
@@ -8,10 +9,9 @@
  * `guard`, so callers only ever see StigmerErrors.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
+import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
 import { revealSpec } from '../../secrets/environment.js';
 import type { SecretKey } from '../../secrets/key.js';
 import {
@@ -22,6 +22,7 @@ import {
   type Kind,
   type StoredResource,
 } from '../../types.js';
+import { checkOwnership } from '../ownership.js';
 import type {
   AppliedChange,
   ApplyChangesOptions,
@@ -42,9 +43,22 @@ import type {
   TaskExecution,
   TokenUsage,
 } from '../types.js';
+import {
+  loadSqliteDriver,
+  type SqliteDatabase,
+  type SqliteDriver,
+  type SqliteDriverName,
+  type SqliteStatement,
+} from './driver.js';
 import { type Migration, migrate, readMigrations } from './migrate.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
+export {
+  loadSqliteDriver,
+  type SqliteDatabase,
+  type SqliteDriver,
+  type SqliteDriverName,
+} from './driver.js';
 export { defaultMigrationsDir, migrate, migrationHash, readMigrations } from './migrate.js';
 
 /** Options of `openLocalBackend`. */
@@ -60,6 +74,11 @@ export interface LocalBackendOptions {
    * Called only when a context holds a secret.
    */
   secretKey?: SecretKey | (() => SecretKey);
+  /**
+   * The SQLite driver, or its name. Default better-sqlite3 (the CLI); the GitHub Action uses
+   * `node:sqlite` (Node ≥ 22.13), which needs no native module.
+   */
+  driver?: SqliteDriver | SqliteDriverName;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -98,7 +117,8 @@ export function newId(prefix: string): string {
  *   BACKEND when the file cannot be created, opened or is not a stigmer database.
  */
 export async function openLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
-  return LocalBackend.open(options);
+  const driver = typeof options.driver === 'object' ? options.driver : await loadSqliteDriver(options.driver);
+  return LocalBackend.open(options, driver);
 }
 
 interface ResourceRow {
@@ -164,11 +184,11 @@ interface ArtifactRow {
   execution_id: string | null;
   name: string;
   content_type: string;
-  data: Buffer;
+  data: Uint8Array;
   created_at: string;
 }
 
-type Statement = Database.Statement<unknown[], unknown>;
+type Statement = SqliteStatement;
 
 interface KindStatements {
   get: Statement;
@@ -198,7 +218,9 @@ const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, 
 /** The local SQLite implementation of Backend. */
 export class LocalBackend implements Backend {
   readonly info: BackendInfo;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
+  /** The SQLite driver this store runs on. */
+  readonly driver: SqliteDriverName;
   private readonly kinds: Record<DeclaredKind, KindStatements>;
   private readonly executions: Record<ExecutionKind, ExecutionStatements>;
   private readonly stmt: Record<
@@ -213,7 +235,8 @@ export class LocalBackend implements Backend {
     | 'insertArtifact'
     | 'getArtifact'
     | 'getSession'
-    | 'updateSession',
+    | 'updateSession'
+    | 'dataVersion',
     Statement
   >;
   private readonly secretKey: LocalBackendOptions['secretKey'];
@@ -222,12 +245,14 @@ export class LocalBackend implements Backend {
   private closed = false;
 
   private constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
+    driver: SqliteDriverName,
     location: string,
     secretKey: LocalBackendOptions['secretKey'],
     migrationsApplied: string[],
   ) {
     this.db = db;
+    this.driver = driver;
     this.info = { type: 'local', location };
     this.secretKey = secretKey;
     this.migrationsApplied = migrationsApplied;
@@ -332,11 +357,12 @@ export class LocalBackend implements Backend {
       updateSession: db.prepare(
         'UPDATE sessions SET status = @status, version = version + 1, updated_at = @now WHERE id = @id',
       ),
+      dataVersion: db.prepare('PRAGMA data_version'),
     };
   }
 
-  /** See `openLocalBackend`. */
-  static open(options: LocalBackendOptions): LocalBackend {
+  /** See `openLocalBackend`; `driver` is the loaded driver (options.driver is ignored). */
+  static open(options: LocalBackendOptions, driver: SqliteDriver): LocalBackend {
     const memory = options.path === ':memory:';
     const location = memory ? ':memory:' : resolve(options.path);
     const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -346,16 +372,21 @@ export class LocalBackend implements Backend {
         `lock timeout must be a whole number of milliseconds ≥ 0, got ${timeout}`,
       );
     }
-    let db: Database.Database | undefined;
+    let db: SqliteDatabase | undefined;
     try {
-      if (!memory) mkdirSync(dirname(location), { recursive: true });
-      db = new Database(location, { timeout });
-      db.pragma(`busy_timeout = ${timeout}`);
-      db.pragma('foreign_keys = ON');
-      if (!memory) db.pragma('journal_mode = WAL');
+      if (!memory) {
+        // A new database (and so its -wal and -shm files) is readable by its owner only.
+        ensurePrivateDir(dirname(location), 'database directory');
+        createPrivateFile(location);
+      }
+      db = driver.open(location, { busyTimeoutMs: timeout });
+      db.exec(`PRAGMA busy_timeout = ${timeout}`);
+      db.exec('PRAGMA foreign_keys = ON');
+      if (!memory) db.exec('PRAGMA journal_mode = WAL');
       const { applied } = migrate(db, { migrations: options.migrations ?? readMigrations(), location });
       return new LocalBackend(
         db,
+        driver.name,
         location,
         options.secretKey,
         applied.map((m) => m.name),
@@ -382,7 +413,7 @@ export class LocalBackend implements Backend {
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction: every write of it commits or none does. */
   private write<T>(fn: () => T): Promise<T> {
-    return this.guard(() => this.db.transaction(fn).immediate());
+    return this.guard(() => this.db.transaction(fn));
   }
 
   listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
@@ -416,18 +447,19 @@ export class LocalBackend implements Backend {
    * (another process) commits, not on this connection's own writes.
    */
   stateToken(): Promise<string> {
-    return this.guard(() => String(this.db.pragma('data_version', { simple: true })));
+    return this.guard(() => String(Object.values(this.stmt.dataVersion.get() as object)[0]));
   }
 
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
     const message = options.message ?? null;
+    const project = options.project;
     return this.write(() => {
       const now = new Date().toISOString();
       const out: AppliedChange[] = [];
       for (const change of changes) {
-        const applied = this.applyOne(change, message, now);
+        const applied = this.applyOne(change, message, now, project);
         if (applied) out.push(applied);
       }
       return out;
@@ -435,11 +467,20 @@ export class LocalBackend implements Backend {
   }
 
   /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
-  private applyOne(change: ResourceChange, message: string | null, now: string): AppliedChange | null {
+  private applyOne(
+    change: ResourceChange,
+    message: string | null,
+    now: string,
+    project: string | undefined,
+  ): AppliedChange | null {
     const { kind, name } = change;
     const k = this.kinds[kind];
     const current = k.current.get(name) as CurrentRow | undefined;
     const actual = current ? current.version : null;
+    if (project !== undefined) {
+      const live = current ? (JSON.parse(current.annotations) as Record<string, string>) : null;
+      checkOwnership(change, live, project);
+    }
     const history = (id: string, version: number, action: AppliedChange['op'], s: Snapshot) =>
       this.stmt.insertHistory.run(
         kind,
