@@ -1,9 +1,15 @@
 /** Opens the backend a BackendConfig names. Implementations are imported lazily. */
 import { StigmerError } from '../errors.js';
 import type { BackendConfig } from './config.js';
+import type { SqliteDriverName } from './local/driver.js';
 import type { Backend } from './types.js';
 
-export async function openBackend(config: BackendConfig): Promise<Backend> {
+export interface OpenBackendOptions {
+  /** The local store's SQLite driver (default better-sqlite3; the Action uses node:sqlite). */
+  sqliteDriver?: SqliteDriverName;
+}
+
+export async function openBackend(config: BackendConfig, options: OpenBackendOptions = {}): Promise<Backend> {
   if (config.type === 'local') {
     const { openLocalBackend } = await import('./local/index.js');
     const { loadSecretKey } = await import('../secrets/key.js');
@@ -12,6 +18,7 @@ export async function openBackend(config: BackendConfig): Promise<Backend> {
       ...(config.lockTimeoutMs !== undefined ? { busyTimeoutMs: config.lockTimeoutMs } : {}),
       // Loaded only when an execution context holds a secret.
       secretKey: () => loadSecretKey({ home: config.home }),
+      ...(options.sqliteDriver ? { driver: options.sqliteDriver } : {}),
     });
   }
   throw new StigmerError('CONFIG', 'the cloud backend is not available in this version of stigmer', {
