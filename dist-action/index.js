@@ -51,8 +51,8 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 
 // src/errors.ts
 function formatDiagnostic(d) {
-  const where2 = `${d.file}:${d.line}:${d.column}`;
-  const base = `${where2}: ${d.severity === "warning" ? "warning: " : ""}${d.message}`;
+  const where2 = d.line === 0 ? "" : `${d.file}:${d.line}:${d.column}: `;
+  const base = `${where2}${d.severity === "warning" ? "warning: " : ""}${d.message}`;
   return d.hint ? `${base}
   hint: ${d.hint}` : base;
 }
@@ -8280,6 +8280,80 @@ var require_dist = __commonJS({
   }
 });
 
+// src/private-files.ts
+import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+function errnoCode(err) {
+  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : "error";
+}
+function ensurePrivateDir(dir, label = "directory") {
+  const target = resolve(dir);
+  const missing = [];
+  for (let path = target; ; ) {
+    let isDirectory;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw cannotCreate(label, target, code);
+      missing.push(path);
+      const parent = dirname(path);
+      if (parent === path) throw cannotCreate(label, target, code);
+      path = parent;
+      continue;
+    }
+    if (!isDirectory) throw notADirectory(label, target, path);
+    break;
+  }
+  for (const path of missing.reverse()) {
+    try {
+      mkdirSync(path, { mode: PRIVATE_DIR_MODE });
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === "EEXIST" && isDirectoryNow(path)) continue;
+      if (code === "EEXIST" || code === "ENOTDIR") throw notADirectory(label, target, path);
+      throw cannotCreate(label, target, code);
+    }
+  }
+}
+function isDirectoryNow(path) {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function notADirectory(label, target, path) {
+  const what = path === target ? "is not a directory" : `cannot be a directory: ${path} is a file`;
+  return new StigmerError("CONFIG", `${label} ${target} ${what}`, {
+    hint: label === "STIGMER_HOME" ? "point STIGMER_HOME at a directory (it is created when missing), or unset it to use ~/.stigmer" : "choose a path inside a directory"
+  });
+}
+function cannotCreate(label, target, code) {
+  return new StigmerError("CONFIG", `cannot create ${label} ${target} (${code})`, {
+    hint: label === "STIGMER_HOME" ? "point STIGMER_HOME at a writable directory, or unset it to use ~/.stigmer" : "check that the path is writable"
+  });
+}
+function createPrivateFile(path) {
+  let fd;
+  try {
+    fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+  } catch (err) {
+    if (errnoCode(err) === "EEXIST") return;
+    throw err;
+  }
+  closeSync(fd);
+}
+var PRIVATE_DIR_MODE, PRIVATE_FILE_MODE;
+var init_private_files = __esm({
+  "src/private-files.ts"() {
+    "use strict";
+    init_errors();
+    PRIVATE_DIR_MODE = 448;
+    PRIVATE_FILE_MODE = 384;
+  }
+});
+
 // src/secrets/key.ts
 var key_exports = {};
 __export(key_exports, {
@@ -8294,18 +8368,17 @@ __export(key_exports, {
 });
 import { createHash as createHash2, hkdfSync, randomBytes } from "node:crypto";
 import {
-  closeSync,
+  closeSync as closeSync2,
   fchmodSync,
   fstatSync,
   fsyncSync,
   linkSync,
-  mkdirSync as mkdirSync2,
-  openSync,
+  openSync as openSync2,
   readSync,
   unlinkSync,
   writeSync
 } from "node:fs";
-import { dirname, join as join2 } from "node:path";
+import { dirname as dirname2, join as join2 } from "node:path";
 import { inspect } from "node:util";
 function subkeys(key) {
   const found = subkeysOf.get(key);
@@ -8364,7 +8437,7 @@ function loadOrCreateKeyFile(path) {
   }
   return SecretKey.fromBytes(winner, { type: "file", path, created: false });
 }
-function errnoCode(err) {
+function errnoCode2(err) {
   return typeof err === "object" && err !== null && "code" in err ? String(err.code) : void 0;
 }
 function sleepSync(ms) {
@@ -8389,10 +8462,10 @@ function readKeyFile(path) {
 function readKeyFileText(path) {
   let fd;
   try {
-    fd = openSync(path, "r");
+    fd = openSync2(path, "r");
   } catch (cause) {
-    if (errnoCode(cause) === "ENOENT") return null;
-    throw new StigmerError("SECRET", `cannot read master key file ${path} (${errnoCode(cause) ?? "error"})`, {
+    if (errnoCode2(cause) === "ENOENT") return null;
+    throw new StigmerError("SECRET", `cannot read master key file ${path} (${errnoCode2(cause) ?? "error"})`, {
       cause,
       hint: `make it readable by your user only: chmod 600 ${path}`
     });
@@ -8427,34 +8500,30 @@ function readKeyFileText(path) {
     }
     return buf.subarray(0, length).toString("utf8");
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 function createKeyFileExclusive(path, bytes) {
-  const dir = dirname(path);
-  try {
-    mkdirSync2(dir, { recursive: true, mode: 448 });
-  } catch (cause) {
-    throw cannotCreate(path, cause);
-  }
+  const dir = dirname2(path);
+  ensurePrivateDir(dir, "STIGMER_HOME");
   const content = `${bytes.toString("base64")}
 `;
   const tmp = join2(dir, `.${MASTER_KEY_FILE}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     writePrivateFile(tmp, content);
   } catch (cause) {
-    throw cannotCreate(path, cause);
+    throw cannotCreate2(path, cause);
   }
   let linked;
   try {
     linkSync(tmp, path);
     linked = true;
   } catch (cause) {
-    const code = errnoCode(cause);
+    const code = errnoCode2(cause);
     if (code === "EEXIST") linked = false;
     else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") {
       linked = "unsupported";
-    } else throw cannotCreate(path, cause);
+    } else throw cannotCreate2(path, cause);
   } finally {
     try {
       unlinkSync(tmp);
@@ -8466,46 +8535,47 @@ function createKeyFileExclusive(path, bytes) {
       writePrivateFile(path, content);
       linked = true;
     } catch (cause) {
-      if (errnoCode(cause) === "EEXIST") return false;
-      throw cannotCreate(path, cause);
+      if (errnoCode2(cause) === "EEXIST") return false;
+      throw cannotCreate2(path, cause);
     }
   }
   if (linked) syncDirectory(dir);
   return linked;
 }
 function writePrivateFile(path, content) {
-  const fd = openSync(path, "wx", 384);
+  const fd = openSync2(path, "wx", 384);
   try {
     fchmodSync(fd, 384);
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 function syncDirectory(dir) {
   try {
-    const fd = openSync(dir, "r");
+    const fd = openSync2(dir, "r");
     try {
       fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      closeSync2(fd);
     }
   } catch {
   }
 }
-function cannotCreate(path, cause) {
+function cannotCreate2(path, cause) {
   return new StigmerError(
     "SECRET",
-    `cannot create master key file ${path} (${errnoCode(cause) ?? "error"})`,
+    `cannot create master key file ${path} (${errnoCode2(cause) ?? "error"})`,
     { cause, hint: `check that the directory is writable, or set ${SECRET_KEY_ENV}; ${GENERATE_HINT}` }
   );
 }
-var SECRET_KEY_ENV, MASTER_KEY_FILE, SECRET_KEY_BYTES, GENERATE_HINT, HKDF_SALT, HKDF_INFO_ENCRYPTION, HKDF_INFO_HASH, KEY_FILE_MAX_BYTES, INCOMPLETE_WAIT_MS, subkeysOf, SecretKey;
+var SECRET_KEY_ENV, MASTER_KEY_FILE, SECRET_KEY_BYTES, GENERATE_HINT, HKDF_SALT, HKDF_INFO_ENCRYPTION, HKDF_INFO_HASH, HKDF_INFO_PLAN, KEY_FILE_MAX_BYTES, INCOMPLETE_WAIT_MS, subkeysOf, SecretKey;
 var init_key = __esm({
   "src/secrets/key.ts"() {
     "use strict";
     init_errors();
+    init_private_files();
     SECRET_KEY_ENV = "STIGMER_SECRET_KEY";
     MASTER_KEY_FILE = "master.key";
     SECRET_KEY_BYTES = 32;
@@ -8513,6 +8583,7 @@ var init_key = __esm({
     HKDF_SALT = "stigmer.ai/secrets/v1";
     HKDF_INFO_ENCRYPTION = "aes-256-gcm encryption";
     HKDF_INFO_HASH = "hmac-sha256 keyed hash";
+    HKDF_INFO_PLAN = "hmac-sha256 saved plan authentication";
     KEY_FILE_MAX_BYTES = 1024;
     INCOMPLETE_WAIT_MS = 2e3;
     subkeysOf = /* @__PURE__ */ new WeakMap();
@@ -8532,7 +8603,11 @@ var init_key = __esm({
           });
         }
         const derive = (info) => Buffer.from(hkdfSync("sha256", bytes, HKDF_SALT, info, SECRET_KEY_BYTES));
-        const subkeys2 = { encryption: derive(HKDF_INFO_ENCRYPTION), hash: derive(HKDF_INFO_HASH) };
+        const subkeys2 = {
+          encryption: derive(HKDF_INFO_ENCRYPTION),
+          hash: derive(HKDF_INFO_HASH),
+          plan: derive(HKDF_INFO_PLAN)
+        };
         const keyId = createHash2("sha256").update(subkeys2.hash).digest("hex").slice(0, 8);
         const key = new _SecretKey(keyId, source);
         subkeysOf.set(key, subkeys2);
@@ -8636,13 +8711,13 @@ var init_seal = __esm({
 });
 
 // src/secrets/environment.ts
-import { readFileSync as readFileSync2, statSync } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { closeSync as closeSync3, fstatSync as fstatSync2, openSync as openSync3, readSync as readSync2 } from "node:fs";
+import { resolve as resolve3 } from "node:path";
 function isObject2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function isSecretEntry2(entry) {
-  return isObject2(entry) && (entry.isSecret === true || entry.sealed !== void 0);
+  return isObject2(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
 }
 function pointer(...segments) {
   return segments.map((s) => `/${s.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
@@ -8726,7 +8801,7 @@ function readValueFrom(valueFrom, what, basePath, ctx) {
       }
     };
   }
-  const full = resolve2(ctx.baseDir, file);
+  const full = resolve3(ctx.baseDir, file);
   const refused = ctx.policy?.file?.(full);
   if (refused) return { error: { ...refused, path: `${path}/file` } };
   const cannotRead = (why, hint) => ({
@@ -8738,9 +8813,9 @@ function readValueFrom(valueFrom, what, basePath, ctx) {
   });
   const relativeHint = `relative paths are resolved from the manifest's directory (${ctx.baseDir})`;
   try {
-    const stat = statSync(full);
-    if (!stat.isFile()) return cannotRead("not a regular file", relativeHint);
-    if (stat.size > SECRET_FILE_MAX_BYTES) {
+    const bytes = readAtMost(full, SECRET_FILE_MAX_BYTES);
+    if (bytes === "not-a-file") return cannotRead("not a regular file", relativeHint);
+    if (bytes === "too-large") {
       return cannotRead(
         `larger than ${SECRET_FILE_MAX_BYTES} bytes`,
         "point valueFrom.file at the value only"
@@ -8748,7 +8823,7 @@ function readValueFrom(valueFrom, what, basePath, ctx) {
     }
     let text;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync2(full));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch (cause) {
       if (!(cause instanceof TypeError)) throw cause;
       return cannotRead("not UTF-8 text", "store binary values base64-encoded");
@@ -8774,17 +8849,34 @@ function readValueFrom(valueFrom, what, basePath, ctx) {
     return cannotRead(code, relativeHint);
   }
 }
+function readAtMost(path, limit) {
+  const fd = openSync3(path, "r");
+  try {
+    if (!fstatSync2(fd).isFile()) return "not-a-file";
+    const chunk = 64 * 1024;
+    const buf = Buffer.alloc(Math.ceil((limit + 1) / chunk) * chunk);
+    let length = 0;
+    while (length <= limit) {
+      const n = readSync2(fd, buf, length, chunk, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length > limit ? "too-large" : buf.subarray(0, length);
+  } finally {
+    closeSync3(fd);
+  }
+}
 function resolveEnvironmentSecrets(spec, ref, ctx) {
   const errors = [];
   const warnings = [];
   const out = mapData(spec, (entry, dataKey) => {
     const basePath = pointer("spec", "data", dataKey);
-    const secret = entry.isSecret === true;
+    const hasValue = entry.value !== void 0;
+    const hasValueFrom = entry.valueFrom !== void 0;
+    const secret = entry.isSecret === true || hasValueFrom && entry.isSecret === void 0;
     const what = `${secret ? "secret " : ""}${dataKey} in ${KIND}/${ref.name}`;
     const report = (e) => errors.push({ ...e, dataKey });
     const warn = (e) => warnings.push({ ...e, dataKey });
-    const hasValue = entry.value !== void 0;
-    const hasValueFrom = entry.valueFrom !== void 0;
     if (entry.isSecret !== void 0 && typeof entry.isSecret !== "boolean") {
       report({
         message: `isSecret of ${dataKey} in ${KIND}/${ref.name} must be true or false`,
@@ -8814,7 +8906,7 @@ function resolveEnvironmentSecrets(spec, ref, ctx) {
       }
       return { ...entry, value: sourced.value };
     }
-    const kept = copyDefined(entry, ["isSecret", "valueFrom", "description"]);
+    const kept = { isSecret: true, ...copyDefined(entry, ["valueFrom", "description"]) };
     let plaintext;
     if (hasValueFrom) {
       const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
@@ -8909,6 +9001,58 @@ var init_environment = __esm({
     SENSITIVE2 = "(sensitive)";
     KIND = "Environment";
     SECRET_FILE_MAX_BYTES = 1024 * 1024;
+  }
+});
+
+// src/backend/ownership.ts
+function checkOwnership(change, live, project) {
+  if (change.op === "assert" || live === null) {
+    if (change.op === "create" || change.op === "update") checkWrittenOwner(change, project);
+    return;
+  }
+  const key = `${change.kind}/${change.name}`;
+  const owner = live[ANNOTATIONS.project];
+  if (change.op === "delete") {
+    if (owner !== project) {
+      throw new StigmerError(
+        "OWNERSHIP",
+        `${key} is ${owner === void 0 ? "not owned by any project" : `owned by project "${owner}"`}, so project "${project}" cannot delete it; nothing was applied`,
+        { hint: "a plan only deletes resources of its own project; run `stigmer plan` again" }
+      );
+    }
+    if (live[ANNOTATIONS.preventDestroy] === "true") {
+      throw new StigmerError(
+        "PREVENT_DESTROY",
+        `${key} has ${ANNOTATIONS.preventDestroy}: "true" and cannot be destroyed; nothing was applied`,
+        { hint: `remove the ${ANNOTATIONS.preventDestroy} annotation first (apply that), then plan again` }
+      );
+    }
+    return;
+  }
+  if (owner !== void 0 && owner !== project) {
+    throw new StigmerError(
+      "OWNERSHIP",
+      `${key} is owned by project "${owner}", not "${project}"; nothing was applied`,
+      { hint: `rename it in the manifest, or remove it from project "${owner}" first` }
+    );
+  }
+  checkWrittenOwner(change, project);
+}
+function checkWrittenOwner(change, project) {
+  const writes = change.annotations?.[ANNOTATIONS.project];
+  if (writes !== void 0 && writes !== project) {
+    throw new StigmerError(
+      "OWNERSHIP",
+      `${change.kind}/${change.name} would be given to project "${writes}" by a batch of project "${project}"; nothing was applied`,
+      { hint: "a plan only writes resources of its own project; run `stigmer plan` again" }
+    );
+  }
+}
+var init_ownership = __esm({
+  "src/backend/ownership.ts"() {
+    "use strict";
+    init_errors();
+    init_types();
   }
 });
 
@@ -9038,15 +9182,15 @@ var init_driver = __esm({
 
 // src/backend/local/migrate.ts
 import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
+import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync2 } from "node:fs";
+import { dirname as dirname3, join as join3 } from "node:path";
 import { fileURLToPath } from "node:url";
 function defaultMigrationsDir() {
-  let dir = dirname2(fileURLToPath(import.meta.url));
+  let dir = dirname3(fileURLToPath(import.meta.url));
   for (; ; ) {
     const candidate = join3(dir, "migrations");
     if (existsSync2(join3(dir, "package.json")) && existsSync2(candidate)) return candidate;
-    const parent = dirname2(dir);
+    const parent = dirname3(dir);
     if (parent === dir) {
       throw new StigmerError("INTERNAL", "cannot find the migrations/ directory of the stigmer package", {
         userFixable: false,
@@ -9064,7 +9208,7 @@ function readMigrations(dir = defaultMigrationsDir()) {
   for (const file of readdirSync(dir)) {
     const m = FILE_PATTERN.exec(file);
     if (!m) continue;
-    const sql = readFileSync3(join3(dir, file), "utf8");
+    const sql = readFileSync2(join3(dir, file), "utf8");
     out.push({ version: Number(m[1]), name: file.slice(0, -".sql".length), sql, sha256: migrationHash(sql) });
   }
   out.sort((a, b) => a.version - b.version);
@@ -9288,8 +9432,7 @@ __export(local_exports, {
   readMigrations: () => readMigrations
 });
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync3 } from "node:fs";
-import { dirname as dirname3, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, resolve as resolve4 } from "node:path";
 function newId(prefix) {
   const bytes = randomBytes3(10);
   let bits = 0;
@@ -9441,8 +9584,10 @@ var init_local = __esm({
   "src/backend/local/index.ts"() {
     "use strict";
     init_errors();
+    init_private_files();
     init_environment();
     init_types();
+    init_ownership();
     init_driver();
     init_migrate();
     init_sqlite_errors();
@@ -9551,7 +9696,7 @@ var init_local = __esm({
       /** See `openLocalBackend`; `driver` is the loaded driver (options.driver is ignored). */
       static open(options, driver) {
         const memory = options.path === ":memory:";
-        const location = memory ? ":memory:" : resolve3(options.path);
+        const location = memory ? ":memory:" : resolve4(options.path);
         const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
         if (!Number.isInteger(timeout) || timeout < 0) {
           throw new StigmerError(
@@ -9561,7 +9706,10 @@ var init_local = __esm({
         }
         let db;
         try {
-          if (!memory) mkdirSync3(dirname3(location), { recursive: true });
+          if (!memory) {
+            ensurePrivateDir(dirname4(location), "database directory");
+            createPrivateFile(location);
+          }
           db = driver.open(location, { busyTimeoutMs: timeout });
           db.exec(`PRAGMA busy_timeout = ${timeout}`);
           db.exec("PRAGMA foreign_keys = ON");
@@ -9630,22 +9778,27 @@ var init_local = __esm({
         if (!Array.isArray(changes)) throw new StigmerError("USAGE", "applyChanges expects an array of changes");
         for (const change of changes) checkChange(change);
         const message = options.message ?? null;
+        const project = options.project;
         return this.write(() => {
           const now = (/* @__PURE__ */ new Date()).toISOString();
           const out = [];
           for (const change of changes) {
-            const applied = this.applyOne(change, message, now);
+            const applied = this.applyOne(change, message, now, project);
             if (applied) out.push(applied);
           }
           return out;
         });
       }
       /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
-      applyOne(change, message, now) {
+      applyOne(change, message, now, project) {
         const { kind, name } = change;
         const k = this.kinds[kind];
         const current = k.current.get(name);
         const actual = current ? current.version : null;
+        if (project !== void 0) {
+          const live = current ? JSON.parse(current.annotations) : null;
+          checkOwnership(change, live, project);
+        }
         const history = (id, version, action, s) => this.stmt.insertHistory.run(
           kind,
           name,
@@ -10564,8 +10717,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve9, reject) {
-            return setTimeout(resolve9, t);
+          return new this.Promise(function(resolve10, reject) {
+            return setTimeout(resolve10, t);
           });
         }
         computePenalty() {
@@ -10776,15 +10929,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error, reject, resolve9, returned, task;
+          var args, cb, error, reject, resolve10, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve9, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve10, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve9(returned);
+                  return resolve10(returned);
                 };
               } catch (error1) {
                 error = error1;
@@ -10799,13 +10952,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise, reject, resolve9;
-          resolve9 = reject = null;
+          var promise, reject, resolve10;
+          resolve10 = reject = null;
           promise = new this.Promise(function(_resolve, _reject) {
-            resolve9 = _resolve;
+            resolve10 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve9, reject });
+          this._queue.push({ task, args, resolve: resolve10, reject });
           this._tryToRun();
           return promise;
         }
@@ -11206,14 +11359,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve9, reject) => {
+              return new this.Promise((resolve10, reject) => {
                 if (finished()) {
-                  return resolve9();
+                  return resolve10();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve9();
+                      return resolve10();
                     }
                   });
                 }
@@ -11306,9 +11459,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve9, reject) {
+              return new this.Promise(function(resolve10, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve9)(args3);
+                  return (args3[0] != null ? reject : resolve10)(args3);
                 });
               });
             };
@@ -11431,9 +11584,9 @@ var require_light = __commonJS({
 });
 
 // src/action/run.ts
-import { mkdirSync as mkdirSync5, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute4, join as join6, relative as relative4, resolve as resolve8 } from "node:path";
+import { isAbsolute as isAbsolute4, join as join6, relative as relative4, resolve as resolve9 } from "node:path";
 
 // src/apply/apply.ts
 init_errors();
@@ -11687,7 +11840,7 @@ function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function isSecretEntry(entry) {
-  return isObject(entry) && (entry.isSecret === true || entry.sealed !== void 0);
+  return isObject(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
 }
 function secretKeys(kind, spec) {
   if (kind !== SECRET_KIND || !isObject(spec.data)) return [];
@@ -12074,10 +12227,11 @@ async function applyPlan(backend, plan, options = {}) {
   let applied;
   try {
     const batch = buildApplyBatch(plan, options.checkObserved ?? false);
-    applied = batch.length === 0 ? [] : await backend.applyChanges(
-      batch,
-      options.message === void 0 ? {} : { message: options.message }
-    );
+    applied = batch.length === 0 ? [] : await backend.applyChanges(batch, {
+      // The store re-checks ownership and prevent-destroy against the live rows.
+      project: plan.project,
+      ...options.message === void 0 ? {} : { message: options.message }
+    });
   } catch (err) {
     const error = options.checkObserved && isStaleness(err) ? staleError(err) : err;
     emit({ type: "apply-failed", error: error instanceof Error ? error : new Error(String(error)) });
@@ -12724,12 +12878,13 @@ ${c.bold(c.green(formatApplySummary(event.summary)))}`;
 // src/backend/config.ts
 var import_yaml = __toESM(require_dist(), 1);
 init_errors();
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+init_private_files();
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, resolve as resolve2 } from "node:path";
 function stigmerHome(env = process.env) {
   const home = env.STIGMER_HOME;
-  return home && home.length > 0 ? resolve(home) : join(homedir(), ".stigmer");
+  return home && home.length > 0 ? resolve2(home) : join(homedir(), ".stigmer");
 }
 function configPath(home) {
   return join(home, "config.yaml");
@@ -12774,7 +12929,7 @@ function resolveBackendConfig(flags = {}, env = process.env) {
   else if (env.STIGMER_BACKEND) type = parseBackendType(env.STIGMER_BACKEND, "STIGMER_BACKEND");
   else if (file.backend) type = file.backend;
   const db = pick(flags.db, env.STIGMER_DB, file.local?.db);
-  const config = { type, home, dbPath: db ? resolve(db) : join(home, "local.db") };
+  const config = { type, home, dbPath: db ? resolve2(db) : join(home, "local.db") };
   const endpoint2 = pick(flags.endpoint, env.STIGMER_ENDPOINT, file.cloud?.endpoint);
   const token = pick(flags.token, env.STIGMER_TOKEN, file.cloud?.token);
   if (endpoint2 !== void 0) config.endpoint = endpoint2;
@@ -12793,7 +12948,9 @@ function parseLockTimeout(value) {
 
 // src/backend/factory.ts
 init_errors();
+init_private_files();
 async function openBackend(config, options = {}) {
+  ensurePrivateDir(config.home, "STIGMER_HOME");
   if (config.type === "local") {
     const { openLocalBackend: openLocalBackend2 } = await Promise.resolve().then(() => (init_local(), local_exports));
     const { loadSecretKey: loadSecretKey2 } = await Promise.resolve().then(() => (init_key(), key_exports));
@@ -12812,13 +12969,14 @@ async function openBackend(config, options = {}) {
 
 // src/core/reconcile.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { basename, dirname as dirname6, resolve as resolve6 } from "node:path";
+import { basename, dirname as dirname7, resolve as resolve7 } from "node:path";
 init_errors();
 
 // src/manifest/cache.ts
+init_private_files();
 import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
-import { existsSync as existsSync3, mkdirSync as mkdirSync4, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname4, join as join4 } from "node:path";
+import { existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync3, renameSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { dirname as dirname5, join as join4 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/manifest/parse.ts
@@ -16086,7 +16244,7 @@ function describe2(error, path) {
         path,
         atKey: false,
         message: `${where(path)}expected ${String(params.type)}, got ${typeName(error.data)}`,
-        ...params.type === "string" && (typeof error.data === "number" || typeof error.data === "boolean") ? { hint: `quote the value: "${String(error.data)}"` } : {}
+        ...params.type === "string" && (typeof error.data === "number" || typeof error.data === "boolean") ? { hint: "quote the value", quote: true } : {}
       };
     case "minLength": {
       const limit = Number(params.limit);
@@ -16746,7 +16904,8 @@ function parseDocument(doc, lineCounter, result) {
   for (const issue of checkSchema(kind, value)) {
     if (issue.path[0] === "apiVersion" || issue.path[0] === "kind") continue;
     ok = false;
-    diag(at(issue.path, issue.atKey), issue.message, issue.hint, toPointer(issue.path));
+    const hint = issue.quote ? quoteHint(doc, kind, value, issue.path) : issue.hint;
+    diag(at(issue.path, issue.atKey), issue.message, hint, toPointer(issue.path));
   }
   const metadata = value.metadata;
   const name = typeof metadata?.name === "string" ? metadata.name : void 0;
@@ -16897,6 +17056,17 @@ function yamlHint(code) {
       return void 0;
   }
 }
+function quoteHint(doc, kind, value, path) {
+  if (kind === "Environment" && path[0] === "spec" && path[1] === "data" && path[2] !== void 0) {
+    const data = value.spec?.data;
+    const entry = isPlainObject3(data) ? data[path[2]] : void 0;
+    const secret = isPlainObject3(entry) && (entry.isSecret !== void 0 && entry.isSecret !== false || entry.valueFrom !== void 0);
+    if (secret) return `write the value of secret ${path[2]} in quotes, so it stays a string`;
+  }
+  const node = nodeAt(doc, path);
+  const source = (0, import_yaml3.isScalar)(node) && typeof node.source === "string" ? node.source : void 0;
+  return source === void 0 || source.includes("\n") ? "quote the value" : `quote the value: ${JSON.stringify(source)}`;
+}
 
 // src/manifest/cache.ts
 var CACHE_FORMAT_VERSION = 2;
@@ -16915,7 +17085,7 @@ function openParseCache(options) {
     stored = /* @__PURE__ */ new Map();
     let text;
     try {
-      text = readFileSync4(packPath, "utf8");
+      text = readFileSync3(packPath, "utf8");
     } catch {
       return stored;
     }
@@ -16952,7 +17122,9 @@ function openParseCache(options) {
       missed.set(displayPath2, { bytes, key });
       return void 0;
     },
-    store(displayPath2, bytes, parsed, json = JSON.stringify(parsed)) {
+    store(displayPath2, bytes, parsed, json) {
+      if (holdsPlaintextSecret(parsed)) return;
+      json ??= JSON.stringify(parsed);
       const miss = missed.get(displayPath2);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath2, bytes);
       used.set(key, { sum: checksum(key, json), json });
@@ -16972,9 +17144,9 @@ function openParseCache(options) {
       for (const [key, entry] of used) lines.push(`${key} ${entry.sum} ${entry.json}`);
       const temp = `${packPath}.${process.pid}.${randomBytes4(4).toString("hex")}.tmp`;
       try {
-        mkdirSync4(options.dir, { recursive: true });
+        ensurePrivateDir(options.dir, "parse cache directory");
         writeFileSync2(temp, `${lines.join("\n")}
-`);
+`, { mode: PRIVATE_FILE_MODE });
         renameSync(temp, packPath);
         stored = new Map(used);
         stats.written = true;
@@ -16988,6 +17160,16 @@ function openParseCache(options) {
     }
   };
   return cache;
+}
+function holdsPlaintextSecret(parsed) {
+  return parsed.documents.some(({ resource }) => {
+    if (resource.kind !== "Environment") return false;
+    const data = resource.spec.data;
+    if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
+    return Object.values(data).some(
+      (entry) => typeof entry === "object" && entry !== null && !Array.isArray(entry) && entry.value !== void 0 && entry.isSecret !== void 0 && entry.isSecret !== false
+    );
+  });
 }
 function entryKey(programVersion2, displayPath2, bytes) {
   return createHash4("sha256").update(`stigmer-parse-cache\0${CACHE_FORMAT_VERSION}\0${programVersion2}\0${displayPath2}\0`).update(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes).digest("hex");
@@ -17009,11 +17191,11 @@ function decodeEntry(displayPath2, json) {
 var fingerprint;
 function programVersion() {
   if (fingerprint !== void 0) return fingerprint;
-  const here = dirname4(fileURLToPath2(import.meta.url));
+  const here = dirname5(fileURLToPath2(import.meta.url));
   const hash = createHash4("sha256");
   let version = "unknown";
   try {
-    const pkg = JSON.parse(readFileSync4(join4(here, "..", "..", "package.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync3(join4(here, "..", "..", "package.json"), "utf8"));
     if (typeof pkg.version === "string") version = pkg.version;
   } catch {
   }
@@ -17023,7 +17205,7 @@ function programVersion() {
   for (const [label, file] of modules) {
     hash.update(`${label}\0`);
     try {
-      hash.update(readFileSync4(file));
+      hash.update(readFileSync3(file));
     } catch {
       hash.update("missing");
     }
@@ -17086,10 +17268,10 @@ function startWorker(jobs, next, results) {
     return { done: Promise.resolve(), stop: () => {
     } };
   }
-  const done = new Promise((resolve9) => {
+  const done = new Promise((resolve10) => {
     worker.on("message", (message) => {
       if ("done" in message) {
-        resolve9();
+        resolve10();
         return;
       }
       try {
@@ -17097,8 +17279,8 @@ function startWorker(jobs, next, results) {
       } catch {
       }
     });
-    worker.once("error", () => resolve9());
-    worker.once("exit", () => resolve9());
+    worker.once("error", () => resolve10());
+    worker.once("exit", () => resolve10());
   });
   return {
     done,
@@ -17113,22 +17295,22 @@ function startWorker(jobs, next, results) {
 var import_yaml4 = __toESM(require_dist(), 1);
 init_errors();
 import { readdirSync as readdirSync3, realpathSync, statSync as statSync2 } from "node:fs";
-import { isAbsolute, join as join5, relative, resolve as resolve4, sep } from "node:path";
+import { isAbsolute, join as join5, relative, resolve as resolve5, sep } from "node:path";
 
 // src/manifest/read-file.ts
-import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readFileSync as readFileSync5, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync4, fstatSync as fstatSync3, openSync as openSync4, readFileSync as readFileSync4, readSync as readSync3 } from "node:fs";
 function readFileLimited(abs) {
   let fd;
   try {
-    fd = openSync2(abs, "r");
-    const stat = fstatSync2(fd);
+    fd = openSync4(abs, "r");
+    const stat = fstatSync3(fd);
     if (stat.isDirectory()) return { error: "is a directory" };
-    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync5(fd) };
+    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync4(fd) };
     const chunks = [];
     let total = 0;
     while (total <= MAX_FILE_BYTES) {
       const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_FILE_BYTES + 1 - total));
-      const n = readSync2(fd, chunk, 0, chunk.length, null);
+      const n = readSync3(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
@@ -17137,7 +17319,7 @@ function readFileLimited(abs) {
   } catch (err) {
     return { error: err.code ?? err.message };
   } finally {
-    if (fd !== void 0) closeSync2(fd);
+    if (fd !== void 0) closeSync4(fd);
   }
 }
 
@@ -17146,7 +17328,7 @@ var STDIN_PATH = "<stdin>";
 var PROJECT_FILES = ["stigmer.yaml", "stigmer.yml"];
 var MANIFEST_FILE = /\.ya?ml$/i;
 async function readManifestSources(options) {
-  const cwd = resolve4(options.cwd ?? process.cwd());
+  const cwd = resolve5(options.cwd ?? process.cwd());
   const show = (abs) => relative(cwd, abs) || ".";
   const sources = { root: null, project: null, files: [], diagnostics: [] };
   const seen = /* @__PURE__ */ new Set();
@@ -17157,7 +17339,7 @@ async function readManifestSources(options) {
     if (file !== void 0) sources.files.push({ path: show(abs), absolutePath: abs, bytes: file });
   };
   if (options.dir !== void 0) {
-    const root = resolve4(cwd, options.dir);
+    const root = resolve5(cwd, options.dir);
     const stat = statOrThrow(root, options.dir, true);
     if (stat.isFile()) {
       add(root);
@@ -17175,7 +17357,7 @@ async function readManifestSources(options) {
       }
       continue;
     }
-    const abs = resolve4(cwd, f);
+    const abs = resolve5(cwd, f);
     const stat = statOrThrow(abs, f, false);
     if (stat.isDirectory()) walkDirectory(abs, show, add, sources.diagnostics);
     else add(abs);
@@ -17390,7 +17572,7 @@ function parseProjectConfig(displayPath2, bytes) {
 
 // src/manifest/validate-set.ts
 import { realpathSync as realpathSync2 } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
+import { dirname as dirname6, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve6, sep as sep2 } from "node:path";
 function referencesOf(resource) {
   const spec = resource.spec;
   const out = [];
@@ -17433,7 +17615,7 @@ function referencesOf(resource) {
   return out;
 }
 function validateManifestSet(files, options) {
-  const cwd = resolve5(options.cwd ?? process.cwd());
+  const cwd = resolve6(options.cwd ?? process.cwd());
   const diagnostics = [];
   const error = (file, pos, message, hint, path) => {
     const d = { severity: "error", file, line: pos.line, column: pos.column, message };
@@ -17562,8 +17744,8 @@ function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
       hint: "inline the markdown with skillMd, or pass the manifest as a file"
     };
   }
-  const manifestDir = dirname5(resolve5(cwd, manifestFile));
-  const target = resolve5(manifestDir, skillMdFile);
+  const manifestDir = dirname6(resolve6(cwd, manifestFile));
+  const target = resolve6(manifestDir, skillMdFile);
   const shown = relative2(cwd, target);
   const boundary = root ?? manifestDir;
   let real;
@@ -17627,24 +17809,53 @@ function liveNameIndex(live) {
   const empty = /* @__PURE__ */ new Set();
   return (kind) => byKind.get(kind) ?? empty;
 }
-function resolveProject(flag, manifests, options) {
+function resolveProjectChoice(flag, manifests, options) {
   if (flag !== void 0) {
     if (!DNS_LABEL3.test(flag)) {
       throw new StigmerError("USAGE", `--project "${flag}" is not a valid project name`, {
         hint: 'use a lowercase DNS label: letters, digits and "-", at most 63 characters'
       });
     }
-    return flag;
+    return { name: flag, explicit: true };
   }
-  if (manifests.project) return manifests.project;
-  const dir = manifests.root ?? resolve6(options.cwd ?? process.cwd());
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
+  if (manifests.project) return { name: manifests.project, explicit: true };
+  const dir = manifests.root ?? resolve7(options.cwd ?? process.cwd());
+  const base = basename(dir);
+  const name = base.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
   if (!name) {
     throw new StigmerError("USAGE", `cannot derive a project name from "${dir}"`, {
       hint: "pass --project NAME or add `project: NAME` to stigmer.yaml"
     });
   }
-  return name;
+  return { name, explicit: false, derivedFrom: base };
+}
+function resolveProject(flag, manifests, options) {
+  return resolveProjectChoice(flag, manifests, options).name;
+}
+var SET_PROJECT_HINT = "add `project: NAME` to stigmer.yaml at the manifest root, or pass --project NAME, to turn prune on";
+function derivedProjectWarning(choice, pruneRequested, kept) {
+  if (choice.explicit) return null;
+  const from = choice.derivedFrom !== void 0 && choice.derivedFrom !== choice.name ? ` "${choice.derivedFrom}"` : "";
+  const named = `the project is "${choice.name}", derived from the directory name${from}`;
+  let message;
+  if (pruneRequested) {
+    message = `no project is set, so prune is off: ${named}, which other repositories may share`;
+    if (kept > 0) {
+      message += `; ${kept} resource${kept === 1 ? "" : "s"} of "${choice.name}" no longer in the manifests ${kept === 1 ? "is" : "are"} kept`;
+    }
+  } else if (from) {
+    message = `${named}; other directories whose names normalise to it share it`;
+  } else {
+    return null;
+  }
+  return {
+    severity: "warning",
+    file: PLAN_DIAGNOSTIC_FILE,
+    line: 0,
+    column: 0,
+    message,
+    hint: pruneRequested ? SET_PROJECT_HINT : "add `project: NAME` to stigmer.yaml, or pass --project NAME"
+  };
 }
 async function parseSources(options) {
   const sources = await readManifestSources(options);
@@ -17656,7 +17867,7 @@ async function parseSources(options) {
   };
 }
 async function parseWithCache(sources, options) {
-  const scope = `${resolve6(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
+  const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const files = sources.files.map(
     (f) => cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0
@@ -17700,7 +17911,7 @@ function sealDesiredSecrets(resources, options) {
       { name: r.name },
       {
         env,
-        baseDir: r.source.file === "<stdin>" ? resolve6(options.cwd ?? ".") : dirname6(resolve6(options.cwd ?? ".", r.source.file)),
+        baseDir: r.source.file === "<stdin>" ? resolve7(options.cwd ?? ".") : dirname7(resolve7(options.cwd ?? ".", r.source.file)),
         get key() {
           return getKey();
         },
@@ -17755,7 +17966,9 @@ function planParsed(backend, parsed, live, options) {
     ...options.cwd !== void 0 ? { cwd: options.cwd } : {}
   });
   assertValid(manifests);
-  const project = resolveProject(options.project, manifests, options);
+  const choice = resolveProjectChoice(options.project, manifests, options);
+  const project = choice.name;
+  const pruneRequested = options.prune ?? true;
   const positions = /* @__PURE__ */ new Map();
   for (const f of parsed.files) {
     for (const d of f.documents) positions.set(`${d.resource.kind}/${d.resource.name}`, d.positions);
@@ -17771,14 +17984,28 @@ function planParsed(backend, parsed, live, options) {
   const plan = planChanges(sealed.resources, live, {
     project,
     backend: backend.info,
-    prune: options.prune ?? true,
+    prune: pruneRequested && choice.explicit,
     allowEmpty: options.allowEmpty ?? false,
     ...options.noopMemo ? { noopMemo: options.noopMemo } : {},
     ...key ? { secretHash: secretHasher(key) } : {}
   });
   const warnings = [...manifests.diagnostics, ...sealed.diagnostics].filter((d) => d.severity === "warning");
+  const derived = derivedProjectWarning(
+    choice,
+    pruneRequested,
+    choice.explicit ? 0 : countUndeclared(sealed.resources, live, project)
+  );
+  if (derived) warnings.push(derived);
   if (warnings.length > 0) plan.diagnostics = [...warnings, ...plan.diagnostics];
   return { plan, manifests, live, desired: sealed.resources, secretKey: key };
+}
+function countUndeclared(desired, live, project) {
+  const declared = new Set(desired.map((d) => `${d.kind}/${d.name}`));
+  let n = 0;
+  for (const l of live) {
+    if (l.annotations[ANNOTATIONS.project] === project && !declared.has(`${l.kind}/${l.name}`)) n++;
+  }
+  return n;
 }
 
 // src/action/run.ts
@@ -22435,7 +22662,7 @@ var GitHub = class {
 // src/action/policy.ts
 init_errors();
 import { realpathSync as realpathSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, relative as relative3, resolve as resolve7, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute3, relative as relative3, resolve as resolve8, sep as sep4 } from "node:path";
 var FORBIDDEN_ENV_PREFIXES = ["INPUT_", "GITHUB_", "ACTIONS_", "RUNNER_", "STIGMER_"];
 var VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function forbiddenPrefix(name) {
@@ -22469,7 +22696,7 @@ function touchesGitDir(root, path) {
   return relative3(root, path).split(sep4).some((segment) => segment.toLowerCase() === ".git");
 }
 function untrustedInputPolicy(options) {
-  const workspace = resolve7(options.workspace);
+  const workspace = resolve8(options.workspace);
   let realWorkspace;
   try {
     realWorkspace = realpathSync3(workspace);
@@ -22496,7 +22723,7 @@ function untrustedInputPolicy(options) {
       return null;
     },
     file(path) {
-      const full = resolve7(path);
+      const full = resolve8(path);
       if (!inside(workspace, full)) {
         return { message: `valueFrom.file reads ${full}, outside the workspace`, hint: fileHint };
       }
@@ -22642,7 +22869,7 @@ function readEvent(env) {
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      payload = JSON.parse(readFileSync6(env.GITHUB_EVENT_PATH, "utf8"));
+      payload = JSON.parse(readFileSync5(env.GITHUB_EVENT_PATH, "utf8"));
     } catch (cause) {
       throw new StigmerError("CONFIG", `cannot read the event payload ${env.GITHUB_EVENT_PATH}`, {
         cause,
@@ -22668,7 +22895,7 @@ function readEvent(env) {
 }
 function workspacePath(workspace, cwd, file) {
   if (file === "<stdin>") return file;
-  const rel = relative4(workspace, resolve8(cwd, file));
+  const rel = relative4(workspace, resolve9(cwd, file));
   return rel.startsWith("..") || isAbsolute4(rel) ? file : rel.split("\\").join("/");
 }
 function failedPlan(project, backend, diagnostics) {
@@ -22711,7 +22938,7 @@ async function run(env, io) {
   if (env[SECRET_KEY_ENV]) io.mask(env[SECRET_KEY_ENV]);
   const inputs = readInputs(env);
   const event = readEvent(env);
-  const workspace = resolve8(env.GITHUB_WORKSPACE || process.cwd());
+  const workspace = resolve9(env.GITHUB_WORKSPACE || process.cwd());
   const mode = inputs.command === "auto" ? event.pushToDefault ? "apply" : "plan" : inputs.command;
   const github = inputs.githubToken && event.repo ? new GitHub({
     token: inputs.githubToken,
@@ -22721,13 +22948,13 @@ async function run(env, io) {
   const config = resolveBackendConfig(
     {
       ...inputs.backend !== void 0 ? { backend: inputs.backend } : {},
-      ...inputs.db !== void 0 ? { db: resolve8(workspace, inputs.db) } : {},
+      ...inputs.db !== void 0 ? { db: resolve9(workspace, inputs.db) } : {},
       ...inputs.endpoint !== void 0 ? { endpoint: inputs.endpoint } : {},
       ...inputs.token !== void 0 ? { token: inputs.token } : {}
     },
     env
   );
-  const loadOptions = { dir: resolve8(workspace, inputs.path), cwd: workspace };
+  const loadOptions = { dir: resolve9(workspace, inputs.path), cwd: workspace };
   const secrets = {
     home: config.home,
     env,
@@ -22809,7 +23036,7 @@ async function reportInvalid(io, env, inputs, event, github, workspace, plan) {
 }
 function writePlanJson(env, plan) {
   const dir = env.RUNNER_TEMP || tmpdir();
-  mkdirSync5(dir, { recursive: true });
+  mkdirSync2(dir, { recursive: true });
   const file = join6(dir, `stigmer-plan-${plan.project}.json`);
   writeFileSync3(file, renderPlanJson(plan), { mode: 384 });
   return file;

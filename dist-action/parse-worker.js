@@ -10879,7 +10879,7 @@ function describe(error, path) {
         path,
         atKey: false,
         message: `${where(path)}expected ${String(params.type)}, got ${typeName(error.data)}`,
-        ...params.type === "string" && (typeof error.data === "number" || typeof error.data === "boolean") ? { hint: `quote the value: "${String(error.data)}"` } : {}
+        ...params.type === "string" && (typeof error.data === "number" || typeof error.data === "boolean") ? { hint: "quote the value", quote: true } : {}
       };
     case "minLength": {
       const limit = Number(params.limit);
@@ -11539,7 +11539,8 @@ function parseDocument(doc, lineCounter, result) {
   for (const issue of checkSchema(kind, value)) {
     if (issue.path[0] === "apiVersion" || issue.path[0] === "kind") continue;
     ok = false;
-    diag(at(issue.path, issue.atKey), issue.message, issue.hint, toPointer(issue.path));
+    const hint = issue.quote ? quoteHint(doc, kind, value, issue.path) : issue.hint;
+    diag(at(issue.path, issue.atKey), issue.message, hint, toPointer(issue.path));
   }
   const metadata = value.metadata;
   const name = typeof metadata?.name === "string" ? metadata.name : void 0;
@@ -11689,6 +11690,17 @@ function yamlHint(code) {
     default:
       return void 0;
   }
+}
+function quoteHint(doc, kind, value, path) {
+  if (kind === "Environment" && path[0] === "spec" && path[1] === "data" && path[2] !== void 0) {
+    const data = value.spec?.data;
+    const entry = isPlainObject(data) ? data[path[2]] : void 0;
+    const secret = isPlainObject(entry) && (entry.isSecret !== void 0 && entry.isSecret !== false || entry.valueFrom !== void 0);
+    if (secret) return `write the value of secret ${path[2]} in quotes, so it stays a string`;
+  }
+  const node = nodeAt(doc, path);
+  const source = (0, import_yaml2.isScalar)(node) && typeof node.source === "string" ? node.source : void 0;
+  return source === void 0 || source.includes("\n") ? "quote the value" : `quote the value: ${JSON.stringify(source)}`;
 }
 
 // src/manifest/parse-worker.ts

@@ -1,5 +1,6 @@
 /** Opens the backend a BackendConfig names. Implementations are imported lazily. */
 import { StigmerError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 import type { BackendConfig } from './config.js';
 import type { SqliteDriverName } from './local/driver.js';
 import type { Backend } from './types.js';
@@ -10,6 +11,9 @@ export interface OpenBackendOptions {
 }
 
 export async function openBackend(config: BackendConfig, options: OpenBackendOptions = {}): Promise<Backend> {
+  // Whichever command runs first creates the home, private (0700): the parse cache, the master
+  // key and usually the database live there.
+  ensurePrivateDir(config.home, 'STIGMER_HOME');
   if (config.type === 'local') {
     const { openLocalBackend } = await import('./local/index.js');
     const { loadSecretKey } = await import('../secrets/key.js');

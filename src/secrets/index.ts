@@ -38,10 +38,12 @@ export {
 } from './key.js';
 export {
   openSecret,
+  planFileMac,
   type SealedSecret,
   type SecretRef,
   sealedKeyId,
   sealSecret,
   secretAad,
   secretHash,
+  verifyPlanFileMac,
 } from './seal.js';
