@@ -8,8 +8,9 @@ import type { DeclaredKind, JsonObject, StoredResource } from '../types.js';
 export type BackendType = 'local' | 'cloud';
 
 export interface BackendInfo {
-  type: BackendType;
-  /** The database path (local) or endpoint URL (cloud). */
+  /** 'postgres' only for the PostgreSQL store behind `stigmer server` (never a CLI backend). */
+  type: BackendType | 'postgres';
+  /** The database path (local), endpoint URL (cloud) or database URL without its password (postgres). */
   location: string;
 }
 
