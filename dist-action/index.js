@@ -9231,7 +9231,7 @@ function appliedMigrations(db) {
   const rows = db.prepare("SELECT version, name, sha256, applied_at AS appliedAt FROM schema_version ORDER BY version").all();
   return rows;
 }
-function checkApplied(applied, known, location) {
+function checkApplied(applied, known, location, other = "file") {
   const newest = known.at(-1)?.version ?? 0;
   const tooNew = applied.filter((a) => a.version > newest);
   if (tooNew.length > 0) {
@@ -9240,7 +9240,7 @@ function checkApplied(applied, known, location) {
       "SCHEMA_TOO_NEW",
       `${location} has schema version ${top.version} (${top.name}), but this stigmer knows only up to ${newest}`,
       {
-        hint: "a newer stigmer wrote this database; upgrade stigmer (npm install -g stigmer@latest) or point --db at another file"
+        hint: `a newer stigmer wrote this database; upgrade stigmer (npm install -g stigmer@latest) or point --db at another ${other}`
       }
     );
   }
@@ -9419,17 +9419,32 @@ var init_sqlite_errors = __esm({
 var local_exports = {};
 __export(local_exports, {
   DEFAULT_BUSY_TIMEOUT_MS: () => DEFAULT_BUSY_TIMEOUT_MS,
+  DEFAULT_EXECUTION_PAGE_SIZE: () => DEFAULT_EXECUTION_PAGE_SIZE,
   DEFAULT_PAGE_SIZE: () => DEFAULT_PAGE_SIZE,
   LocalBackend: () => LocalBackend,
   MAX_PAGE_SIZE: () => MAX_PAGE_SIZE,
+  NO_USAGE: () => NO_USAGE,
+  PHASES: () => PHASES,
+  TERMINAL: () => TERMINAL,
+  checkChange: () => checkChange,
+  checkExecutionUpdate: () => checkExecutionUpdate,
+  decodePageToken: () => decodePageToken,
   defaultMigrationsDir: () => defaultMigrationsDir,
   encodePageToken: () => encodePageToken,
+  executionKindOf: () => executionKindOf,
+  hasSealed: () => hasSealed,
+  isLease: () => isLease,
+  isPlainObject: () => isPlainObject2,
+  leaseError: () => leaseError,
+  leaseUntil: () => leaseUntil,
   loadSqliteDriver: () => loadSqliteDriver,
   migrate: () => migrate,
   migrationHash: () => migrationHash,
   newId: () => newId,
   openLocalBackend: () => openLocalBackend,
-  readMigrations: () => readMigrations
+  pageSize: () => pageSize,
+  readMigrations: () => readMigrations,
+  unknownKind: () => unknownKind
 });
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { dirname as dirname4, resolve as resolve4 } from "node:path";
@@ -9558,6 +9573,7 @@ function executionKindOf(id) {
 function toExecution(kind, r) {
   const spec = JSON.parse(r.spec);
   const status = JSON.parse(r.status);
+  const context = r.context_spec ? JSON.parse(r.context_spec) : {};
   const execution = {
     id: r.id,
     kind,
@@ -9566,11 +9582,73 @@ function toExecution(kind, r) {
     input: spec.input ?? {},
     output: status.output ?? {},
     error: status.error ?? null,
+    environmentRefs: context.environmentRefs ?? [],
+    resumedFrom: spec.resumedFrom ?? null,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    heartbeatAt: r.heartbeat_at,
+    leaseUntil: r.lease_until,
+    usage: { ...NO_USAGE, ...status.usage },
+    transcriptArtifactId: status.transcriptArtifactId ?? null,
+    tasks: status.tasks ?? [],
     createdAt: r.created_at,
     updatedAt: r.updated_at
   };
   if (r.session_id !== null) execution.sessionId = r.session_id;
   return execution;
+}
+function toSession(r) {
+  const status = JSON.parse(r.status);
+  return {
+    id: r.id,
+    agent: r.agent_name,
+    messages: status.messages ?? [],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at
+  };
+}
+function isLease(value) {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_LEASE_MS;
+}
+function leaseError(value) {
+  return new StigmerError(
+    "USAGE",
+    `a lease must be a whole number of milliseconds from 1 to ${MAX_LEASE_MS}, got ${String(value)}`
+  );
+}
+function leaseUntil(now, leaseMs) {
+  return new Date(now.getTime() + leaseMs).toISOString();
+}
+function isUsage(value) {
+  return isPlainObject2(value) && ["promptTokens", "completionTokens", "totalTokens"].every(
+    (k) => typeof value[k] === "number" && Number.isInteger(value[k]) && value[k] >= 0
+  );
+}
+function isTask(value) {
+  return isPlainObject2(value) && typeof value.name === "string" && typeof value.agent === "string" && PHASES.has(value.phase) && isPlainObject2(value.inputs) && isPlainObject2(value.outputs) && (value.error === null || typeof value.error === "string") && isUsage(value.usage);
+}
+function checkExecutionUpdate(update) {
+  if (!isPlainObject2(update) || !PHASES.has(update.phase)) {
+    throw new StigmerError("USAGE", `unknown execution phase "${String(update?.phase)}"`);
+  }
+  const bad = (what) => new StigmerError("USAGE", `execution update: ${what}`);
+  if (update.output !== void 0 && !isPlainObject2(update.output)) throw bad("output must be an object");
+  if (update.error !== void 0 && update.error !== null && typeof update.error !== "string") {
+    throw bad("error must be a string or null");
+  }
+  if (update.usage !== void 0 && !isUsage(update.usage)) {
+    throw bad("usage needs promptTokens, completionTokens and totalTokens as whole numbers ≥ 0");
+  }
+  if (update.transcriptArtifactId !== void 0 && typeof update.transcriptArtifactId !== "string") {
+    throw bad("transcriptArtifactId must be an artifact id");
+  }
+  if (update.tasks !== void 0 && !(Array.isArray(update.tasks) && update.tasks.every(isTask))) {
+    throw bad("tasks must be task records (name, agent, phase, inputs, outputs, error, usage)");
+  }
+  if (update.sessionMessages !== void 0 && !(Array.isArray(update.sessionMessages) && update.sessionMessages.every(isPlainObject2))) {
+    throw bad("sessionMessages must be a list of objects");
+  }
+  if (update.leaseMs !== void 0 && !isLease(update.leaseMs)) throw leaseError(update.leaseMs);
 }
 function hasSealed(spec) {
   const data = spec.data;
@@ -9579,7 +9657,7 @@ function hasSealed(spec) {
 function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, RESOURCE_COLUMNS, LocalBackend;
+var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
 var init_local = __esm({
   "src/backend/local/index.ts"() {
     "use strict";
@@ -9600,7 +9678,13 @@ var init_local = __esm({
     DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
     BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
     TERMINAL = /* @__PURE__ */ new Set(["COMPLETED", "FAILED", "CANCELLED"]);
-    PHASES = /* @__PURE__ */ new Set(["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]);
+    PHASES = /* @__PURE__ */ new Set([
+      "PENDING",
+      "RUNNING",
+      "COMPLETED",
+      "FAILED",
+      "CANCELLED"
+    ]);
     RESOURCE_COLUMNS = "id, name, labels, annotations, spec, status, version, created_at, updated_at";
     LocalBackend = class _LocalBackend {
       info;
@@ -9640,7 +9724,10 @@ var init_local = __esm({
         }
         this.kinds = kinds;
         const execStatements = (table, targetColumn, hasSession) => {
-          const cols = `id, ${targetColumn} AS target, ${hasSession ? "session_id" : "NULL AS session_id"}, phase, spec, status, version, created_at, updated_at`;
+          const cols = `id, ${targetColumn} AS target, ${hasSession ? "session_id" : "NULL AS session_id"}, phase, spec, status,
+        (SELECT c.spec FROM execution_contexts c WHERE c.execution_id = ${table}.id) AS context_spec,
+        started_at, finished_at, heartbeat_at, lease_until, version, created_at, updated_at`;
+          const expired = `phase IN ('PENDING', 'RUNNING') AND lease_until IS NOT NULL AND lease_until < @now`;
           return {
             get: db.prepare(`SELECT ${cols} FROM ${table} WHERE id = ?`),
             list: db.prepare(
@@ -9653,8 +9740,22 @@ var init_local = __esm({
                VALUES (@id, @id, @target, 'PENDING', @spec, @status, 1, @now, @now)`
             ),
             update: db.prepare(
-              `UPDATE ${table} SET phase = ?, status = ?, version = version + 1, updated_at = ? WHERE id = ?`
-            )
+              `UPDATE ${table} SET phase = @phase, status = @status, started_at = @started, finished_at = @finished,
+             heartbeat_at = @heartbeat, lease_until = @lease, version = version + 1, updated_at = @now
+           WHERE id = @id`
+            ),
+            heartbeat: db.prepare(
+              `UPDATE ${table} SET heartbeat_at = @now, lease_until = @lease, updated_at = @now
+           WHERE id = @id AND phase IN ('PENDING', 'RUNNING')`
+            ),
+            expire: db.prepare(
+              `UPDATE ${table} SET phase = 'FAILED',
+             status = json_set(status, '$.error',
+               'runner lost: no heartbeat since ' || coalesce(heartbeat_at, started_at, created_at)),
+             finished_at = @now, version = version + 1, updated_at = @now
+           WHERE (@id IS NULL OR id = @id) AND ${expired}`
+            ),
+            anyExpired: db.prepare(`SELECT 1 FROM ${table} WHERE ${expired} LIMIT 1`)
           };
         };
         this.executions = {
@@ -9689,6 +9790,12 @@ var init_local = __esm({
           ),
           getArtifact: db.prepare(
             "SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?"
+          ),
+          getSession: db.prepare(
+            "SELECT id, agent_name, status, created_at, updated_at FROM sessions WHERE id = ?"
+          ),
+          updateSession: db.prepare(
+            "UPDATE sessions SET status = @status, version = version + 1, updated_at = @now WHERE id = @id"
           ),
           dataVersion: db.prepare("PRAGMA data_version")
         };
@@ -9904,6 +10011,9 @@ var init_local = __esm({
         if (!Array.isArray(refs) || refs.some((r) => typeof r !== "string")) {
           return Promise.reject(new StigmerError("USAGE", "environmentRefs must be a list of Environment names"));
         }
+        if (input.resumedFrom !== void 0 && typeof input.resumedFrom !== "string") {
+          return Promise.reject(new StigmerError("USAGE", "resumedFrom must be an execution id"));
+        }
         const targetKind = kind === "AgentExecution" ? "Agent" : "Workflow";
         return this.write(() => {
           if (!this.kinds[targetKind].current.get(input.target))
@@ -9924,7 +10034,15 @@ var init_local = __esm({
               this.stmt.insertSession.run({ id: sessionId, agent: input.target, now });
             }
           }
-          const spec = JSON.stringify({ input: input.input });
+          if (input.resumedFrom !== void 0 && this.readExecution(input.resumedFrom).kind !== kind) {
+            throw new StigmerError(
+              "USAGE",
+              `execution ${input.resumedFrom} is not a${kind === "AgentExecution" ? "n agent" : " workflow"} execution`
+            );
+          }
+          const spec = JSON.stringify(
+            input.resumedFrom === void 0 ? { input: input.input } : { input: input.input, resumedFrom: input.resumedFrom }
+          );
           const status = JSON.stringify({ output: {}, error: null });
           const row = { id, target: input.target, spec, status, now };
           this.executions[kind].insert.run(kind === "AgentExecution" ? { ...row, session: sessionId } : row);
@@ -9941,10 +10059,37 @@ var init_local = __esm({
         return this.guard(() => this.readExecution(id));
       }
       updateExecutionStatus(id, update) {
-        if (!update || !PHASES.has(update.phase)) {
-          return Promise.reject(new StigmerError("USAGE", `unknown execution phase "${String(update?.phase)}"`));
+        try {
+          checkExecutionUpdate(update);
+        } catch (err) {
+          return Promise.reject(err);
         }
         return this.write(() => this.transition(id, update));
+      }
+      heartbeatExecution(id, options) {
+        if (!isLease(options?.leaseMs)) return Promise.reject(leaseError(options?.leaseMs));
+        return this.write(() => {
+          const kind = this.readExecution(id).kind;
+          const now = /* @__PURE__ */ new Date();
+          this.executions[kind].heartbeat.run({
+            id,
+            now: now.toISOString(),
+            lease: leaseUntil(now, options.leaseMs)
+          });
+          return this.readExecution(id);
+        });
+      }
+      getSession(id) {
+        return this.guard(() => toSession(this.readSession(id)));
+      }
+      readSession(id) {
+        const row = this.stmt.getSession.get(id);
+        if (!row) {
+          throw new StigmerError("NOT_FOUND", `session "${String(id)}" not found`, {
+            hint: "omit --session to start a new conversation"
+          });
+        }
+        return row;
       }
       cancelExecution(id) {
         return this.write(() => {
@@ -9956,6 +10101,9 @@ var init_local = __esm({
       /** Moves an execution to a phase; a finished execution (COMPLETED, FAILED, CANCELLED) never changes. */
       transition(id, update) {
         const current = this.readExecution(id);
+        if (current.phase === "CANCELLED" && update.phase === "CANCELLED") {
+          return this.addCancelledResults(current, update);
+        }
         if (TERMINAL.has(current.phase)) {
           throw new StigmerError(
             "CONFLICT",
@@ -9970,18 +10118,59 @@ var init_local = __esm({
         }
         const status = {
           output: update.output ?? current.output,
-          error: update.error === void 0 ? current.error : update.error
+          error: update.error === void 0 ? current.error : update.error,
+          usage: update.usage ?? current.usage,
+          transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+          tasks: update.tasks ?? current.tasks
         };
-        this.executions[current.kind].update.run(
-          update.phase,
-          JSON.stringify(status),
-          (/* @__PURE__ */ new Date()).toISOString(),
-          id
-        );
+        const now = /* @__PURE__ */ new Date();
+        const stamp = now.toISOString();
+        const finished = TERMINAL.has(update.phase);
+        const leased = update.leaseMs !== void 0 && !finished;
+        this.executions[current.kind].update.run({
+          id,
+          phase: update.phase,
+          status: JSON.stringify(status),
+          started: current.startedAt ?? (update.phase === "RUNNING" ? stamp : null),
+          finished: finished ? stamp : null,
+          heartbeat: leased ? stamp : current.heartbeatAt,
+          lease: finished ? null : leased ? leaseUntil(now, update.leaseMs) : current.leaseUntil,
+          now: stamp
+        });
+        if (update.sessionMessages !== void 0 && update.sessionMessages.length > 0) {
+          if (current.sessionId === void 0) {
+            throw new StigmerError("USAGE", `execution ${id} has no session to append messages to`);
+          }
+          const session = this.readSession(current.sessionId);
+          const messages = [...toSession(session).messages, ...update.sessionMessages];
+          this.stmt.updateSession.run({ id: session.id, status: JSON.stringify({ messages }), now: stamp });
+        }
         return this.readExecution(id);
+      }
+      /** The runner's usage, transcript and task records on an execution cancelled elsewhere. */
+      addCancelledResults(current, update) {
+        const status = {
+          output: current.output,
+          error: current.error,
+          usage: update.usage ?? current.usage,
+          transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+          tasks: update.tasks ?? current.tasks
+        };
+        this.executions[current.kind].update.run({
+          id: current.id,
+          phase: "CANCELLED",
+          status: JSON.stringify(status),
+          started: current.startedAt,
+          finished: current.finishedAt,
+          heartbeat: current.heartbeatAt,
+          lease: null,
+          now: (/* @__PURE__ */ new Date()).toISOString()
+        });
+        return this.readExecution(current.id);
       }
       readExecution(id) {
         const kind = executionKindOf(id);
+        if (kind) this.executions[kind].expire.run({ id, now: (/* @__PURE__ */ new Date()).toISOString() });
         const row = kind ? this.executions[kind].get.get(id) : void 0;
         if (!kind || !row) {
           throw new StigmerError("NOT_FOUND", `execution "${id}" not found`, {
@@ -9995,9 +10184,11 @@ var init_local = __esm({
           const size = pageSize(filter.pageSize, DEFAULT_EXECUTION_PAGE_SIZE);
           const kinds = filter.kind ? [filter.kind] : ["AgentExecution", "WorkflowExecution"];
           const all = [];
+          const now = (/* @__PURE__ */ new Date()).toISOString();
           for (const kind of kinds) {
             const statements = this.executions[kind];
             if (!statements) throw new StigmerError("USAGE", `unknown execution kind "${String(kind)}"`);
+            if (statements.anyExpired.get({ now })) statements.expire.run({ id: null, now });
             const rows = statements.list.all({ target: filter.target ?? null, limit: size });
             for (const row of rows) all.push(toExecution(kind, row));
           }
@@ -10087,6 +10278,8 @@ var init_local = __esm({
         return k;
       }
     };
+    NO_USAGE = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    MAX_LEASE_MS = 24 * 60 * 60 * 1e3;
   }
 });
 
@@ -18966,7 +19159,7 @@ function withDefaults(oldDefaults, newDefaults) {
 }
 var endpoint = withDefaults(null, DEFAULTS);
 
-// node_modules/content-type/dist/index.js
+// node_modules/@octokit/request/node_modules/content-type/dist/index.js
 var SP = 32;
 var HTAB = 9;
 var SEMI = 59;
