@@ -1,5 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflow expressions are data in these tests
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoRoot } from '../../test/helpers/cli.js';
 import { StigmerError } from '../errors.js';
 import { renderDot, renderMermaid, taskGraph, type WorkflowTaskSpec } from './graph.js';
 import { graphHash, outputContract, parseTaskAnswer, renderTaskInputs, taskMessage } from './workflow.js';
@@ -141,5 +145,14 @@ describe('task graph', () => {
     expect(dot).toContain('"fetch" -> "review" [label="all outputs"];');
     expect(dot).toContain('"fetch" -> "post";');
     expect(dot).toContain('"review" [label="review\\nagent: reviewer\\nFAILED", fillcolor="#fee2e2"];');
+  });
+});
+
+describe('docs/executions.md', () => {
+  it("shows the seed workflow's graph exactly as `stigmer workflow graph` prints it", () => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'executions.md'), 'utf8');
+    const block = /```mermaid\n([\s\S]*?)```/.exec(doc)?.[1];
+    const seed = parse(readFileSync(join(repoRoot, 'manifests', 'workflows', 'pr-review.yaml'), 'utf8'));
+    expect(block).toBe(renderMermaid(taskGraph('pr-review-workflow', seed.spec.tasks)));
   });
 });
