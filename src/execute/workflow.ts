@@ -320,7 +320,9 @@ export async function executeWorkflow(
       if (r) emit({ type: 'task_completed', executionId: created.id, task: t.name, outputs: r.outputs });
     }
     const context: RunContext =
-      environmentRefs.length > 0 ? await resolveRunContext(backend, created.id) : EMPTY_CONTEXT;
+      environmentRefs.length > 0
+        ? await resolveRunContext(backend, created.id, env.secretKey)
+        : EMPTY_CONTEXT;
     mask = createMasker(context.secrets);
     const outputsOf = () =>
       Object.fromEntries(
