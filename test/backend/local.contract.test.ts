@@ -7,6 +7,11 @@ import { describeBackendContract } from '../contract/backend-contract.js';
 
 describeBackendContract('local (SQLite file)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stigmer-contract-'));
-  const backend = await openLocalBackend({ path: join(dir, 'nested', 'local.db') });
-  return { backend, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const path = join(dir, 'nested', 'local.db');
+  const backend = await openLocalBackend({ path });
+  return {
+    backend,
+    sibling: () => openLocalBackend({ path }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 });

@@ -7,13 +7,11 @@
  * page (keyset paging on name), never a query per row. SQLite errors are translated once, in
  * `guard`, so callers only ever see StigmerErrors.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
-import { revealSpec } from '../../secrets/environment.js';
-import type { SecretKey } from '../../secrets/key.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -37,6 +35,7 @@ import type {
   ListOptions,
   Page,
   ResourceChange,
+  SealedVariable,
 } from '../types.js';
 import { type Migration, migrate, readMigrations } from './migrate.js';
 import { translateSqliteError } from './sqlite-errors.js';
@@ -51,16 +50,13 @@ export interface LocalBackendOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply instead of the package's `migrations/` directory (tests). */
   migrations?: Migration[];
-  /**
-   * The master key, or a function that loads it, for `getExecutionContext` to decrypt secrets.
-   * Called only when a context holds a secret.
-   */
-  secretKey?: SecretKey | (() => SecretKey);
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 export const DEFAULT_PAGE_SIZE = 500;
 export const MAX_PAGE_SIZE = 5000;
+/** How long an ApplyChanges request id is remembered with its results. */
+export const REQUEST_ID_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_EXECUTION_PAGE_SIZE = 100;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -190,23 +186,20 @@ export class LocalBackend implements Backend {
     | 'insertContext'
     | 'getContext'
     | 'insertArtifact'
-    | 'getArtifact',
+    | 'getArtifact'
+    | 'changeCounter'
+    | 'getRequest'
+    | 'insertRequest'
+    | 'pruneRequests',
     Statement
   >;
-  private readonly secretKey: LocalBackendOptions['secretKey'];
   /** Names of the migrations this open applied (empty when the schema was already current). */
   readonly migrationsApplied: readonly string[];
   private closed = false;
 
-  private constructor(
-    db: Database.Database,
-    location: string,
-    secretKey: LocalBackendOptions['secretKey'],
-    migrationsApplied: string[],
-  ) {
+  private constructor(db: Database.Database, location: string, migrationsApplied: string[]) {
     this.db = db;
     this.info = { type: 'local', location };
-    this.secretKey = secretKey;
     this.migrationsApplied = migrationsApplied;
     const kinds = {} as Record<DeclaredKind, KindStatements>;
     for (const kind of DECLARED_KINDS) {
@@ -286,6 +279,14 @@ export class LocalBackend implements Backend {
       getArtifact: db.prepare(
         'SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?',
       ),
+      changeCounter: db.prepare(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'api_resource_versions'), 0) AS n",
+      ),
+      getRequest: db.prepare('SELECT batch_hash, results FROM apply_requests WHERE request_id = ?'),
+      insertRequest: db.prepare(
+        'INSERT INTO apply_requests (request_id, batch_hash, results, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      pruneRequests: db.prepare('DELETE FROM apply_requests WHERE created_at < ?'),
     };
   }
 
@@ -311,7 +312,6 @@ export class LocalBackend implements Backend {
       return new LocalBackend(
         db,
         location,
-        options.secretKey,
         applied.map((m) => m.name),
       );
     } catch (err) {
@@ -373,19 +373,50 @@ export class LocalBackend implements Backend {
     return this.guard(() => String(this.db.pragma('data_version', { simple: true })));
   }
 
+  /**
+   * The number of resource writes ever committed, by every connection: the AUTOINCREMENT
+   * counter of `api_resource_versions` (one row per create, update or delete; never reused,
+   * rolled back with its batch).
+   */
+  changeCounter(): Promise<number> {
+    return this.guard(() => (this.stmt.changeCounter.get() as { n: number }).n);
+  }
+
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
     const message = options.message ?? null;
+    const requestId = checkRequestId(options.requestId);
+    const batchHash = requestId === null ? '' : hashBatch(changes, options);
     return this.write(() => {
       const now = new Date().toISOString();
+      if (requestId !== null) {
+        const earlier = this.replay(requestId, batchHash);
+        if (earlier) return earlier;
+      }
       const out: AppliedChange[] = [];
       for (const change of changes) {
         const applied = this.applyOne(change, message, now);
         if (applied) out.push(applied);
       }
+      if (requestId !== null) {
+        this.stmt.pruneRequests.run(new Date(Date.parse(now) - REQUEST_ID_TTL_MS).toISOString());
+        this.stmt.insertRequest.run(requestId, batchHash, JSON.stringify(out), now);
+      }
       return out;
     });
+  }
+
+  /** The results recorded for a request id (inside the batch transaction), or null. */
+  private replay(requestId: string, batchHash: string): AppliedChange[] | null {
+    const row = this.stmt.getRequest.get(requestId) as { batch_hash: string; results: string } | undefined;
+    if (!row) return null;
+    if (row.batch_hash !== batchHash) {
+      throw new StigmerError('USAGE', `request id "${requestId}" was already used for another batch`, {
+        hint: 'use a new request id for every batch; reuse one only to retry the same batch',
+      });
+    }
+    return JSON.parse(row.results) as AppliedChange[];
   }
 
   /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
@@ -625,6 +656,10 @@ export class LocalBackend implements Backend {
     });
   }
 
+  /**
+   * The variables of the execution's environments as stored now: plain values in `data`, secret
+   * ones still sealed in `secrets` (the store never decrypts; see revealExecutionContext).
+   */
   getExecutionContext(executionId: string): Promise<ExecutionContext> {
     return this.guard(() => {
       this.readExecution(executionId);
@@ -633,6 +668,7 @@ export class LocalBackend implements Backend {
         ? ((JSON.parse(row.spec) as { environmentRefs?: string[] }).environmentRefs ?? [])
         : [];
       const data: Record<string, string> = {};
+      const secrets: Record<string, SealedVariable> = {};
       for (const envName of refs) {
         const env = this.kinds.Environment.get.get(envName) as ResourceRow | undefined;
         if (!env) {
@@ -640,29 +676,29 @@ export class LocalBackend implements Backend {
             hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
           });
         }
-        let spec = JSON.parse(env.spec) as JsonObject;
-        if (hasSealed(spec)) spec = revealSpec(spec, { name: envName }, this.loadSecretKey());
+        const spec = JSON.parse(env.spec) as JsonObject;
         const entries = isPlainObject(spec.data) ? spec.data : {};
         for (const [key, entry] of Object.entries(entries)) {
-          if (isPlainObject(entry) && typeof entry.value === 'string') data[key] = entry.value;
+          if (!isPlainObject(entry)) continue;
+          const sealed = entry.sealed;
+          if (
+            isPlainObject(sealed) &&
+            typeof sealed.hash === 'string' &&
+            typeof sealed.ciphertext === 'string'
+          ) {
+            delete data[key];
+            secrets[key] = {
+              environment: envName,
+              sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext },
+            };
+          } else if (typeof entry.value === 'string') {
+            delete secrets[key];
+            data[key] = entry.value;
+          }
         }
       }
-      return { executionId, data };
+      return { executionId, data, secrets };
     });
-  }
-
-  private loadSecretKey(): SecretKey {
-    const key = typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
-    if (!key) {
-      throw new StigmerError(
-        'SECRET',
-        'this backend was opened without the master key, so it cannot decrypt secrets',
-        {
-          hint: 'open it with the secretKey option (the CLI loads STIGMER_SECRET_KEY or $STIGMER_HOME/master.key)',
-        },
-      );
-    }
-    return key;
   }
 
   storeArtifact(input: {
@@ -865,9 +901,20 @@ function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
   return execution;
 }
 
-function hasSealed(spec: JsonObject): boolean {
-  const data = spec.data;
-  return isPlainObject(data) && Object.values(data).some((e) => isPlainObject(e) && e.sealed !== undefined);
+/** A request id is optional; when given, a non-empty string of at most 200 characters. */
+function checkRequestId(id: unknown): string | null {
+  if (id === undefined || id === '') return null;
+  if (typeof id !== 'string' || id.length > 200) {
+    throw new StigmerError('USAGE', 'a request id must be a string of at most 200 characters');
+  }
+  return id;
+}
+
+/** sha256 of a batch and its options: what a request id must name again to be replayed. */
+function hashBatch(changes: ResourceChange[], options: ApplyChangesOptions): string {
+  return createHash('sha256')
+    .update(JSON.stringify([options.message ?? null, options.project ?? null, changes]))
+    .digest('hex');
 }
 
 function cmp(a: string, b: string): number {

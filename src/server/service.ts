@@ -1,0 +1,239 @@
+/**
+ * BackendService over a Store: every RPC of proto/stigmer/backend/v1/backend.proto is one call
+ * of the Backend contract, converted both ways by src/backend/wire. Handlers hold no state and
+ * raise StigmerErrors; the error interceptor (interceptors.ts) turns them into statuses. The
+ * typed CRUD RPCs of the original service (agents, workflows, environments) are thin forms of
+ * the generic resource calls, so there is one write path: applyChanges.
+ */
+import { create } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
+import type { Backend } from '../backend/types.js';
+import {
+  fromWireChange,
+  fromWireExecutionKind,
+  fromWirePhase,
+  toWireApplied,
+  toWireArtifact,
+  toWireExecution,
+  toWireResource,
+  toWireVersion,
+} from '../backend/wire/convert.js';
+import { NotFoundError, StigmerError } from '../errors.js';
+import {
+  type BackendService,
+  type ResourceInput,
+  SealedVariableSchema,
+  ExecutionPhase as WirePhase,
+} from '../gen/stigmer/backend/v1/backend_pb.js';
+import type { DeclaredKind, StoredResource } from '../types.js';
+import type { Store } from './store.js';
+
+export interface ServiceOptions {
+  /** Version of this program, reported by GetStatus. */
+  version: string;
+}
+
+export function backendServiceImpl(
+  store: Store,
+  options: ServiceOptions,
+): ServiceImpl<typeof BackendService> {
+  const get = async (kind: DeclaredKind, name: string): Promise<StoredResource> => {
+    const found = await store.getResource(kind, name);
+    if (!found) throw new NotFoundError(kind, name);
+    return found;
+  };
+  const list = async (kind: DeclaredKind, pageSize: number, pageToken: string) => {
+    const page = await store.listResources(kind, {
+      ...(pageSize !== 0 ? { pageSize } : {}),
+      ...(pageToken !== '' ? { pageToken } : {}),
+    });
+    return { items: page.items.map(toWireResource), nextPageToken: page.nextPageToken ?? '' };
+  };
+  const write = async (
+    kind: DeclaredKind,
+    op: 'create' | 'update',
+    input: ResourceInput | undefined,
+    expectedVersion: bigint | undefined,
+    message: string | undefined,
+  ) => {
+    if (!input) throw new StigmerError('USAGE', `${op} ${kind}: the request has no ${kind.toLowerCase()}`);
+    const change = {
+      op,
+      kind,
+      name: input.name,
+      labels: input.labels,
+      annotations: input.annotations,
+      spec: input.spec ?? {},
+      ...(expectedVersion !== undefined ? { expectedVersion: Number(expectedVersion) } : {}),
+    };
+    await store.applyChanges([change as never], message !== undefined ? { message } : {});
+    return toWireResource(await get(kind, input.name));
+  };
+  const remove = async (
+    kind: DeclaredKind,
+    name: string,
+    expectedVersion: bigint | undefined,
+    message: string | undefined,
+  ) =>
+    toWireApplied(
+      await store.deleteResource(kind, name, {
+        ...(expectedVersion !== undefined ? { expectedVersion: Number(expectedVersion) } : {}),
+        ...(message !== undefined ? { message } : {}),
+      }),
+    );
+
+  return {
+    // --- executions -------------------------------------------------------------------------
+    async createExecution(req) {
+      const kind = fromWireExecutionKind(req.kind);
+      const execution = await store.createExecution({
+        kind: kind as NonNullable<typeof kind>,
+        target: req.target,
+        input: req.input ?? {},
+        ...(req.sessionId !== undefined ? { sessionId: req.sessionId } : {}),
+        environmentRefs: req.environmentRefs,
+      });
+      return { execution: toWireExecution(execution) };
+    },
+    async getExecution(req) {
+      return { execution: toWireExecution(await store.getExecution(req.id)) };
+    },
+    async updateExecutionStatus(req) {
+      if (req.phase === WirePhase.UNSPECIFIED) {
+        throw new StigmerError('USAGE', 'unknown execution phase "UNSPECIFIED"');
+      }
+      const update: Parameters<Backend['updateExecutionStatus']>[1] = { phase: fromWirePhase(req.phase) };
+      if (req.output !== undefined) update.output = req.output;
+      if (req.clearError) update.error = null;
+      else if (req.error !== undefined) update.error = req.error;
+      return { execution: toWireExecution(await store.updateExecutionStatus(req.id, update)) };
+    },
+    async listExecutions(req) {
+      const kind = fromWireExecutionKind(req.kind);
+      const executions = await store.listExecutions({
+        ...(kind !== undefined ? { kind } : {}),
+        ...(req.target !== '' ? { target: req.target } : {}),
+        ...(req.pageSize !== 0 ? { pageSize: req.pageSize } : {}),
+      });
+      return { executions: executions.map(toWireExecution) };
+    },
+    async cancelExecution(req) {
+      return { execution: toWireExecution(await store.cancelExecution(req.id)) };
+    },
+    async getExecutionContext(req) {
+      const context = await store.getExecutionContext(req.executionId);
+      return {
+        executionId: context.executionId,
+        data: context.data,
+        secrets: Object.entries(context.secrets).map(([name, v]) =>
+          create(SealedVariableSchema, {
+            name,
+            environment: v.environment,
+            hash: v.sealed.hash,
+            ciphertext: v.sealed.ciphertext,
+          }),
+        ),
+      };
+    },
+
+    // --- agents, workflows, environments ----------------------------------------------------
+    async getAgent(req) {
+      return { agent: toWireResource(await get('Agent', req.name)) };
+    },
+    async listAgents(req) {
+      const page = await list('Agent', req.pageSize, req.pageToken);
+      return { agents: page.items, nextPageToken: page.nextPageToken };
+    },
+    async createAgent(req) {
+      return { agent: await write('Agent', 'create', req.agent, undefined, req.message) };
+    },
+    async updateAgent(req) {
+      return { agent: await write('Agent', 'update', req.agent, req.expectedVersion, req.message) };
+    },
+    async deleteAgent(req) {
+      return { result: await remove('Agent', req.name, req.expectedVersion, req.message) };
+    },
+    async getWorkflow(req) {
+      return { workflow: toWireResource(await get('Workflow', req.name)) };
+    },
+    async listWorkflows(req) {
+      const page = await list('Workflow', req.pageSize, req.pageToken);
+      return { workflows: page.items, nextPageToken: page.nextPageToken };
+    },
+    async createWorkflow(req) {
+      return { workflow: await write('Workflow', 'create', req.workflow, undefined, req.message) };
+    },
+    async updateWorkflow(req) {
+      return { workflow: await write('Workflow', 'update', req.workflow, req.expectedVersion, req.message) };
+    },
+    async deleteWorkflow(req) {
+      return { result: await remove('Workflow', req.name, req.expectedVersion, req.message) };
+    },
+    async getEnvironment(req) {
+      return { environment: toWireResource(await get('Environment', req.name)) };
+    },
+    async createEnvironment(req) {
+      return { environment: await write('Environment', 'create', req.environment, undefined, req.message) };
+    },
+    async updateEnvironment(req) {
+      return {
+        environment: await write('Environment', 'update', req.environment, req.expectedVersion, req.message),
+      };
+    },
+
+    // --- artifacts --------------------------------------------------------------------------
+    async storeArtifact(req) {
+      const artifact = await store.storeArtifact({
+        ...(req.executionId !== undefined ? { executionId: req.executionId } : {}),
+        name: req.name,
+        contentType: req.contentType,
+        data: req.data,
+      });
+      return { artifact: toWireArtifact(artifact) };
+    },
+    async getArtifact(req) {
+      return { artifact: toWireArtifact(await store.getArtifact(req.id)) };
+    },
+
+    // --- generic resources ------------------------------------------------------------------
+    async listResources(req) {
+      const page = await list(req.kind as DeclaredKind, req.pageSize, req.pageToken);
+      return { resources: page.items, nextPageToken: page.nextPageToken };
+    },
+    async getResource(req) {
+      const found = await store.getResource(req.kind as DeclaredKind, req.name);
+      return found ? { resource: toWireResource(found) } : {};
+    },
+    async applyChanges(req) {
+      const changes = req.changes.map(fromWireChange);
+      const results = await store.applyChanges(changes, {
+        ...(req.message !== undefined ? { message: req.message } : {}),
+        ...(req.project !== '' ? { project: req.project } : {}),
+        ...(req.requestId !== '' ? { requestId: req.requestId } : {}),
+      });
+      return { results: results.map(toWireApplied), stateToken: String(await store.changeCounter()) };
+    },
+    async deleteResource(req) {
+      return { result: await remove(req.kind as DeclaredKind, req.name, req.expectedVersion, req.message) };
+    },
+    async listVersions(req) {
+      const versions = await store.listVersions(req.kind as DeclaredKind, req.name);
+      return { versions: versions.map(toWireVersion) };
+    },
+    async getStatus() {
+      const status = await store.status();
+      const counts: Record<string, bigint> = {};
+      for (const [k, n] of Object.entries(status.counts)) counts[k] = BigInt(n);
+      return {
+        backendType: status.info.type,
+        location: status.info.location,
+        schemaVersion: status.schemaVersion,
+        counts,
+        serverVersion: options.version,
+      };
+    },
+    async stateToken() {
+      return { stateToken: String(await store.changeCounter()) };
+    },
+  };
+}
