@@ -62,10 +62,8 @@ export default class Server extends Command {
       const { listenError } = await import('../server/errors.js');
       throw listenError(err, config.host, config.port);
     }
-    write(`listening on ${running.url}\n`);
-    for (const w of config.warnings) write(`${w}\n`);
-    write(`store: ${store.info.location} (token from ${config.tokenSource})\n`);
-    await new Promise<void>((resolve) => {
+    // Handlers first: a signal that arrives right after the listening line is a clean stop too.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
@@ -80,6 +78,10 @@ export default class Server extends Command {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
+    write(`listening on ${running.url}\n`);
+    for (const w of config.warnings) write(`${w}\n`);
+    write(`store: ${store.info.location} (token from ${config.tokenSource})\n`);
+    await stopped;
     write('stopped\n');
   }
 }

@@ -23,8 +23,10 @@ export interface ServerProcess {
   stderr(): string;
   /** Empties every table but schema_version (between tests of one file). */
   reset(): void;
-  /** Sends `signal` (default SIGTERM) and resolves with the exit code (or the signal). */
+  /** Sends `signal` (default SIGTERM) unless it exited, and resolves with the exit code (or the signal). */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the process exits (without sending anything). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Removes the temp directory (after stop). */
   cleanup(): void;
 }
@@ -87,6 +89,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     db,
     process: child,
     stderr: () => stderr,
+    exited,
     reset() {
       const d = new Database(db);
       try {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeStack } from './stack.js';
+import { BACKENDS, makeStack } from './stack.js';
 
 const SECRET = 'ghp_s3cr3t-token-value-0123456789';
 const ROTATED = 'ghp_r0tated-token-value-9876543210';
@@ -28,57 +28,62 @@ const environment = [
   '',
 ].join('\n');
 
-describe('secrets in plan and apply', () => {
-  const stack = makeStack();
-  afterAll(() => stack.cleanup());
-  stack.write('manifests/stigmer.yaml', 'project: demo\n');
-  stack.write('manifests/env.yaml', environment);
-  const env = { DEMO_GITHUB_TOKEN: SECRET };
+describe.each(BACKENDS)('%s backend', (backend) => {
+  describe('secrets in plan and apply', () => {
+    const stack = makeStack({ backend });
+    afterAll(() => stack.cleanup());
+    stack.write('manifests/stigmer.yaml', 'project: demo\n');
+    stack.write('manifests/env.yaml', environment);
+    const env = { DEMO_GITHUB_TOKEN: SECRET };
 
-  it('plan shows the secret only as (sensitive), in text, JSON and the saved plan file', async () => {
-    const text = await stack.run(['plan', '--out', 'secret.plan'], { env });
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('spec.data.GITHUB_TOKEN.sealed = (sensitive)');
-    const json = await stack.run(['plan', '--json'], { env });
-    expect(json.code, json.stderr).toBe(0);
-    expect(json.stdout).toContain('(sensitive)');
-    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(out).not.toContain(SECRET);
-    expect(readFileSync(join(stack.dir, 'secret.plan'), 'utf8')).not.toContain(SECRET);
-  });
+    it('plan shows the secret only as (sensitive), in text, JSON and the saved plan file', async () => {
+      const text = await stack.run(['plan', '--out', 'secret.plan'], { env });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain('spec.data.GITHUB_TOKEN.sealed = (sensitive)');
+      const json = await stack.run(['plan', '--json'], { env });
+      expect(json.code, json.stderr).toBe(0);
+      expect(json.stdout).toContain('(sensitive)');
+      for (const out of [text.stdout, text.stderr, json.stdout, json.stderr])
+        expect(out).not.toContain(SECRET);
+      expect(readFileSync(join(stack.dir, 'secret.plan'), 'utf8')).not.toContain(SECRET);
+    });
 
-  it('apply --json reports results without the value; nothing stored in plaintext', async () => {
-    const r = await stack.run(['apply', 'secret.plan', '--auto-approve', '--json'], { env });
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.applied).toEqual({ added: 1, changed: 0, destroyed: 0 });
-    expect(out.results).toEqual([
-      expect.objectContaining({ action: 'create', kind: 'Environment', version: 1 }),
-    ]);
-    expect(r.stdout).not.toContain(SECRET);
-    const get = await stack.run(['get', 'environment', 'github-env', '-o', 'yaml']);
-    expect(get.stdout).not.toContain(SECRET);
-    for (const file of [stack.db, `${stack.db}-wal`]) {
-      if (existsSync(file)) expect(readFileSync(file).includes(Buffer.from(SECRET)), file).toBe(false);
-    }
-  });
+    it('apply --json reports results without the value; nothing stored in plaintext', async () => {
+      const r = await stack.run(['apply', 'secret.plan', '--auto-approve', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.applied).toEqual({ added: 1, changed: 0, destroyed: 0 });
+      expect(out.results).toEqual([
+        expect.objectContaining({ action: 'create', kind: 'Environment', version: 1 }),
+      ]);
+      expect(r.stdout).not.toContain(SECRET);
+      const get = await stack.run(['get', 'environment', 'github-env', '-o', 'yaml']);
+      expect(get.stdout).not.toContain(SECRET);
+      for (const file of [stack.db, `${stack.db}-wal`]) {
+        if (existsSync(file)) expect(readFileSync(file).includes(Buffer.from(SECRET)), file).toBe(false);
+      }
+    });
 
-  it('the same secret plans no change; a rotated one is one update shown as (sensitive, changed)', async () => {
-    const same = await stack.run(['plan', '--detailed-exitcode'], { env });
-    expect(same.code, same.stdout + same.stderr).toBe(0);
-    const rotated = await stack.run(['plan', '--detailed-exitcode'], { env: { DEMO_GITHUB_TOKEN: ROTATED } });
-    expect(rotated.code, rotated.stderr).toBe(2);
-    expect(rotated.stdout).toContain('~ spec.data.GITHUB_TOKEN.sealed = (sensitive, changed)');
-    expect(rotated.stdout).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
-    expect(rotated.stdout).not.toContain(ROTATED);
-    expect(rotated.stdout).not.toContain(SECRET);
-  });
+    it('the same secret plans no change; a rotated one is one update shown as (sensitive, changed)', async () => {
+      const same = await stack.run(['plan', '--detailed-exitcode'], { env });
+      expect(same.code, same.stdout + same.stderr).toBe(0);
+      const rotated = await stack.run(['plan', '--detailed-exitcode'], {
+        env: { DEMO_GITHUB_TOKEN: ROTATED },
+      });
+      expect(rotated.code, rotated.stderr).toBe(2);
+      expect(rotated.stdout).toContain('~ spec.data.GITHUB_TOKEN.sealed = (sensitive, changed)');
+      expect(rotated.stdout).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
+      expect(rotated.stdout).not.toContain(ROTATED);
+      expect(rotated.stdout).not.toContain(SECRET);
+    });
 
-  it('a missing secret variable is an error at the manifest, and nothing is written', async () => {
-    const before = stack.snapshot();
-    const r = await stack.run(['apply', '--auto-approve']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^manifests\/env\.yaml:\d+:\d+: .*DEMO_GITHUB_TOKEN/m);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(stack.snapshot()).toBe(before);
+    it('a missing secret variable is an error at the manifest, and nothing is written', async () => {
+      const before = stack.snapshot();
+      const r = await stack.run(['apply', '--auto-approve']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^manifests\/env\.yaml:\d+:\d+: .*DEMO_GITHUB_TOKEN/m);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(stack.snapshot()).toBe(before);
+    });
   });
 });
