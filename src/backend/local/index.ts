@@ -1,6 +1,6 @@
 /**
- * The local backend (DESIGN.md §3): the Backend contract over one SQLite file with
- * better-sqlite3. Opening creates the file and its directory, switches to WAL with foreign keys
+ * The local backend (DESIGN.md §3): the Backend contract over one SQLite file, through the
+ * driver seam of `driver.ts` (better-sqlite3 for the CLI, `node:sqlite` for the Action). Opening creates the file and its directory, switches to WAL with foreign keys
  * on and a busy timeout, and applies pending migrations. Every write runs in a `BEGIN
  * IMMEDIATE` transaction (one per applyChanges batch: all or nothing) and appends a snapshot to
  * `api_resource_versions`. Statements are prepared once at open; listing is one SELECT per
@@ -10,7 +10,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
 import {
   DECLARED_KINDS,
@@ -37,9 +36,22 @@ import type {
   ResourceChange,
   SealedVariable,
 } from '../types.js';
+import {
+  loadSqliteDriver,
+  type SqliteDatabase,
+  type SqliteDriver,
+  type SqliteDriverName,
+  type SqliteStatement,
+} from './driver.js';
 import { type Migration, migrate, readMigrations } from './migrate.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
+export {
+  loadSqliteDriver,
+  type SqliteDatabase,
+  type SqliteDriver,
+  type SqliteDriverName,
+} from './driver.js';
 export { defaultMigrationsDir, migrate, migrationHash, readMigrations } from './migrate.js';
 
 /** Options of `openLocalBackend`. */
@@ -50,6 +62,11 @@ export interface LocalBackendOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply instead of the package's `migrations/` directory (tests). */
   migrations?: Migration[];
+  /**
+   * The SQLite driver, or its name. Default better-sqlite3 (the CLI); the GitHub Action uses
+   * `node:sqlite` (Node ≥ 22.13), which needs no native module.
+   */
+  driver?: SqliteDriver | SqliteDriverName;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -90,7 +107,8 @@ export function newId(prefix: string): string {
  *   BACKEND when the file cannot be created, opened or is not a stigmer database.
  */
 export async function openLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
-  return LocalBackend.open(options);
+  const driver = typeof options.driver === 'object' ? options.driver : await loadSqliteDriver(options.driver);
+  return LocalBackend.open(options, driver);
 }
 
 interface ResourceRow {
@@ -143,11 +161,11 @@ interface ArtifactRow {
   execution_id: string | null;
   name: string;
   content_type: string;
-  data: Buffer;
+  data: Uint8Array;
   created_at: string;
 }
 
-type Statement = Database.Statement<unknown[], unknown>;
+type Statement = SqliteStatement;
 
 interface KindStatements {
   get: Statement;
@@ -173,7 +191,9 @@ const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, 
 /** The local SQLite implementation of Backend. */
 export class LocalBackend implements Backend {
   readonly info: BackendInfo;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
+  /** The SQLite driver this store runs on. */
+  readonly driver: SqliteDriverName;
   private readonly kinds: Record<DeclaredKind, KindStatements>;
   private readonly executions: Record<ExecutionKind, ExecutionStatements>;
   private readonly stmt: Record<
@@ -190,15 +210,22 @@ export class LocalBackend implements Backend {
     | 'changeCounter'
     | 'getRequest'
     | 'insertRequest'
-    | 'pruneRequests',
+    | 'pruneRequests'
+    | 'dataVersion',
     Statement
   >;
   /** Names of the migrations this open applied (empty when the schema was already current). */
   readonly migrationsApplied: readonly string[];
   private closed = false;
 
-  private constructor(db: Database.Database, location: string, migrationsApplied: string[]) {
+  private constructor(
+    db: SqliteDatabase,
+    driver: SqliteDriverName,
+    location: string,
+    migrationsApplied: string[],
+  ) {
     this.db = db;
+    this.driver = driver;
     this.info = { type: 'local', location };
     this.migrationsApplied = migrationsApplied;
     const kinds = {} as Record<DeclaredKind, KindStatements>;
@@ -287,11 +314,12 @@ export class LocalBackend implements Backend {
         'INSERT INTO apply_requests (request_id, batch_hash, results, created_at) VALUES (?, ?, ?, ?)',
       ),
       pruneRequests: db.prepare('DELETE FROM apply_requests WHERE created_at < ?'),
+      dataVersion: db.prepare('PRAGMA data_version'),
     };
   }
 
-  /** See `openLocalBackend`. */
-  static open(options: LocalBackendOptions): LocalBackend {
+  /** See `openLocalBackend`; `driver` is the loaded driver (options.driver is ignored). */
+  static open(options: LocalBackendOptions, driver: SqliteDriver): LocalBackend {
     const memory = options.path === ':memory:';
     const location = memory ? ':memory:' : resolve(options.path);
     const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -301,16 +329,17 @@ export class LocalBackend implements Backend {
         `lock timeout must be a whole number of milliseconds ≥ 0, got ${timeout}`,
       );
     }
-    let db: Database.Database | undefined;
+    let db: SqliteDatabase | undefined;
     try {
       if (!memory) mkdirSync(dirname(location), { recursive: true });
-      db = new Database(location, { timeout });
-      db.pragma(`busy_timeout = ${timeout}`);
-      db.pragma('foreign_keys = ON');
-      if (!memory) db.pragma('journal_mode = WAL');
+      db = driver.open(location, { busyTimeoutMs: timeout });
+      db.exec(`PRAGMA busy_timeout = ${timeout}`);
+      db.exec('PRAGMA foreign_keys = ON');
+      if (!memory) db.exec('PRAGMA journal_mode = WAL');
       const { applied } = migrate(db, { migrations: options.migrations ?? readMigrations(), location });
       return new LocalBackend(
         db,
+        driver.name,
         location,
         applied.map((m) => m.name),
       );
@@ -336,7 +365,7 @@ export class LocalBackend implements Backend {
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction: every write of it commits or none does. */
   private write<T>(fn: () => T): Promise<T> {
-    return this.guard(() => this.db.transaction(fn).immediate());
+    return this.guard(() => this.db.transaction(fn));
   }
 
   listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
@@ -370,7 +399,7 @@ export class LocalBackend implements Backend {
    * (another process) commits, not on this connection's own writes.
    */
   stateToken(): Promise<string> {
-    return this.guard(() => String(this.db.pragma('data_version', { simple: true })));
+    return this.guard(() => String(Object.values(this.stmt.dataVersion.get() as object)[0]));
   }
 
   /**

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type BetterSqlite3 from 'better-sqlite3';
 import { StigmerError } from '../../errors.js';
+import { readPragma, type SqliteDatabase } from './driver.js';
 
 /** One migration file. */
 export interface Migration {
@@ -88,7 +88,7 @@ export function readMigrations(dir: string = defaultMigrationsDir()): Migration[
   return out;
 }
 
-function hasSchemaTable(db: BetterSqlite3.Database): boolean {
+function hasSchemaTable(db: SqliteDatabase): boolean {
   return (
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !==
     undefined
@@ -96,7 +96,7 @@ function hasSchemaTable(db: BetterSqlite3.Database): boolean {
 }
 
 /** The rows of `schema_version`, oldest first; empty for a fresh database. */
-export function appliedMigrations(db: BetterSqlite3.Database): AppliedMigration[] {
+export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
   if (!hasSchemaTable(db)) return [];
   const rows = db
     .prepare('SELECT version, name, sha256, applied_at AS appliedAt FROM schema_version ORDER BY version')
@@ -141,8 +141,8 @@ function checkApplied(applied: AppliedMigration[], known: Migration[], location:
 }
 
 /** A database stamped by a newer program in its header (PRAGMA user_version) is refused too. */
-function checkUserVersion(db: BetterSqlite3.Database, known: Migration[], location: string): void {
-  const stamped = db.pragma('user_version', { simple: true }) as number;
+function checkUserVersion(db: SqliteDatabase, known: Migration[], location: string): void {
+  const stamped = Number(readPragma(db, 'user_version'));
   const newest = known.at(-1)?.version ?? 0;
   if (stamped > newest) {
     throw new StigmerError(
@@ -165,7 +165,7 @@ function checkUserVersion(db: BetterSqlite3.Database, known: Migration[], locati
  *   (the caller translates them).
  */
 export function migrate(
-  db: BetterSqlite3.Database,
+  db: SqliteDatabase,
   options: { migrations?: Migration[]; location?: string } = {},
 ): MigrateResult {
   const known = options.migrations ?? readMigrations();
@@ -177,23 +177,21 @@ export function migrate(
   const applied: Migration[] = [];
   // Only pending files take the write lock: re-opening an up-to-date database writes nothing.
   for (const migration of known.filter((m) => !done.has(m.version))) {
-    const ran = db
-      .transaction(() => {
-        const now = appliedMigrations(db);
-        checkApplied(now, known, location);
-        if (now.some((a) => a.version === migration.version)) return false;
-        db.exec(migration.sql);
-        db.prepare('INSERT INTO schema_version (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)').run(
-          migration.version,
-          migration.name,
-          migration.sha256,
-          new Date().toISOString(),
-        );
-        // Mirrors the version in the file header, so tools that only read user_version see it too.
-        db.pragma(`user_version = ${migration.version}`);
-        return true;
-      })
-      .immediate();
+    const ran = db.transaction(() => {
+      const now = appliedMigrations(db);
+      checkApplied(now, known, location);
+      if (now.some((a) => a.version === migration.version)) return false;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_version (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        migration.sha256,
+        new Date().toISOString(),
+      );
+      // Mirrors the version in the file header, so tools that only read user_version see it too.
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+      return true;
+    });
     if (ran) applied.push(migration);
   }
   return { applied, schemaVersion: known.at(-1)?.version ?? 0 };

@@ -2,16 +2,61 @@
  * The one place where SQLite's errors become StigmerErrors (STYLE.md: foreign errors are
  * translated once, at the edge). A locked database becomes BUSY with a hint about the other
  * process and the lock timeout; a file that cannot be opened, read or written becomes BACKEND
- * with a hint; anything else is a bug and keeps its cause for the report.
+ * with a hint; anything else is a bug and keeps its cause for the report. Both drivers' errors
+ * are recognised by shape (better-sqlite3's `SqliteError` with a `SQLITE_…` code, node:sqlite's
+ * `ERR_SQLITE_ERROR` with a numeric `errcode`), so this module imports neither driver.
  */
-import Database from 'better-sqlite3';
 import { StigmerError } from '../../errors.js';
 
-/** Translates an error thrown by better-sqlite3 (or by file system calls around it). */
+/** SQLite's primary result codes by number (https://sqlite.org/rescode.html). */
+const PRIMARY_CODES: Record<number, string> = {
+  1: 'ERROR',
+  2: 'INTERNAL',
+  3: 'PERM',
+  4: 'ABORT',
+  5: 'BUSY',
+  6: 'LOCKED',
+  7: 'NOMEM',
+  8: 'READONLY',
+  9: 'INTERRUPT',
+  10: 'IOERR',
+  11: 'CORRUPT',
+  12: 'NOTFOUND',
+  13: 'FULL',
+  14: 'CANTOPEN',
+  15: 'PROTOCOL',
+  16: 'EMPTY',
+  17: 'SCHEMA',
+  18: 'TOOBIG',
+  19: 'CONSTRAINT',
+  20: 'MISMATCH',
+  21: 'MISUSE',
+  22: 'NOLFS',
+  23: 'AUTH',
+  24: 'FORMAT',
+  25: 'RANGE',
+  26: 'NOTADB',
+};
+
+/**
+ * The `SQLITE_…` code of an error thrown by either driver (the primary code for node:sqlite,
+ * whose number may be an extended one), or undefined for anything else.
+ */
+export function sqliteErrorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; code?: unknown; errcode?: unknown };
+  if (e.name === 'SqliteError' && typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return e.code;
+  if (e.code === 'ERR_SQLITE_ERROR' && typeof e.errcode === 'number') {
+    return `SQLITE_${PRIMARY_CODES[e.errcode & 0xff] ?? String(e.errcode)}`;
+  }
+  return undefined;
+}
+
+/** Translates an error thrown by a SQLite driver (or by file system calls around it). */
 export function translateSqliteError(err: unknown, location: string): unknown {
   if (err instanceof StigmerError) return err;
-  if (err instanceof Database.SqliteError) {
-    const code = err.code;
+  const code = sqliteErrorCode(err);
+  if (code !== undefined && err instanceof Error) {
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       return new StigmerError('BUSY', `the database ${location} is locked by another writer`, {
         cause: err,
@@ -58,7 +103,7 @@ export function translateSqliteError(err: unknown, location: string): unknown {
       hint: 'check the permissions of its directory, or choose another place with --db PATH (STIGMER_DB)',
     });
   }
-  if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
+  if (err instanceof Error && /database (connection )?is not open/i.test(err.message)) {
     return new StigmerError('BACKEND', `the backend for ${location} is closed`, {
       cause: err,
       userFixable: false,
