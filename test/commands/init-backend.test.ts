@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openLocalBackend } from '../../src/backend/local/index.js';
+import { openLocalBackend, readMigrations } from '../../src/backend/local/index.js';
 import { runStigmer, tempDir } from '../helpers/cli.js';
 import { ORIGINAL_TABLES as TABLES } from '../helpers/schema.js';
 
@@ -116,7 +116,8 @@ describe('stigmer backend status', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Backend:\s+local/);
     expect(text.stdout).toContain(dbPath);
-    expect(text.stdout).toMatch(/Schema version:\s+1/);
+    const schema = readMigrations().at(-1)!.version;
+    expect(text.stdout).toMatch(new RegExp(`Schema version:\\s+${schema}$`, 'm'));
     expect(text.stdout).toMatch(/^agents\s+2$/m);
     expect(text.stdout).toMatch(/^skills\s+1$/m);
     expect(text.stdout).toMatch(/^workflows\s+0$/m);
@@ -124,7 +125,7 @@ describe('stigmer backend status', () => {
     const json = await run(['backend', 'status', '--json']);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout);
-    expect(parsed).toMatchObject({ type: 'local', location: dbPath, schemaVersion: 1 });
+    expect(parsed).toMatchObject({ type: 'local', location: dbPath, schemaVersion: schema });
     expect(parsed.counts).toMatchObject({ Agent: 2, Skill: 1, Workflow: 0, Session: 0 });
   });
 

@@ -112,11 +112,24 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-/** True when the failure is the transport's (nothing reached the server, or the answer was lost). */
+/**
+ * True when the failure is the transport's: nothing reached the server, or the connection broke
+ * before the answer came (a reset, a stream cancelled or failed by a dying peer). Statuses a
+ * stigmer server sends always carry an ErrorDetail, so they never count.
+ */
 export function isTransportFailure(err: unknown): boolean {
   if (!(err instanceof ConnectError)) return false;
   if (err.findDetails(ErrorDetailSchema).length > 0) return false;
-  return err.code === Code.Unavailable || (err.code === Code.Aborted && causeCodes(err).length > 0);
+  switch (err.code) {
+    case Code.Unavailable:
+      return true;
+    case Code.Aborted:
+    case Code.Canceled:
+    case Code.Internal:
+      return causeCodes(err).length > 0 || err.rawMessage.startsWith('http/2 stream closed');
+    default:
+      return false;
+  }
 }
 
 /** True when the request certainly never reached the server (so even a non-idempotent call may be retried). */
@@ -165,6 +178,11 @@ export function fromConnectError(err: unknown, ctx: ClientContext): StigmerError
       hint: 'trust the CA that signed it with --ca-cert FILE or STIGMER_CA_CERT (a PEM file)',
     });
   }
+  const unreachable = () =>
+    new StigmerError('BACKEND', `cannot reach ${at}`, {
+      cause: ce,
+      hint: `is \`stigmer server\` running there? (${codes[0] ?? ce.rawMessage})`,
+    });
   switch (ce.code) {
     case Code.Unauthenticated:
       return new StigmerError('UNAUTHENTICATED', `authentication failed: the ${at} refused the token`, {
@@ -178,10 +196,7 @@ export function fromConnectError(err: unknown, ctx: ClientContext): StigmerError
       });
     case Code.Unavailable:
     case Code.Aborted:
-      return new StigmerError('BACKEND', `cannot reach ${at}`, {
-        cause: ce,
-        hint: `is \`stigmer server\` running there? (${codes[0] ?? ce.rawMessage})`,
-      });
+      return unreachable();
     case Code.DeadlineExceeded:
       return new StigmerError(
         'BACKEND',
@@ -199,6 +214,7 @@ export function fromConnectError(err: unknown, ctx: ClientContext): StigmerError
         hint: 'upgrade the server to the version of this stigmer CLI',
       });
     default:
+      if (isTransportFailure(ce)) return unreachable();
       return new StigmerError('BACKEND', `the ${at} failed: ${ce.rawMessage}`, {
         cause: ce,
         hint: 'see the server log for details',
