@@ -22,6 +22,7 @@ import { planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { resolveEnvironmentSecrets } from '../secrets/environment.js';
 import { loadSecretKey, type SecretKey } from '../secrets/key.js';
+import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
 import {
   DECLARED_KINDS,
@@ -270,6 +271,11 @@ export function planParsed(
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
+  if (key) {
+    const byName = new Map(live.filter((r) => r.kind === 'Environment').map((r) => [r.name, r]));
+    const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName.get(name), key);
+    if (mismatch) throw mismatch;
+  }
   const plan = planChanges(sealed.resources, live, {
     project,
     backend: backend.info,

@@ -4,6 +4,7 @@
  * `STIGMER_SERVER_TOKEN` — never the client's `STIGMER_TOKEN`. Without a token it refuses to
  * start. The token is never part of a message.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -150,8 +151,41 @@ export function resolveServerConfig(flags: ServerFlags, env: Env = process.env):
     warnings,
   };
   if (cert !== undefined && key !== undefined) {
-    config.tls = { cert: readPem(cert, '--tls-cert'), key: readPem(key, '--tls-key') };
+    config.tls = checkTls(readPem(cert, '--tls-cert'), cert, readPem(key, '--tls-key'), key);
   }
   if (flags['shutdown-timeout'] !== undefined) config.shutdownGraceMs = flags['shutdown-timeout'];
   return config;
+}
+
+/** Refuses a certificate or key that does not parse, or a key that does not match the certificate. */
+function checkTls(
+  cert: Buffer,
+  certPath: string,
+  key: Buffer,
+  keyPath: string,
+): { cert: Buffer; key: Buffer } {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (cause) {
+    throw new StigmerError('USAGE', `--tls-cert ${certPath} is not a PEM certificate`, {
+      cause,
+      hint: 'give the server certificate (chain) in PEM, starting with -----BEGIN CERTIFICATE-----',
+    });
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (cause) {
+    throw new StigmerError('USAGE', `--tls-key ${keyPath} is not a PEM private key (or it is encrypted)`, {
+      cause,
+      hint: 'give the unencrypted private key of the certificate in PEM',
+    });
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new StigmerError('USAGE', `--tls-key ${keyPath} is not the key of the certificate in ${certPath}`, {
+      hint: 'pass the private key the certificate was made for',
+    });
+  }
+  return { cert, key };
 }

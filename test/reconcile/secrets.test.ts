@@ -3,10 +3,15 @@
  * `isSecret` value read from the environment never appears in the text plan, the JSON plan, a
  * saved plan file, `apply --json`, `get` or the database file; a changed secret is detected
  * (by keyed hash) and shown only as `(sensitive, changed)`; an unchanged one plans nothing.
+ * Every client of one state shares the key: two CLIs with the same STIGMER_SECRET_KEY plan the
+ * same secrets as unchanged, and a client with another key gets one error naming both key ids.
+ * On the local backend and on the cloud backend (a real `stigmer server`).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SecretKey } from '../../src/secrets/key.js';
 import { BACKENDS, makeStack } from './stack.js';
 
 const SECRET = 'ghp_s3cr3t-token-value-0123456789';
@@ -86,4 +91,52 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(stack.snapshot()).toBe(before);
     });
   });
+
+  describe('one key for every client of the state', () => {
+    const stack = makeStack({ backend });
+    // A colleague's checkout of the same project, planning against the same state.
+    const colleague = makeStack({ home: stack.home, backend });
+    afterAll(async () => {
+      await colleague.cleanup();
+      await stack.cleanup();
+    });
+    const teamKey = randomBytes(32).toString('base64');
+    for (const s of [stack, colleague]) {
+      s.write('manifests/stigmer.yaml', 'project: demo\n');
+      s.write('manifests/env.yaml', environment);
+    }
+
+    it('two CLIs with the same STIGMER_SECRET_KEY plan the same secrets as unchanged', async () => {
+      const env = { DEMO_GITHUB_TOKEN: SECRET, STIGMER_SECRET_KEY: teamKey };
+      const applied = await stack.run(['apply', '--auto-approve'], { env });
+      expect(applied.code, applied.stderr).toBe(0);
+      const plan = await colleague.run(['plan', '--detailed-exitcode'], { env });
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout.trim()).toBe('No changes. Your resources match the manifests.');
+    });
+
+    it('a client with another key gets one error naming both key ids, never a plan rewriting the secrets', async () => {
+      const otherKey = randomBytes(32).toString('base64');
+      const before = stack.snapshot();
+      for (const args of [['plan'], ['apply', '--auto-approve']]) {
+        const r = await colleague.run(args, {
+          env: { DEMO_GITHUB_TOKEN: SECRET, STIGMER_SECRET_KEY: otherKey },
+        });
+        expect(r.code, args.join(' ')).toBe(1);
+        const ids = [keyId(teamKey), keyId(otherKey)];
+        expect(r.stderr.split('\n')[0]).toBe(
+          `Error: Environment/github-env holds secrets sealed with key ${ids[0]}, but this client's key is ${ids[1]}`,
+        );
+        expect(r.stderr).toContain('STIGMER_SECRET_KEY');
+        expect(r.stdout).not.toContain('(sensitive, changed)');
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+      }
+      expect(stack.snapshot()).toBe(before);
+    });
+  });
 });
+
+/** The key id of a base64 key, as the CLI names it. */
+function keyId(text: string): string {
+  return SecretKey.fromBytes(Buffer.from(text, 'base64')).keyId;
+}
