@@ -14,6 +14,10 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'CONFLICT'
   | 'STALE_PLAN'
+  /** A write would touch a resource of another project (checked inside the apply transaction). */
+  | 'OWNERSHIP'
+  /** A delete of a resource annotated `stigmer.ai/prevent-destroy: "true"`. */
+  | 'PREVENT_DESTROY'
   | 'VALIDATION'
   | 'PLAN'
   | 'LOAD'
@@ -122,9 +126,10 @@ export function isStigmerError(err: unknown): err is StigmerError {
   return err instanceof StigmerError;
 }
 
-/** Formats a diagnostic the way compilers do: `file:line:col: message`. */
+/** Formats a diagnostic the way compilers do: `file:line:col: message` (just the message for line 0). */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.column}`;
-  const base = `${where}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
+  // Line 0: about the plan as a whole, not a place in a file.
+  const where = d.line === 0 ? '' : `${d.file}:${d.line}:${d.column}: `;
+  const base = `${where}${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
   return d.hint ? `${base}\n  hint: ${d.hint}` : base;
 }

@@ -12,14 +12,17 @@ export { parseKind } from './backend/kinds.js';
 export { LocalBackend, type LocalBackendOptions, openLocalBackend } from './backend/local/index.js';
 export type * from './backend/types.js';
 export {
+  derivedProjectWarning,
   liveNameIndex,
   type PlanResult,
+  type ProjectChoice,
   parseSources,
   planManifests,
   planParsed,
   type ReconcileOptions,
   readLiveState,
   resolveProject,
+  resolveProjectChoice,
   sealDesiredSecrets,
 } from './core/reconcile.js';
 export * from './errors.js';

@@ -9,12 +9,16 @@ import { planChanges } from '../plan/plan.js';
 import { parsePlanFile, serializePlanFile } from '../plan/plan-file.js';
 import { desired, planOptions } from '../plan/testing.js';
 import type { Plan } from '../plan/types.js';
+import { SecretKey } from '../secrets/key.js';
 import { ANNOTATIONS, DECLARED_KINDS, type DesiredResource, type StoredResource } from '../types.js';
 import { applyPlan } from './apply.js';
 import type { ApplyEvent } from './events.js';
 
 let dir: string;
 let backend: Backend;
+const key = SecretKey.fromBytes(new Uint8Array(32).fill(7));
+/** A plan through its saved file and back, as `plan --out` then `apply FILE` do. */
+const roundTrip = (p: Plan): Plan => parsePlanFile(serializePlanFile(p, { key }), { key });
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stigmer-apply-'));
@@ -124,7 +128,7 @@ describe('applyPlan against the local backend', () => {
   });
 
   it('refuses a stale saved plan, even one made on an empty state, and changes nothing', async () => {
-    const saved = parsePlanFile(serializePlanFile(await plan(stack())));
+    const saved = roundTrip(await plan(stack()));
     // Someone else applies first.
     await applyPlan(backend, await plan(stack()));
     const err = await failure(applyPlan(backend, saved, { checkObserved: true }));
@@ -136,7 +140,7 @@ describe('applyPlan against the local backend', () => {
 
   it('refuses a saved plan when a resource it did not change moved on (assert), changing nothing', async () => {
     await applyPlan(backend, await plan(stack()));
-    const saved = parsePlanFile(serializePlanFile(await plan([...stack(), desired('Skill', 'extra')])));
+    const saved = roundTrip(await plan([...stack(), desired('Skill', 'extra')]));
     expect(saved.changes.map((c) => c.name)).toEqual(['extra']);
     const search = (await backend.getResource('Skill', 'search')) as StoredResource;
     await backend.applyChanges([
@@ -156,7 +160,7 @@ describe('applyPlan against the local backend', () => {
 
   it('applies a saved plan that is still current', async () => {
     await applyPlan(backend, await plan(stack()));
-    const saved = parsePlanFile(serializePlanFile(await plan([...stack(), desired('Skill', 'extra')])));
+    const saved = roundTrip(await plan([...stack(), desired('Skill', 'extra')]));
     const result = await applyPlan(backend, saved, { checkObserved: true });
     expect(result.summary).toEqual({ added: 1, changed: 0, destroyed: 0 });
     expect(await backend.getResource('Skill', 'extra')).not.toBeNull();

@@ -116,10 +116,11 @@ export async function applyPlan(
     applied =
       batch.length === 0
         ? []
-        : await backend.applyChanges(
-            batch,
-            options.message === undefined ? {} : { message: options.message },
-          );
+        : await backend.applyChanges(batch, {
+            // The store re-checks ownership and prevent-destroy against the live rows.
+            project: plan.project,
+            ...(options.message === undefined ? {} : { message: options.message }),
+          });
   } catch (err) {
     const error = options.checkObserved && isStaleness(err) ? staleError(err) : err;
     emit({ type: 'apply-failed', error: error instanceof Error ? error : new Error(String(error)) });

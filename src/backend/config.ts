@@ -2,11 +2,12 @@
  * Where the backend is and how to reach it. Precedence (DESIGN.md §5):
  * flag > environment variable > $STIGMER_HOME/config.yaml > default.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { StigmerError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 import type { BackendType } from './types.js';
 
 export interface BackendConfig {
@@ -80,7 +81,7 @@ export function readConfigFile(home: string): ConfigFile {
 }
 
 export function writeConfigFile(home: string, cfg: ConfigFile): void {
-  mkdirSync(home, { recursive: true });
+  ensurePrivateDir(home, 'STIGMER_HOME');
   const file = configPath(home);
   writeFileSync(file, stringify(cfg), { mode: 0o600 });
   chmodSync(file, 0o600);

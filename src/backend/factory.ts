@@ -1,9 +1,13 @@
 /** Opens the backend a BackendConfig names. Implementations are imported lazily. */
 import { StigmerError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 import type { BackendConfig } from './config.js';
 import type { Backend } from './types.js';
 
 export async function openBackend(config: BackendConfig): Promise<Backend> {
+  // Whichever command runs first creates the home, private (0700): the parse cache, the master
+  // key and usually the database live there.
+  ensurePrivateDir(config.home, 'STIGMER_HOME');
   if (config.type === 'local') {
     const { openLocalBackend } = await import('./local/index.js');
     return openLocalBackend({

@@ -68,8 +68,11 @@ export interface ApplyChangesOptions {
   /** Recorded with every history row of the batch (`stigmer apply --message`). */
   message?: string;
   /**
-   * The project applying the batch: the store checks ownership and `stigmer.ai/prevent-destroy`
-   * against it inside the batch transaction.
+   * The project the batch applies for (`applyPlan` always gives it). The store then checks
+   * every change against the live row inside the transaction (`checkOwnership` in
+   * ownership.ts): no write touches or hands over a resource of another project, no delete
+   * removes one this project does not own or one with `stigmer.ai/prevent-destroy: "true"`.
+   * A violation fails the whole batch with StigmerError `OWNERSHIP` or `PREVENT_DESTROY`.
    */
   project?: string;
   /**

@@ -56,31 +56,30 @@ export default class Apply extends StigmerCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);
-    const { assertPlanForBackend, readPlanFileIfAny } = await import('../core/plan-file.js');
+    const { assertNoPlanningFlags, planFileKey, prepareSavedPlan, readPlanFileIfAny } = await import(
+      '../core/plan-file.js'
+    );
+    const home = this.backendConfig(flags).home;
     const saved =
-      args.target !== undefined && flags.file === undefined ? readPlanFileIfAny(args.target) : null;
+      args.target !== undefined && flags.file === undefined
+        ? readPlanFileIfAny(args.target, () => planFileKey({ home }))
+        : null;
+    if (saved) {
+      assertNoPlanningFlags({
+        project: flags.project,
+        prune: this.argv.some((a) => /^--(no-)?prune$/.test(a)),
+        allowEmpty: flags['allow-empty'],
+        allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+      });
+    }
     const input = saved ? null : await manifestInput(args.target, flags.file);
     const color = colorEnabled();
     const backend = await this.openBackend(flags);
     try {
       let plan: Plan;
       if (saved) {
-        plan = saved;
-        // A saved plan is applied as it was made; flags that would change it are a mistake.
-        const ignored = [
-          flags.project !== undefined ? '--project' : null,
-          this.argv.some((a) => /^--(no-)?prune$/.test(a)) ? '--prune/--no-prune' : null,
-          flags['allow-empty'] ? '--allow-empty' : null,
-          flags['allow-plaintext-secrets'] ? '--allow-plaintext-secrets' : null,
-        ].filter((f) => f !== null);
-        if (ignored.length > 0) {
-          throw new StigmerError(
-            'USAGE',
-            `${ignored.join(', ')} cannot be used when applying a saved plan: it is applied exactly as it was made`,
-            { hint: `pass ${ignored.join(', ')} to \`stigmer plan --out\` instead` },
-          );
-        }
-        assertPlanForBackend(plan, backend.info);
+        // What is shown and counted is rebuilt from what the plan writes, against the live state.
+        plan = await prepareSavedPlan(backend, saved);
       } else {
         const { planManifests } = await import('../core/reconcile.js');
         try {
@@ -90,7 +89,7 @@ export default class Apply extends StigmerCommand {
             prune: flags.prune,
             allowEmpty: flags['allow-empty'],
             secrets: {
-              home: this.backendConfig(flags).home,
+              home,
               allowPlaintextSecrets: flags['allow-plaintext-secrets'],
             },
           }));

@@ -69,8 +69,12 @@ export default class Plan extends StigmerCommand {
       const { plan } = result;
       const changes = plan.changes.length;
       if (flags.out && !plan.diagnostics.some((d) => d.severity === 'error')) {
-        const { savePlanFile } = await import('../core/plan-file.js');
-        savePlanFile(flags.out, plan);
+        const { planFileKey, savePlanFile } = await import('../core/plan-file.js');
+        savePlanFile(
+          flags.out,
+          plan,
+          result.secretKey ?? planFileKey({ home: this.backendConfig(flags).home }),
+        );
       }
       const failed = printPlanOutcome(plan, { json: flags.json, color: colorEnabled(), savedTo: flags.out });
       if (failed) throw new ExitCode(1);

@@ -3,7 +3,7 @@
  * local database with its migrations applied. Idempotent: what already exists is left exactly
  * as it is, and the result says what was created so the command can report it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
   type BackendFlags,
   configPath,
@@ -12,6 +12,7 @@ import {
   writeConfigFile,
 } from '../backend/config.js';
 import { openLocalBackend } from '../backend/local/index.js';
+import { ensurePrivateDir } from '../private-files.js';
 
 export interface InitOptions {
   /** Global flags (--db, --lock-timeout...); the database path follows the usual precedence. */
@@ -38,10 +39,8 @@ export async function initStigmer(options: InitOptions = {}): Promise<InitResult
   const config = resolveBackendConfig(options.flags ?? {}, env);
   const created: string[] = [];
 
-  if (!existsSync(config.home)) {
-    mkdirSync(config.home, { recursive: true, mode: 0o700 });
-    created.push(config.home);
-  }
+  if (!existsSync(config.home)) created.push(config.home);
+  ensurePrivateDir(config.home, 'STIGMER_HOME');
   const cfgPath = configPath(config.home);
   if (!existsSync(cfgPath)) {
     writeConfigFile(config.home, { backend: 'local' });

@@ -18,13 +18,14 @@ import type {
   ParsedFile,
 } from '../manifest/types.js';
 import { validateManifestSet } from '../manifest/validate-set.js';
-import { planChanges } from '../plan/plan.js';
+import { PLAN_DIAGNOSTIC_FILE, planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { resolveEnvironmentSecrets } from '../secrets/environment.js';
 import { loadSecretKey, type SecretKey } from '../secrets/key.js';
 import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
 import {
+  ANNOTATIONS,
   DECLARED_KINDS,
   type DeclaredKind,
   type DesiredResource,
@@ -82,26 +83,40 @@ export function liveNameIndex(live: StoredResource[]): (kind: DeclaredKind) => R
   return (kind) => byKind.get(kind) ?? empty;
 }
 
+/** The project of a load and how it was chosen. */
+export interface ProjectChoice {
+  name: string;
+  /**
+   * True when `--project` or `project:` in stigmer.yaml named it. A name derived from the
+   * directory is shared by every repository whose manifests sit in a folder of that name
+   * (`manifests`), so it never prunes (DESIGN.md §4.4).
+   */
+  explicit: boolean;
+  /** For a derived name: the directory name it was made from. */
+  derivedFrom?: string;
+}
+
 /**
  * The project that owns what these manifests apply: `--project`, else `project:` in
  * stigmer.yaml at the manifest root, else the root directory's name made into a DNS label.
  */
-export function resolveProject(
+export function resolveProjectChoice(
   flag: string | undefined,
-  manifests: ManifestSet,
+  manifests: Pick<ManifestSet, 'root' | 'project'>,
   options: LoadOptions,
-): string {
+): ProjectChoice {
   if (flag !== undefined) {
     if (!DNS_LABEL.test(flag)) {
       throw new StigmerError('USAGE', `--project "${flag}" is not a valid project name`, {
         hint: 'use a lowercase DNS label: letters, digits and "-", at most 63 characters',
       });
     }
-    return flag;
+    return { name: flag, explicit: true };
   }
-  if (manifests.project) return manifests.project;
+  if (manifests.project) return { name: manifests.project, explicit: true };
   const dir = manifests.root ?? resolve(options.cwd ?? process.cwd());
-  const name = basename(dir)
+  const base = basename(dir);
+  const name = base
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')
@@ -112,7 +127,53 @@ export function resolveProject(
       hint: 'pass --project NAME or add `project: NAME` to stigmer.yaml',
     });
   }
-  return name;
+  return { name, explicit: false, derivedFrom: base };
+}
+
+/** The project name alone (see resolveProjectChoice). */
+export function resolveProject(
+  flag: string | undefined,
+  manifests: Pick<ManifestSet, 'root' | 'project'>,
+  options: LoadOptions,
+): string {
+  return resolveProjectChoice(flag, manifests, options).name;
+}
+
+const SET_PROJECT_HINT =
+  'add `project: NAME` to stigmer.yaml at the manifest root, or pass --project NAME, to turn prune on';
+
+/**
+ * The warning a plan under a derived project carries: prune is off (and how many resources it
+ * keeps because of that), and the directory name the project was made from when it differs.
+ */
+export function derivedProjectWarning(
+  choice: ProjectChoice,
+  pruneRequested: boolean,
+  kept: number,
+): Diagnostic | null {
+  if (choice.explicit) return null;
+  const from =
+    choice.derivedFrom !== undefined && choice.derivedFrom !== choice.name ? ` "${choice.derivedFrom}"` : '';
+  const named = `the project is "${choice.name}", derived from the directory name${from}`;
+  let message: string;
+  if (pruneRequested) {
+    message = `no project is set, so prune is off: ${named}, which other repositories may share`;
+    if (kept > 0) {
+      message += `; ${kept} resource${kept === 1 ? '' : 's'} of "${choice.name}" no longer in the manifests ${kept === 1 ? 'is' : 'are'} kept`;
+    }
+  } else if (from) {
+    message = `${named}; other directories whose names normalise to it share it`;
+  } else {
+    return null;
+  }
+  return {
+    severity: 'warning',
+    file: PLAN_DIAGNOSTIC_FILE,
+    line: 0,
+    column: 0,
+    message,
+    hint: pruneRequested ? SET_PROJECT_HINT : 'add `project: NAME` to stigmer.yaml, or pass --project NAME',
+  };
 }
 
 /** Reads and parses the manifest files (per-file stage); no backend needed. */
@@ -263,7 +324,9 @@ export function planParsed(
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   assertValid(manifests);
-  const project = resolveProject(options.project, manifests, options);
+  const choice = resolveProjectChoice(options.project, manifests, options);
+  const project = choice.name;
+  const pruneRequested = options.prune ?? true;
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
@@ -279,13 +342,29 @@ export function planParsed(
   const plan = planChanges(sealed.resources, live, {
     project,
     backend: backend.info,
-    prune: options.prune ?? true,
+    prune: pruneRequested && choice.explicit,
     allowEmpty: options.allowEmpty ?? false,
     ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
     ...(key ? { secretHash: secretHasher(key) } : {}),
   });
   // Warnings (e.g. an optional secret source that is absent) travel with the plan.
   const warnings = [...manifests.diagnostics, ...sealed.diagnostics].filter((d) => d.severity === 'warning');
+  const derived = derivedProjectWarning(
+    choice,
+    pruneRequested,
+    choice.explicit ? 0 : countUndeclared(sealed.resources, live, project),
+  );
+  if (derived) warnings.push(derived);
   if (warnings.length > 0) plan.diagnostics = [...warnings, ...plan.diagnostics];
   return { plan, manifests, live, desired: sealed.resources, secretKey: key };
+}
+
+/** Live resources of `project` that the manifests no longer declare (what a prune would delete). */
+function countUndeclared(desired: DesiredResource[], live: StoredResource[], project: string): number {
+  const declared = new Set(desired.map((d) => `${d.kind}/${d.name}`));
+  let n = 0;
+  for (const l of live) {
+    if (l.annotations[ANNOTATIONS.project] === project && !declared.has(`${l.kind}/${l.name}`)) n++;
+  }
+  return n;
 }

@@ -18,9 +18,10 @@
  * about 20 ms for one pack of the same bytes (docs/performance.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
@@ -136,7 +137,11 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       missed.set(displayPath, { bytes, key });
       return undefined;
     },
-    store(displayPath, bytes, parsed, json = JSON.stringify(parsed)) {
+    store(displayPath, bytes, parsed, json) {
+      // A plaintext secret (`value:` on a secret entry, --allow-plaintext-secrets) must not
+      // outlive its manifest on disk: such a file is parsed again every time.
+      if (holdsPlaintextSecret(parsed)) return;
+      json ??= JSON.stringify(parsed);
       const miss = missed.get(displayPath);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath, bytes);
       used.set(key, { sum: checksum(key, json), json });
@@ -157,8 +162,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       for (const [key, entry] of used) lines.push(`${key} ${entry.sum} ${entry.json}`);
       const temp = `${packPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        mkdirSync(options.dir, { recursive: true });
-        writeFileSync(temp, `${lines.join('\n')}\n`);
+        ensurePrivateDir(options.dir, 'parse cache directory');
+        writeFileSync(temp, `${lines.join('\n')}\n`, { mode: PRIVATE_FILE_MODE });
         renameSync(temp, packPath);
         stored = new Map(used);
         stats.written = true;
@@ -173,6 +178,24 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     },
   };
   return cache;
+}
+
+/** True when an Environment of the file has a secret entry with a plaintext `value`. */
+export function holdsPlaintextSecret(parsed: ParsedFile): boolean {
+  return parsed.documents.some(({ resource }) => {
+    if (resource.kind !== 'Environment') return false;
+    const data = resource.spec.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
+    return Object.values(data).some(
+      (entry) =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        !Array.isArray(entry) &&
+        entry.value !== undefined &&
+        entry.isSecret !== undefined &&
+        entry.isSecret !== false,
+    );
+  });
 }
 
 /** sha256 (hex) naming the entry of these bytes at this display path, for this program. */

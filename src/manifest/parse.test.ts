@@ -163,6 +163,17 @@ describe('parseManifestFile: envelope', () => {
     ]);
   });
 
+  it('suggests quoting a number as it was written, and never repeats a secret value', () => {
+    const env = (entry: string) =>
+      `apiVersion: agentic.stigmer.ai/v1\nkind: Environment\nmetadata:\n  name: e\nspec:\n  data:\n    K:\n${entry}`;
+    expect(errors(agent('a', '  config:\n    max_tokens: 0x10\n'))[0]!.hint).toBe('quote the value: "0x10"');
+    expect(errors(env('      value: 1e3\n'))[0]!.hint).toBe('quote the value: "1e3"');
+    const secret = errors(env('      isSecret: true\n      value: 12345678901234\n'));
+    expect(secret).toMatchObject([{ line: 9, message: 'spec.data.K.value: expected string, got number' }]);
+    expect(secret[0]!.hint).toBe('write the value of secret K in quotes, so it stays a string');
+    expect(JSON.stringify(secret)).not.toContain('12345678901234');
+  });
+
   it('requires string labels and annotations', () => {
     expect(errors(agent('a').replace('  name: a\n', '  name: a\n  labels:\n    tier: 1\n'))).toMatchObject([
       { line: 6, column: 11, message: 'metadata.labels.tier: expected string, got number' },

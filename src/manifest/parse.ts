@@ -271,7 +271,8 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   for (const issue of checkSchema(kind, value)) {
     if (issue.path[0] === 'apiVersion' || issue.path[0] === 'kind') continue; // reported above
     ok = false;
-    diag(at(issue.path, issue.atKey), issue.message, issue.hint, toPointer(issue.path));
+    const hint = issue.quote ? quoteHint(doc, kind, value, issue.path) : issue.hint;
+    diag(at(issue.path, issue.atKey), issue.message, hint, toPointer(issue.path));
   }
   const metadata = value.metadata as JsonObject | undefined;
   const name = typeof metadata?.name === 'string' ? metadata.name : undefined;
@@ -443,4 +444,25 @@ function yamlHint(code: string): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The hint for a number or boolean where a string belongs: quote it, as it was written (`0x10`
+ * stays `"0x10"`, not the 16 it parses as). Inside an Environment entry that holds a secret the
+ * hint names the entry and never repeats the value.
+ */
+function quoteHint(doc: Document.Parsed, kind: DeclaredKind, value: JsonObject, path: string[]): string {
+  if (kind === 'Environment' && path[0] === 'spec' && path[1] === 'data' && path[2] !== undefined) {
+    const data = (value.spec as JsonObject | undefined)?.data;
+    const entry = isPlainObject(data) ? data[path[2]] : undefined;
+    const secret =
+      isPlainObject(entry) &&
+      ((entry.isSecret !== undefined && entry.isSecret !== false) || entry.valueFrom !== undefined);
+    if (secret) return `write the value of secret ${path[2]} in quotes, so it stays a string`;
+  }
+  const node = nodeAt(doc, path);
+  const source = isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  return source === undefined || source.includes('\n')
+    ? 'quote the value'
+    : `quote the value: ${JSON.stringify(source)}`;
 }

@@ -21,6 +21,12 @@ export interface SchemaIssue {
   atKey: boolean;
   message: string;
   hint?: string;
+  /**
+   * A number or boolean where a string is expected: the fix is to quote it. The hint here does
+   * not repeat the value (it may be a secret, and the parsed value is not what was written:
+   * `0x10` parses as 16); the caller words it from the source text when that is safe.
+   */
+  quote?: true;
 }
 
 type Target = DeclaredKind | 'stigmer.yaml';
@@ -269,7 +275,7 @@ function describe(error: ErrorObject, path: string[]): SchemaIssue {
         atKey: false,
         message: `${where(path)}expected ${String(params.type)}, got ${typeName(error.data)}`,
         ...(params.type === 'string' && (typeof error.data === 'number' || typeof error.data === 'boolean')
-          ? { hint: `quote the value: "${String(error.data)}"` }
+          ? { hint: 'quote the value', quote: true as const }
           : {}),
       };
     case 'minLength': {

@@ -1,7 +1,14 @@
 /**
  * The saved plan file (`stigmer plan --out FILE`, `stigmer apply FILE`): the whole Plan,
  * including what apply writes (`write`) and the live versions it was made against
- * (`observed`), wrapped with a format marker, the program version and a checksum.
+ * (`observed`), wrapped with a format marker, the program version, the id of the secret key
+ * and a MAC.
+ *
+ * Authentication: the MAC is HMAC-SHA256, under a subkey of the secret key
+ * (`STIGMER_SECRET_KEY` or `$STIGMER_HOME/master.key`), of the canonical JSON of every other
+ * member. A file edited anywhere, or made with another key, is refused as a whole; machines
+ * that share `STIGMER_SECRET_KEY` (a team's CI) can plan on one and apply on another. Nothing
+ * in a file is trusted before its MAC is checked.
  *
  * Secrets: a plan file never holds a plaintext secret. Sealed values (ciphertext + keyed hash)
  * are saved as they are; a plaintext `value` of a secret entry is replaced by a placeholder and
@@ -10,16 +17,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { StigmerError } from '../errors.js';
+import type { SecretKey } from '../secrets/key.js';
+import { planFileMac, verifyPlanFileMac } from '../secrets/seal.js';
 import { DECLARED_KINDS, type JsonObject, type JsonValue } from '../types.js';
-import { stableHash } from './hash.js';
+import { canonicalJson } from './hash.js';
 import { planHasErrors } from './plan.js';
 import { isSecretEntry, secretKeys } from './secrets.js';
 import type { Plan, PlannedChange } from './types.js';
 
 /** Value of the `format` marker of a plan file. */
 export const PLAN_FILE_FORMAT = 'stigmer-plan';
-/** Version of the plan file layout. */
-export const PLAN_FILE_VERSION = 1;
+/** Version of the plan file layout (2: authenticated with a keyed MAC). */
+export const PLAN_FILE_VERSION = 2;
 /** What replaces a plaintext secret value in a saved plan. */
 export const UNSAVED_SECRET = '(sensitive: not saved in plan files)';
 
@@ -29,8 +38,10 @@ export interface PlanFile {
   formatVersion: typeof PLAN_FILE_VERSION;
   /** Version of stigmer that wrote the file. */
   stigmerVersion: string;
-  /** `sha256:<hex>` of the canonical JSON of every other member. */
-  checksum: string;
+  /** Id of the secret key the MAC was made with (never the key). */
+  keyId: string;
+  /** `hmac-sha256:<hex>` of the canonical JSON of every other member. */
+  mac: string;
   /** `Kind/name: KEY` of each secret whose plaintext value was left out. */
   unsavedSecrets: string[];
   plan: Plan;
@@ -53,11 +64,13 @@ export function programVersion(): string {
   return cachedVersion;
 }
 
-function checksumOf(file: Omit<PlanFile, 'checksum'>): string {
-  return stableHash({
+/** The text the MAC covers: the canonical JSON of every member but the MAC. */
+function authenticatedText(file: Omit<PlanFile, 'mac'>): string {
+  return canonicalJson({
     format: file.format,
     formatVersion: file.formatVersion,
     stigmerVersion: file.stigmerVersion,
+    keyId: file.keyId,
     unsavedSecrets: file.unsavedSecrets,
     plan: file.plan,
   });
@@ -84,11 +97,12 @@ function withoutPlaintextSecrets(change: PlannedChange, unsaved: string[]): Plan
 }
 
 /**
- * The plan file text for a plan (JSON, 2-space indented, trailing newline).
+ * The plan file text for a plan (JSON, 2-space indented, trailing newline), authenticated
+ * with `key`.
  *
  * @throws StigmerError('PLAN') when the plan has errors: such a plan can never be applied.
  */
-export function serializePlanFile(plan: Plan, options: { stigmerVersion?: string } = {}): string {
+export function serializePlanFile(plan: Plan, options: { key: SecretKey; stigmerVersion?: string }): string {
   if (planHasErrors(plan)) {
     throw new StigmerError('PLAN', 'a plan with errors cannot be saved', {
       hint: 'fix the errors reported by `stigmer plan` first',
@@ -103,10 +117,11 @@ export function serializePlanFile(plan: Plan, options: { stigmerVersion?: string
     format: PLAN_FILE_FORMAT,
     formatVersion: PLAN_FILE_VERSION,
     stigmerVersion: options.stigmerVersion ?? programVersion(),
+    keyId: options.key.keyId,
     unsavedSecrets,
     plan: saved,
   } as const;
-  const file: PlanFile = { ...body, checksum: checksumOf(body) };
+  const file: PlanFile = { ...body, mac: planFileMac(options.key, authenticatedText(body)) };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -167,13 +182,14 @@ function checkPlanShape(plan: unknown): asserts plan is Plan {
 }
 
 /**
- * Reads a plan file back.
+ * Reads a plan file back, after checking its MAC under `key`.
  *
- * @throws StigmerError('PLAN') for text that is not a plan file, a newer format, a checksum
- *   mismatch (edited or damaged), or a plan with errors; StigmerError('SECRET') for a plan that
- *   changes plaintext secrets, which plan files never hold.
+ * @throws StigmerError('PLAN') for text that is not a plan file, another format version, a
+ *   file that fails authentication (edited, damaged, or made with another secret key), or a
+ *   plan with errors; StigmerError('SECRET') for a plan that changes plaintext secrets, which
+ *   plan files never hold.
  */
-export function parsePlanFile(text: string): Plan {
+export function parsePlanFile(text: string, options: { key: SecretKey }): Plan {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -189,24 +205,33 @@ export function parsePlanFile(text: string): Plan {
   }
   if (
     typeof doc.stigmerVersion !== 'string' ||
+    typeof doc.keyId !== 'string' ||
     !Array.isArray(doc.unsavedSecrets) ||
-    typeof doc.checksum !== 'string'
+    typeof doc.mac !== 'string'
   )
     throw corrupt('bad header');
   const body = {
     format: PLAN_FILE_FORMAT,
     formatVersion: PLAN_FILE_VERSION,
     stigmerVersion: doc.stigmerVersion,
+    keyId: doc.keyId,
     unsavedSecrets: doc.unsavedSecrets as string[],
     plan: doc.plan as unknown as Plan,
   } as const;
-  if (checksumOf(body) !== doc.checksum) {
+  if (!verifyPlanFileMac(options.key, authenticatedText(body), doc.mac)) {
+    if (doc.keyId !== options.key.keyId) {
+      throw new StigmerError(
+        'PLAN',
+        `saved plan was made with secret key ${doc.keyId}, but this machine's key is ${options.key.keyId}; nothing was applied`,
+        {
+          hint: 'apply it where STIGMER_SECRET_KEY is the key that made it (CI: share one STIGMER_SECRET_KEY), or plan again here',
+        },
+      );
+    }
     throw new StigmerError(
       'PLAN',
-      'plan file checksum mismatch: it was edited or damaged after it was saved',
-      {
-        hint: 'save a new one with `stigmer plan --out FILE`',
-      },
+      'saved plan failed authentication: it was changed after it was saved; nothing was applied',
+      { hint: 'save a new one with `stigmer plan --out FILE`' },
     );
   }
   checkPlanShape(doc.plan);

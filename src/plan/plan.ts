@@ -95,7 +95,8 @@ function livePosition(live: StoredResource): Pick<Diagnostic, 'file' | 'line' | 
   return { file: PLAN_DIAGNOSTIC_FILE, line: 0, column: 0 };
 }
 
-function patchBetween(before: ComparedView | null, after: ComparedView | null): Operation[] {
+/** The RFC 6902 patch from `before` to `after` (whole-resource add/remove for creates and deletes). */
+export function patchBetween(before: ComparedView | null, after: ComparedView | null): Operation[] {
   if (before === null && after !== null) {
     return [
       { op: 'add', path: '/metadata', value: after.metadata },

@@ -1,6 +1,7 @@
 /**
  * How the planner treats secret values (DESIGN.md §4): entries of an Environment's `spec.data`
- * with `isSecret: true` (or already sealed, `sealed: {hash, ciphertext}`).
+ * with `isSecret: true`, read through `valueFrom` (unless `isSecret: false`), or already sealed
+ * (`sealed: {hash, ciphertext}`).
  *
  * Three forms of a ComparedView exist inside the planner:
  * - comparable: what decides "changed or not". A secret entry's `value`/`sealed` become one
@@ -37,9 +38,17 @@ function isObject(value: unknown): value is Entry {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** True for a `spec.data` entry that holds a secret. */
+/**
+ * True for a `spec.data` entry that holds a secret: `isSecret: true`, sealed, or read through
+ * `valueFrom` without an explicit `isSecret: false`.
+ */
 export function isSecretEntry(entry: unknown): entry is Entry {
-  return isObject(entry) && (entry.isSecret === true || entry.sealed !== undefined);
+  return (
+    isObject(entry) &&
+    (entry.isSecret === true ||
+      entry.sealed !== undefined ||
+      (entry.valueFrom !== undefined && entry.isSecret !== false))
+  );
 }
 
 /** Keys of the secret entries of a spec (none for kinds other than Environment). */

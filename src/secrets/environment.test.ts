@@ -71,7 +71,7 @@ describe('resolveEnvironmentSecrets', () => {
         ONE: { valueFrom: { file: 'secrets/one.txt' }, isSecret: true },
         CRLF: { valueFrom: { file: 'secrets/crlf.txt' }, isSecret: true },
         BARE: { valueFrom: { file: join(baseDir, 'secrets', 'bare.txt') }, isSecret: true },
-        PLAIN: { valueFrom: { file: 'secrets/bare.txt' } },
+        PLAIN: { valueFrom: { file: 'secrets/bare.txt' }, isSecret: false },
       },
     };
     const { spec: out, errors } = resolveEnvironmentSecrets(spec, { name: 'files' }, ctx());
@@ -80,7 +80,11 @@ describe('resolveEnvironmentSecrets', () => {
     expect(revealed.ONE!.value).toBe('line1\nline2\n');
     expect(revealed.CRLF!.value).toBe('windows');
     expect(revealed.BARE!.value).toBe('bare');
-    expect(dataOf(out).PLAIN).toEqual({ valueFrom: { file: 'secrets/bare.txt' }, value: 'bare' });
+    expect(dataOf(out).PLAIN).toEqual({
+      valueFrom: { file: 'secrets/bare.txt' },
+      isSecret: false,
+      value: 'bare',
+    });
   });
 
   it('refuses a file that is not UTF-8 text', () => {
@@ -90,8 +94,10 @@ describe('resolveEnvironmentSecrets', () => {
     expect(errors[0]!.message).toMatch(/not UTF-8 text$/);
   });
 
-  it('resolves non-secret valueFrom into value and keeps valueFrom', () => {
-    const spec: JsonObject = { data: { LOG_LEVEL: { valueFrom: { env: 'LOG_LEVEL' }, description: 'd' } } };
+  it('resolves valueFrom with isSecret: false into value and keeps valueFrom', () => {
+    const spec: JsonObject = {
+      data: { LOG_LEVEL: { valueFrom: { env: 'LOG_LEVEL' }, isSecret: false, description: 'd' } },
+    };
     const { spec: out, errors } = resolveEnvironmentSecrets(
       spec,
       { name: 'e' },
@@ -100,16 +106,56 @@ describe('resolveEnvironmentSecrets', () => {
     expect(errors).toEqual([]);
     expect(dataOf(out).LOG_LEVEL).toEqual({
       valueFrom: { env: 'LOG_LEVEL' },
+      isSecret: false,
       description: 'd',
       value: 'debug',
     });
   });
 
+  it('treats valueFrom without isSecret as a secret: sealed, no value, redacted', () => {
+    const spec: JsonObject = {
+      data: {
+        FROM_ENV: { valueFrom: { env: 'LOG_LEVEL' } },
+        SHOWN: { value: 'eu-west-1' },
+      },
+    };
+    const { spec: out, errors } = resolveEnvironmentSecrets(
+      spec,
+      { name: 'e' },
+      ctx({ env: { LOG_LEVEL: 'debug-canary' } }),
+    );
+    expect(errors).toEqual([]);
+    const entry = dataOf(out).FROM_ENV!;
+    expect(entry.isSecret).toBe(true);
+    expect(entry.value).toBeUndefined();
+    expect(JSON.stringify(out)).not.toContain('debug-canary');
+    expect(dataOf(revealSpec(out, { name: 'e' }, key)).FROM_ENV!.value).toBe('debug-canary');
+    expect(secretDataKeys(out)).toEqual(['FROM_ENV']);
+    // Even unsealed (as an older version stored it), such an entry is redacted.
+    expect(
+      dataOf(redactSpec({ data: { OLD: { valueFrom: { env: 'X' }, value: 'debug-canary' } } })).OLD,
+    ).toEqual({ valueFrom: { env: 'X' }, value: '(sensitive)' });
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'stops reading a file at the size limit by bytes read, whatever size the file reports',
+    () => {
+      // /proc/self/pagemap reports size 0 and yields gigabytes; the limit must hold anyway.
+      const spec: JsonObject = { data: { HUGE: { valueFrom: { file: '/proc/self/pagemap' } } } };
+      const before = process.memoryUsage().rss;
+      const { errors } = resolveEnvironmentSecrets(spec, { name: 'e' }, ctx());
+      expect(errors.map((e) => e.message)).toEqual([
+        'cannot read file /proc/self/pagemap (valueFrom.file of secret HUGE in Environment/e): larger than 1048576 bytes',
+      ]);
+      expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    },
+  );
+
   it('names a missing variable, never a value', () => {
     const spec: JsonObject = {
       data: {
         TOKEN: { valueFrom: { env: 'MISSING_TOKEN' }, isSecret: true },
-        HOST: { valueFrom: { env: 'MISSING_HOST' } },
+        HOST: { valueFrom: { env: 'MISSING_HOST' }, isSecret: false },
       },
     };
     const { spec: out, errors } = resolveEnvironmentSecrets(spec, { name: 'prod' }, ctx());
@@ -284,7 +330,7 @@ describe('resolveEnvironmentSecrets', () => {
       data: {
         TOKEN: { isSecret: true, valueFrom: { env: 'TOKEN', optional: true }, description: 'd' },
         CERT: { isSecret: true, valueFrom: { file: 'missing.pem', optional: true } },
-        REGION: { valueFrom: { env: 'REGION', optional: true } },
+        REGION: { valueFrom: { env: 'REGION', optional: true }, isSecret: false },
       },
     };
 
@@ -302,7 +348,7 @@ describe('resolveEnvironmentSecrets', () => {
         expect(dataOf(out)).toEqual({
           TOKEN: { isSecret: true, valueFrom: { env: 'TOKEN', optional: true }, description: 'd' },
           CERT: { isSecret: true, valueFrom: { file: 'missing.pem', optional: true } },
-          REGION: { valueFrom: { env: 'REGION', optional: true } },
+          REGION: { valueFrom: { env: 'REGION', optional: true }, isSecret: false },
         });
       }
     });

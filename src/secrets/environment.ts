@@ -10,7 +10,7 @@
  * Every function is pure apart from reading `valueFrom.file`, and returns a new spec.
  * Errors name the entry, the variable or the file, never a value.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JsonObject } from '../types.js';
 import type { SecretKey } from './key.js';
@@ -85,9 +85,18 @@ function isObject(value: unknown): value is Entry {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** True for an entry that holds a secret: declared `isSecret: true`, or already sealed. */
+/**
+ * True for an entry that holds a secret: declared `isSecret: true`, already sealed, or read
+ * through `valueFrom` without an explicit `isSecret: false` (what a plan reads from the machine
+ * that runs it is never shown by default).
+ */
 export function isSecretEntry(entry: unknown): boolean {
-  return isObject(entry) && (entry.isSecret === true || entry.sealed !== undefined);
+  return (
+    isObject(entry) &&
+    (entry.isSecret === true ||
+      entry.sealed !== undefined ||
+      (entry.valueFrom !== undefined && entry.isSecret !== false))
+  );
 }
 
 /** Keys of `spec.data` whose entries are secret, in spec order. */
@@ -203,9 +212,9 @@ function readValueFrom(
   });
   const relativeHint = `relative paths are resolved from the manifest's directory (${ctx.baseDir})`;
   try {
-    const stat = statSync(full);
-    if (!stat.isFile()) return cannotRead('not a regular file', relativeHint);
-    if (stat.size > SECRET_FILE_MAX_BYTES) {
+    const bytes = readAtMost(full, SECRET_FILE_MAX_BYTES);
+    if (bytes === 'not-a-file') return cannotRead('not a regular file', relativeHint);
+    if (bytes === 'too-large') {
       return cannotRead(
         `larger than ${SECRET_FILE_MAX_BYTES} bytes`,
         'point valueFrom.file at the value only',
@@ -213,7 +222,7 @@ function readValueFrom(
     }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(full));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch (cause) {
       if (!(cause instanceof TypeError)) throw cause;
       return cannotRead('not UTF-8 text', 'store binary values base64-encoded');
@@ -241,13 +250,37 @@ function readValueFrom(
 }
 
 /**
+ * The bytes of a regular file, read until `limit + 1` bytes at most. The limit is checked
+ * against what was actually read, not the size the file system reports: files such as
+ * `/proc/self/pagemap` report 0 and never end.
+ */
+function readAtMost(path: string, limit: number): Buffer | 'not-a-file' | 'too-large' {
+  const fd = openSync(path, 'r');
+  try {
+    if (!fstatSync(fd).isFile()) return 'not-a-file';
+    // Whole chunks: some kernel files refuse reads of odd sizes (pagemap wants multiples of 8).
+    const chunk = 64 * 1024;
+    const buf = Buffer.alloc(Math.ceil((limit + 1) / chunk) * chunk);
+    let length = 0;
+    while (length <= limit) {
+      const n = readSync(fd, buf, length, chunk, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length > limit ? 'too-large' : buf.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Resolves and seals the `data` of an Environment spec.
  *
- * - A secret entry (`isSecret: true`) takes its value from `valueFrom.env`, `valueFrom.file`
+ * - A secret entry (`isSecret: true`, or `valueFrom` without `isSecret: false`) takes its value from `valueFrom.env`, `valueFrom.file`
  *   (one trailing newline stripped) or, only with `allowPlaintextSecrets`, a plaintext `value`;
  *   an empty value is refused. It becomes `{isSecret: true, valueFrom?, description?,
  *   sealed: {hash, ciphertext}}`: no `value`.
- * - A non-secret entry with `valueFrom` gets the resolved `value` and keeps `valueFrom`.
+ * - An entry with `valueFrom` and `isSecret: false` gets the resolved `value` and keeps `valueFrom`.
  * - An entry that is already sealed and names no source is kept as it is.
  * - An entry whose `valueFrom` is `optional: true` and finds nothing (variable unset or empty,
  *   file missing) is kept without a value (secret or not) and reported in `warnings`.
@@ -264,12 +297,13 @@ export function resolveEnvironmentSecrets(
   const warnings: SecretResolveError[] = [];
   const out = mapData(spec, (entry, dataKey) => {
     const basePath = pointer('spec', 'data', dataKey);
-    const secret = entry.isSecret === true;
+    const hasValue = entry.value !== undefined;
+    const hasValueFrom = entry.valueFrom !== undefined;
+    // What valueFrom reads is secret unless the entry says `isSecret: false` (DESIGN.md §4).
+    const secret = entry.isSecret === true || (hasValueFrom && entry.isSecret === undefined);
     const what = `${secret ? 'secret ' : ''}${dataKey} in ${KIND}/${ref.name}`;
     const report = (e: Omit<SecretResolveError, 'dataKey'>) => errors.push({ ...e, dataKey });
     const warn = (e: Omit<SecretResolveError, 'dataKey'>) => warnings.push({ ...e, dataKey });
-    const hasValue = entry.value !== undefined;
-    const hasValueFrom = entry.valueFrom !== undefined;
 
     if (entry.isSecret !== undefined && typeof entry.isSecret !== 'boolean') {
       // Treated as secret so that a value is never stored in clear by mistake.
@@ -302,7 +336,7 @@ export function resolveEnvironmentSecrets(
       return { ...entry, value: sourced.value };
     }
 
-    const kept = copyDefined(entry, ['isSecret', 'valueFrom', 'description']);
+    const kept = { isSecret: true, ...copyDefined(entry, ['valueFrom', 'description']) };
     let plaintext: string;
     if (hasValueFrom) {
       const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);

@@ -39,10 +39,12 @@ export {
 } from './key.js';
 export {
   openSecret,
+  planFileMac,
   type SealedSecret,
   type SecretRef,
   sealedKeyId,
   sealSecret,
   secretAad,
   secretHash,
+  verifyPlanFileMac,
 } from './seal.js';

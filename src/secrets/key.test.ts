@@ -190,13 +190,13 @@ describe('master.key', () => {
  */
 function compileKeyModule(outDir: string): string {
   const src = join(dirname(fileURLToPath(import.meta.url)), '..');
-  for (const rel of ['errors.ts', 'secrets/key.ts']) {
+  for (const rel of ['errors.ts', 'private-files.ts', 'secrets/key.ts']) {
     const out = ts.transpileModule(readFileSync(join(src, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     });
     const target = join(outDir, rel.replace(/\.ts$/, '.mjs'));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, out.outputText.replaceAll("from '../errors.js'", "from '../errors.mjs'"));
+    writeFileSync(target, out.outputText.replace(/from '(\.\.?\/[^']+)\.js'/g, "from '$1.mjs'"));
   }
   return join(outDir, 'secrets', 'key.mjs');
 }

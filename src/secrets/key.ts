@@ -3,7 +3,8 @@
  *
  * Responsible for finding the 32-byte key (`STIGMER_SECRET_KEY`, else `$STIGMER_HOME/master.key`,
  * created on first use), refusing keys that are malformed or readable by other users, and deriving
- * the two subkeys everything else uses: one for AES-256-GCM, one for the keyed hash. The raw key
+ * the subkeys everything else uses: one for AES-256-GCM, one for the keyed hash, one that
+ * authenticates saved plan files. The raw key
  * and the subkeys never leave this module's closure; a `SecretKey` prints and serialises as its
  * key id only.
  */
@@ -14,7 +15,6 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   readSync,
   unlinkSync,
@@ -23,6 +23,7 @@ import {
 import { dirname, join } from 'node:path';
 import { inspect } from 'node:util';
 import { StigmerError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 
 /** Environment variable that holds the key (base64 or hex of 32 bytes). */
 export const SECRET_KEY_ENV = 'STIGMER_SECRET_KEY';
@@ -35,6 +36,7 @@ const GENERATE_HINT = 'generate one with `openssl rand -base64 32`';
 const HKDF_SALT = 'stigmer.ai/secrets/v1';
 const HKDF_INFO_ENCRYPTION = 'aes-256-gcm encryption';
 const HKDF_INFO_HASH = 'hmac-sha256 keyed hash';
+const HKDF_INFO_PLAN = 'hmac-sha256 saved plan authentication';
 /** A key file is a few dozen bytes; anything much larger is not one. */
 const KEY_FILE_MAX_BYTES = 1024;
 /** How long a reader waits for a key file that another process is still writing. */
@@ -49,6 +51,8 @@ export type SecretKeySource =
 interface Subkeys {
   encryption: Buffer;
   hash: Buffer;
+  /** Authenticates saved plan files (`plan --out`). */
+  plan: Buffer;
 }
 
 const subkeysOf = new WeakMap<SecretKey, Subkeys>();
@@ -77,7 +81,11 @@ export class SecretKey {
     }
     const derive = (info: string) =>
       Buffer.from(hkdfSync('sha256', bytes, HKDF_SALT, info, SECRET_KEY_BYTES));
-    const subkeys: Subkeys = { encryption: derive(HKDF_INFO_ENCRYPTION), hash: derive(HKDF_INFO_HASH) };
+    const subkeys: Subkeys = {
+      encryption: derive(HKDF_INFO_ENCRYPTION),
+      hash: derive(HKDF_INFO_HASH),
+      plan: derive(HKDF_INFO_PLAN),
+    };
     const keyId = createHash('sha256').update(subkeys.hash).digest('hex').slice(0, 8);
     const key = new SecretKey(keyId, source);
     subkeysOf.set(key, subkeys);
@@ -268,11 +276,7 @@ function readKeyFileText(path: string): string | null {
  */
 function createKeyFileExclusive(path: string, bytes: Buffer): boolean {
   const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (cause) {
-    throw cannotCreate(path, cause);
-  }
+  ensurePrivateDir(dir, 'STIGMER_HOME');
   const content = `${bytes.toString('base64')}\n`;
   const tmp = join(dir, `.${MASTER_KEY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {

@@ -53,6 +53,22 @@ export function secretHash(key: SecretKey, ref: SecretRef, plaintext: string): s
   return HASH_PREFIX + mac.digest('hex');
 }
 
+/**
+ * The MAC of a saved plan file's canonical text: `hmac-sha256:` + hex HMAC-SHA256 under the
+ * plan subkey. Anyone holding the same secret key (a team's CI sharing STIGMER_SECRET_KEY) makes
+ * and checks the same MAC; an edited file, or one made with another key, does not match.
+ */
+export function planFileMac(key: SecretKey, text: string): string {
+  return HASH_PREFIX + createHmac('sha256', subkeys(key).plan).update(text, 'utf8').digest('hex');
+}
+
+/** True when `mac` is the MAC of `text` under `key` (compared in constant time). */
+export function verifyPlanFileMac(key: SecretKey, text: string, mac: string): boolean {
+  const expected = Buffer.from(planFileMac(key, text), 'utf8');
+  const given = Buffer.from(mac, 'utf8');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
 /** Encrypts a value for one entry. Two seals of the same value differ; their hashes are equal. */
 export function sealSecret(key: SecretKey, ref: SecretRef, plaintext: string): SealedSecret {
   const iv = randomBytes(IV_BYTES);

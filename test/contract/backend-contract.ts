@@ -437,6 +437,97 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
       });
     });
 
+    describe('ownership checked inside the batch (applyChanges with a project)', () => {
+      const owned = (kind: DeclaredKind, name: string, project: string | null, extra = {}): ResourceChange =>
+        ({
+          ...create(kind, name),
+          annotations: { ...(project === null ? {} : { 'stigmer.ai/project': project }), ...extra },
+        }) as ResourceChange;
+      const update = (change: ResourceChange): ResourceChange =>
+        ({ ...change, op: 'update' }) as ResourceChange;
+
+      beforeEach(async () => {
+        await backend.applyChanges([
+          owned('Agent', 'mine', 'demo'),
+          owned('Agent', 'theirs', 'other'),
+          owned('Agent', 'nobodys', null),
+          owned('Skill', 'guarded', 'demo', { 'stigmer.ai/prevent-destroy': 'true' }),
+        ]);
+      });
+
+      async function expectRefused(changes: ResourceChange[], code: string, text: string): Promise<void> {
+        const before = await Promise.all(DECLARED_KINDS.map((k) => backend.listAllResources(k)));
+        const err = await failure(backend.applyChanges(changes, { project: 'demo', message: 'refused' }));
+        expect(err.code).toBe(code);
+        expect(err.message).toContain(text);
+        expect(err.hint).toBeTruthy();
+        expect(await Promise.all(DECLARED_KINDS.map((k) => backend.listAllResources(k)))).toEqual(before);
+      }
+
+      it('allows updates of its own and unowned resources (adoption), creates, and deletes of its own', async () => {
+        const results = await backend.applyChanges(
+          [
+            update(owned('Agent', 'mine', 'demo')),
+            update(owned('Agent', 'nobodys', 'demo')),
+            owned('Agent', 'fresh', 'demo'),
+            { op: 'delete', kind: 'Agent', name: 'fresh' },
+          ],
+          { project: 'demo' },
+        );
+        expect(results.map((r) => `${r.op} ${r.name}`)).toEqual([
+          'update mine',
+          'update nobodys',
+          'create fresh',
+          'delete fresh',
+        ]);
+        // A release: the project's own resource loses its ownership annotation.
+        await backend.applyChanges([update(owned('Agent', 'mine', null))], { project: 'demo' });
+        expect(
+          (await backend.getResource('Agent', 'mine'))!.annotations['stigmer.ai/project'],
+        ).toBeUndefined();
+      });
+
+      it("refuses, for the whole batch, an update of another project's resource", async () => {
+        await expectRefused(
+          [owned('Agent', 'new-one', 'demo'), update(owned('Agent', 'theirs', 'demo'))],
+          'OWNERSHIP',
+          'Agent/theirs is owned by project "other"',
+        );
+      });
+
+      it('refuses a write that hands a resource to another project', async () => {
+        await expectRefused([update(owned('Agent', 'mine', 'other'))], 'OWNERSHIP', 'Agent/mine');
+        await expectRefused([owned('Agent', 'new-one', 'other')], 'OWNERSHIP', 'Agent/new-one');
+      });
+
+      it('refuses deletes of resources it does not own, or that prevent-destroy protects', async () => {
+        await expectRefused(
+          [{ op: 'delete', kind: 'Agent', name: 'theirs' }],
+          'OWNERSHIP',
+          'Agent/theirs is owned by project "other"',
+        );
+        await expectRefused(
+          [{ op: 'delete', kind: 'Agent', name: 'nobodys' }],
+          'OWNERSHIP',
+          'Agent/nobodys is not owned by any project',
+        );
+        await expectRefused(
+          [
+            { op: 'delete', kind: 'Agent', name: 'mine' },
+            { op: 'delete', kind: 'Skill', name: 'guarded' },
+          ],
+          'PREVENT_DESTROY',
+          'Skill/guarded has stigmer.ai/prevent-destroy: "true"',
+        );
+      });
+
+      it('checks nothing of the kind without a project (stigmer delete, the server admin path)', async () => {
+        await backend.applyChanges([update(owned('Agent', 'theirs', 'demo'))]);
+        await backend.deleteResource('Skill', 'guarded');
+        expect(await backend.getResource('Skill', 'guarded')).toBeNull();
+      });
+    });
+
     describe('history', () => {
       it('records a snapshot for every create, update and delete, with the batch message', async () => {
         const [c] = await backend.applyChanges([create('Agent', 'hist', { step: 1 })], { message: 'first' });

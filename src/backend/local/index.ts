@@ -1,6 +1,7 @@
 /**
  * The local backend (DESIGN.md §3): the Backend contract over one SQLite file, through the
- * driver seam of `driver.ts` (better-sqlite3 for the CLI, `node:sqlite` for the Action). Opening creates the file and its directory, switches to WAL with foreign keys
+ * driver seam of `driver.ts` (better-sqlite3 for the CLI, `node:sqlite` for the Action). Opening
+ * creates the file (0600) and its directory (0700), switches to WAL with foreign keys
  * on and a busy timeout, and applies pending migrations. Every write runs in a `BEGIN
  * IMMEDIATE` transaction (one per applyChanges batch: all or nothing) and appends a snapshot to
  * `api_resource_versions`. Statements are prepared once at open; listing is one SELECT per
@@ -8,9 +9,9 @@
  * `guard`, so callers only ever see StigmerErrors.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
+import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -19,6 +20,7 @@ import {
   type Kind,
   type StoredResource,
 } from '../../types.js';
+import { checkOwnership } from '../ownership.js';
 import type {
   AppliedChange,
   ApplyChangesOptions,
@@ -331,7 +333,11 @@ export class LocalBackend implements Backend {
     }
     let db: SqliteDatabase | undefined;
     try {
-      if (!memory) mkdirSync(dirname(location), { recursive: true });
+      if (!memory) {
+        // A new database (and so its -wal and -shm files) is readable by its owner only.
+        ensurePrivateDir(dirname(location), 'database directory');
+        createPrivateFile(location);
+      }
       db = driver.open(location, { busyTimeoutMs: timeout });
       db.exec(`PRAGMA busy_timeout = ${timeout}`);
       db.exec('PRAGMA foreign_keys = ON');
@@ -415,6 +421,7 @@ export class LocalBackend implements Backend {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
     const message = options.message ?? null;
+    const project = options.project;
     const requestId = checkRequestId(options.requestId);
     const batchHash = requestId === null ? '' : hashBatch(changes, options);
     return this.write(() => {
@@ -425,7 +432,7 @@ export class LocalBackend implements Backend {
       }
       const out: AppliedChange[] = [];
       for (const change of changes) {
-        const applied = this.applyOne(change, message, now);
+        const applied = this.applyOne(change, message, now, project);
         if (applied) out.push(applied);
       }
       if (requestId !== null) {
@@ -449,11 +456,20 @@ export class LocalBackend implements Backend {
   }
 
   /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
-  private applyOne(change: ResourceChange, message: string | null, now: string): AppliedChange | null {
+  private applyOne(
+    change: ResourceChange,
+    message: string | null,
+    now: string,
+    project: string | undefined,
+  ): AppliedChange | null {
     const { kind, name } = change;
     const k = this.kinds[kind];
     const current = k.current.get(name) as CurrentRow | undefined;
     const actual = current ? current.version : null;
+    if (project !== undefined) {
+      const live = current ? (JSON.parse(current.annotations) as Record<string, string>) : null;
+      checkOwnership(change, live, project);
+    }
     const history = (id: string, version: number, action: AppliedChange['op'], s: Snapshot) =>
       this.stmt.insertHistory.run(
         kind,

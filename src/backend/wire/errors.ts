@@ -17,6 +17,8 @@ import { ErrorDetailSchema, VersionConflictSchema } from '../../gen/stigmer/back
 const STATUS: Partial<Record<ErrorCode, Code>> = {
   CONFLICT: Code.FailedPrecondition,
   STALE_PLAN: Code.Aborted,
+  OWNERSHIP: Code.FailedPrecondition,
+  PREVENT_DESTROY: Code.FailedPrecondition,
   NOT_FOUND: Code.NotFound,
   ALREADY_EXISTS: Code.AlreadyExists,
   USAGE: Code.InvalidArgument,
