@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { serverService } from '../backend/wire/fast.js';
 import { Health } from '../gen/grpc/health/v1/health_pb.js';
 import { BackendService } from '../gen/stigmer/backend/v1/backend_pb.js';
 import { HealthStatus, healthServiceImpl, ServingStatus } from './health.js';
@@ -80,7 +81,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const handler = connectNodeAdapter({
     routes(router) {
-      router.service(BackendService, backendServiceImpl(options.store, { version: programVersion() }));
+      // ApplyChanges requests are read through their view, for the fast codec (wire/fast.ts).
+      router.service(serverService(), backendServiceImpl(options.store, { version: programVersion() }));
       router.service(Health, healthServiceImpl(health));
     },
     interceptors: [

@@ -9,7 +9,6 @@ import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { Backend } from '../backend/types.js';
 import {
-  fromWireChange,
   fromWireExecutionKind,
   fromWirePhase,
   toWireApplied,
@@ -18,9 +17,12 @@ import {
   toWireResource,
   toWireVersion,
 } from '../backend/wire/convert.js';
+import { decodeChanges, encodeApplied, encodeResources } from '../backend/wire/fast.js';
 import { NotFoundError, StigmerError } from '../errors.js';
 import {
+  ApplyChangesResponseSchema,
   type BackendService,
+  ListResourcesResponseSchema,
   type ResourceInput,
   SealedVariableSchema,
   ExecutionPhase as WirePhase,
@@ -197,21 +199,30 @@ export function backendServiceImpl(
 
     // --- generic resources ------------------------------------------------------------------
     async listResources(req) {
-      const page = await list(req.kind as DeclaredKind, req.pageSize, req.pageToken);
-      return { resources: page.items, nextPageToken: page.nextPageToken };
+      // The page's resources go out through the fast codec (wire/fast.ts), as unknown fields.
+      const page = await store.listResources(req.kind as DeclaredKind, {
+        ...(req.pageSize !== 0 ? { pageSize: req.pageSize } : {}),
+        ...(req.pageToken !== '' ? { pageToken: req.pageToken } : {}),
+      });
+      const res = create(ListResourcesResponseSchema, { nextPageToken: page.nextPageToken ?? '' });
+      res.$unknown = encodeResources(1, page.items);
+      return res;
     },
     async getResource(req) {
       const found = await store.getResource(req.kind as DeclaredKind, req.name);
       return found ? { resource: toWireResource(found) } : {};
     },
     async applyChanges(req) {
-      const changes = req.changes.map(fromWireChange);
+      // Registered with the request's view (serverService): the changes arrive undecoded.
+      const changes = decodeChanges(1, req.$unknown);
       const results = await store.applyChanges(changes, {
         ...(req.message !== undefined ? { message: req.message } : {}),
         ...(req.project !== '' ? { project: req.project } : {}),
         ...(req.requestId !== '' ? { requestId: req.requestId } : {}),
       });
-      return { results: results.map(toWireApplied), stateToken: String(await store.changeCounter()) };
+      const res = create(ApplyChangesResponseSchema, { stateToken: String(await store.changeCounter()) });
+      res.$unknown = encodeApplied(1, results);
+      return res;
     },
     async deleteResource(req) {
       return { result: await remove(req.kind as DeclaredKind, req.name, req.expectedVersion, req.message) };

@@ -11,10 +11,21 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureClientSessionOptions } from 'node:http2';
-import { type CallOptions, type Client, createClient, type Interceptor } from '@connectrpc/connect';
+import { create, type DescMethodUnary, type Message } from '@bufbuild/protobuf';
+import {
+  type CallOptions,
+  type Client,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { StigmerError } from '../../errors.js';
-import { BackendService } from '../../gen/stigmer/backend/v1/backend_pb.js';
+import {
+  ApplyChangesRequestSchema,
+  BackendService,
+  ListResourcesRequestSchema,
+} from '../../gen/stigmer/backend/v1/backend_pb.js';
 import type { DeclaredKind, JsonObject, StoredResource } from '../../types.js';
 import type {
   AppliedChange,
@@ -34,16 +45,15 @@ import type {
   SealedVariable,
 } from '../types.js';
 import {
-  fromWireApplied,
   fromWireArtifact,
   fromWireExecution,
   fromWireResource,
   fromWireVersion,
-  toWireChange,
   toWireExecutionKind,
   toWirePhase,
 } from '../wire/convert.js';
 import { causeCodes, fromConnectError, isTransportFailure, neverSent } from '../wire/errors.js';
+import { decodeApplied, decodeResources, encodeChanges, wireViews, withViews } from '../wire/fast.js';
 
 /** Same limit as the server: one 100,000-resource batch fits. */
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -105,6 +115,8 @@ export async function openCloudBackend(options: CloudBackendOptions): Promise<Cl
 export class CloudBackend implements Backend {
   readonly info: BackendInfo;
   private readonly rpc: Client<typeof BackendService>;
+  private readonly transport: Transport;
+  private fastMethods: { listResources: DescMethodUnary; applyChanges: DescMethodUnary } | undefined;
   private readonly sessions: Http2SessionManager;
   private readonly retry: RetryPolicy;
   private closed = false;
@@ -151,6 +163,17 @@ export class CloudBackend implements Backend {
       writeMaxBytes: MAX_MESSAGE_BYTES,
     });
     this.rpc = createClient(BackendService, transport);
+    this.transport = transport;
+  }
+
+  /** The bulk calls, through the fast codec: bulk fields travel as unknown fields of views. */
+  private get fast() {
+    const v = wireViews();
+    this.fastMethods ??= {
+      listResources: withViews(BackendService.method.listResources, undefined, v.ListResourcesResponse),
+      applyChanges: withViews(BackendService.method.applyChanges, undefined, v.ApplyChangesResponse),
+    };
+    return this.fastMethods;
   }
 
   /**
@@ -193,13 +216,25 @@ export class CloudBackend implements Backend {
   }
 
   async listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
-    const res = await this.read((o) =>
-      this.rpc.listResources(
-        { kind, pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? '' },
-        o,
-      ),
+    const request = create(ListResourcesRequestSchema, {
+      kind,
+      pageSize: options.pageSize ?? 0,
+      pageToken: options.pageToken ?? '',
+    });
+    const res = await this.read(
+      async (o) =>
+        (
+          await this.transport.unary(
+            this.fast.listResources,
+            undefined,
+            o.timeoutMs,
+            undefined,
+            request,
+            undefined,
+          )
+        ).message as Message & { nextPageToken: string },
     );
-    const page: Page<StoredResource> = { items: res.resources.map(fromWireResource) };
+    const page: Page<StoredResource> = { items: decodeResources(1, res.$unknown) };
     if (res.nextPageToken !== '') page.nextPageToken = res.nextPageToken;
     return page;
   }
@@ -253,17 +288,27 @@ export class CloudBackend implements Backend {
 
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
-    const request = {
-      changes: changes.map(toWireChange),
+    const request = create(ApplyChangesRequestSchema, {
       ...(options.message !== undefined ? { message: options.message } : {}),
       project: options.project ?? '',
       requestId: options.requestId ?? randomUUID(),
-    };
-    const res = await this.call((o) => this.rpc.applyChanges(request, o), {
-      idempotent: true,
-      timeoutMs: WRITE_TIMEOUT_MS,
     });
-    const results = res.results.map(fromWireApplied);
+    request.$unknown = encodeChanges(1, changes);
+    const res = await this.call(
+      async (o) =>
+        (
+          await this.transport.unary(
+            this.fast.applyChanges,
+            undefined,
+            o.timeoutMs,
+            undefined,
+            request,
+            undefined,
+          )
+        ).message as Message & { stateToken: string },
+      { idempotent: true, timeoutMs: WRITE_TIMEOUT_MS },
+    );
+    const results = decodeApplied(1, res.$unknown);
     this.ownWrites(results.length, res.stateToken);
     return results;
   }
