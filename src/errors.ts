@@ -23,11 +23,15 @@ export type ErrorCode =
   | 'LOAD'
   | 'BACKEND'
   | 'BUSY'
+  /** The store's database cannot be reached right now (restarting, refused, dropped); retryable. */
+  | 'UNAVAILABLE'
   | 'SCHEMA_TOO_NEW'
   | 'MIGRATION_CHANGED'
   | 'UNAUTHENTICATED'
   | 'SECRET'
   | 'ABORTED'
+  | 'MODEL'
+  | 'MCP'
   | 'INTERNAL';
 
 export interface StigmerErrorOptions {

@@ -43,7 +43,7 @@ export default class Server extends Command {
     const { openStore } = await import('../server/store.js');
     const { startServer } = await import('../server/server.js');
     const config = resolveServerConfig(flags);
-    const store = await openStore(config.db);
+    const store = await openStore(config.db, { log: (line) => process.stderr.write(`${line}\n`) });
     const write = (line: string) => process.stderr.write(line);
     let running: Awaited<ReturnType<typeof startServer>>;
     try {

@@ -11,10 +11,13 @@ import type { Backend } from '../backend/types.js';
 import {
   fromWireExecutionKind,
   fromWirePhase,
+  fromWireTask,
+  fromWireUsage,
   toWireApplied,
   toWireArtifact,
   toWireExecution,
   toWireResource,
+  toWireSession,
   toWireVersion,
 } from '../backend/wire/convert.js';
 import { decodeChanges, encodeApplied, encodeResources } from '../backend/wire/fast.js';
@@ -27,8 +30,8 @@ import {
   SealedVariableSchema,
   ExecutionPhase as WirePhase,
 } from '../gen/stigmer/backend/v1/backend_pb.js';
-import type { DeclaredKind, StoredResource } from '../types.js';
-import type { Store } from './store.js';
+import type { DeclaredKind, JsonObject, StoredResource } from '../types.js';
+import { type Store, storeStateToken } from './store.js';
 
 export interface ServiceOptions {
   /** Version of this program, reported by GetStatus. */
@@ -94,6 +97,7 @@ export function backendServiceImpl(
         input: req.input ?? {},
         ...(req.sessionId !== undefined ? { sessionId: req.sessionId } : {}),
         environmentRefs: req.environmentRefs,
+        ...(req.resumedFrom !== undefined ? { resumedFrom: req.resumedFrom } : {}),
       });
       return { execution: toWireExecution(execution) };
     },
@@ -108,7 +112,19 @@ export function backendServiceImpl(
       if (req.output !== undefined) update.output = req.output;
       if (req.clearError) update.error = null;
       else if (req.error !== undefined) update.error = req.error;
+      if (req.usage !== undefined) update.usage = fromWireUsage(req.usage);
+      if (req.transcriptArtifactId !== undefined) update.transcriptArtifactId = req.transcriptArtifactId;
+      if (req.replaceTasks) update.tasks = req.tasks.map(fromWireTask);
+      if (req.sessionMessages.length > 0) update.sessionMessages = req.sessionMessages as JsonObject[];
+      if (req.leaseMillis !== undefined) update.leaseMs = Number(req.leaseMillis);
       return { execution: toWireExecution(await store.updateExecutionStatus(req.id, update)) };
+    },
+    async heartbeatExecution(req) {
+      const execution = await store.heartbeatExecution(req.id, { leaseMs: Number(req.leaseMillis) });
+      return { execution: toWireExecution(execution) };
+    },
+    async getSession(req) {
+      return { session: toWireSession(await store.getSession(req.id)) };
     },
     async listExecutions(req) {
       const kind = fromWireExecutionKind(req.kind);
@@ -220,7 +236,7 @@ export function backendServiceImpl(
         ...(req.project !== '' ? { project: req.project } : {}),
         ...(req.requestId !== '' ? { requestId: req.requestId } : {}),
       });
-      const res = create(ApplyChangesResponseSchema, { stateToken: String(await store.changeCounter()) });
+      const res = create(ApplyChangesResponseSchema, { stateToken: await storeStateToken(store) });
       res.$unknown = encodeApplied(1, results);
       return res;
     },
@@ -244,7 +260,7 @@ export function backendServiceImpl(
       };
     },
     async stateToken() {
-      return { stateToken: String(await store.changeCounter()) };
+      return { stateToken: await storeStateToken(store) };
     },
   };
 }

@@ -15,6 +15,7 @@ import { create, type DescMethodUnary, type Message } from '@bufbuild/protobuf';
 import {
   type CallOptions,
   type Client,
+  ConnectError,
   createClient,
   type Interceptor,
   type Transport,
@@ -26,7 +27,8 @@ import {
   BackendService,
   ListResourcesRequestSchema,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
-import type { DeclaredKind, JsonObject, StoredResource } from '../../types.js';
+import type { DeclaredKind, StoredResource } from '../../types.js';
+import { checkExecutionUpdate } from '../local/index.js';
 import type {
   AppliedChange,
   ApplyChangesOptions,
@@ -37,20 +39,24 @@ import type {
   CreateExecutionInput,
   Execution,
   ExecutionContext,
-  ExecutionPhase,
+  ExecutionUpdate,
   HistoryEntry,
   ListOptions,
   Page,
   ResourceChange,
   SealedVariable,
+  Session,
 } from '../types.js';
 import {
   fromWireArtifact,
   fromWireExecution,
   fromWireResource,
+  fromWireSession,
   fromWireVersion,
   toWireExecutionKind,
   toWirePhase,
+  toWireTask,
+  toWireUsage,
 } from '../wire/convert.js';
 import { causeCodes, fromConnectError, isTransportFailure, neverSent } from '../wire/errors.js';
 import { decodeApplied, decodeResources, encodeChanges, wireViews, withViews } from '../wire/fast.js';
@@ -195,6 +201,8 @@ export class CloudBackend implements Backend {
       try {
         return await fn({ timeoutMs });
       } catch (err) {
+        // Only failures of the call itself are translated; anything else is this process's own.
+        if (!(err instanceof ConnectError)) throw err;
         const retryable =
           attempt < this.retry.retries &&
           isTransportFailure(err) &&
@@ -365,6 +373,7 @@ export class CloudBackend implements Backend {
           input: input.input,
           ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
           environmentRefs: input.environmentRefs ?? [],
+          ...(input.resumedFrom !== undefined ? { resumedFrom: input.resumedFrom } : {}),
         },
         o,
       ),
@@ -377,12 +386,10 @@ export class CloudBackend implements Backend {
     return fromWireExecution(res.execution!);
   }
 
-  async updateExecutionStatus(
-    id: string,
-    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
-  ): Promise<Execution> {
-    const phase = toWirePhase(update?.phase);
-    if (phase === 0) throw new StigmerError('USAGE', `unknown execution phase "${String(update?.phase)}"`);
+  async updateExecutionStatus(id: string, update: ExecutionUpdate): Promise<Execution> {
+    // The store's own checks, before anything is sent (the server checks again).
+    checkExecutionUpdate(update);
+    const phase = toWirePhase(update.phase);
     const res = await this.write((o) =>
       this.rpc.updateExecutionStatus(
         {
@@ -391,11 +398,37 @@ export class CloudBackend implements Backend {
           ...(update.output !== undefined ? { output: update.output } : {}),
           ...(typeof update.error === 'string' ? { error: update.error } : {}),
           clearError: update.error === null,
+          ...(update.usage !== undefined ? { usage: toWireUsage(update.usage) } : {}),
+          ...(update.transcriptArtifactId !== undefined
+            ? { transcriptArtifactId: update.transcriptArtifactId }
+            : {}),
+          ...(update.tasks !== undefined ? { tasks: update.tasks.map(toWireTask), replaceTasks: true } : {}),
+          ...(update.sessionMessages !== undefined ? { sessionMessages: update.sessionMessages } : {}),
+          ...(update.leaseMs !== undefined ? { leaseMillis: BigInt(update.leaseMs) } : {}),
         },
         o,
       ),
     );
     return fromWireExecution(res.execution!);
+  }
+
+  async heartbeatExecution(id: string, options: { leaseMs: number }): Promise<Execution> {
+    if (typeof options?.leaseMs !== 'number' || !Number.isInteger(options.leaseMs)) {
+      throw new StigmerError(
+        'USAGE',
+        `a lease must be a whole number of milliseconds, got ${String(options?.leaseMs)}`,
+      );
+    }
+    // A heartbeat twice is a heartbeat: safe to retry.
+    const res = await this.read((o) =>
+      this.rpc.heartbeatExecution({ id, leaseMillis: BigInt(options.leaseMs) }, o),
+    );
+    return fromWireExecution(res.execution!);
+  }
+
+  async getSession(id: string): Promise<Session> {
+    const res = await this.read((o) => this.rpc.getSession({ id }, o));
+    return fromWireSession(res.session!);
   }
 
   async listExecutions(

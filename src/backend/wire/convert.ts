@@ -17,6 +17,9 @@ import {
   ResourceChangeSchema,
   ResourceSchema,
   ResourceVersionSchema,
+  SessionSchema,
+  TaskExecutionSchema,
+  TokenUsageSchema,
   type AppliedChange as WireAppliedChange,
   type Artifact as WireArtifact,
   type Execution as WireExecution,
@@ -24,6 +27,9 @@ import {
   type Resource as WireResource,
   type ResourceChange as WireResourceChange,
   type ResourceVersion as WireResourceVersion,
+  type Session as WireSession,
+  type TaskExecution as WireTaskExecution,
+  type TokenUsage as WireTokenUsage,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
 import type { DeclaredKind, JsonObject, StoredResource } from '../../types.js';
 import type {
@@ -33,6 +39,9 @@ import type {
   ExecutionPhase,
   HistoryEntry,
   ResourceChange,
+  Session,
+  TaskExecution,
+  TokenUsage,
 } from '../types.js';
 
 // --- scalars -------------------------------------------------------------------------------
@@ -261,6 +270,56 @@ export function fromWirePhase(phase: WirePhase): ExecutionPhase {
   return (name ?? String(phase)) as ExecutionPhase;
 }
 
+function fromOptionalTime(ts: Timestamp | undefined): string | null {
+  return ts ? fromTimestamp(ts) : null;
+}
+
+export function toWireUsage(u: TokenUsage): WireTokenUsage {
+  return create(TokenUsageSchema, {
+    promptTokens: BigInt(u.promptTokens),
+    completionTokens: BigInt(u.completionTokens),
+    totalTokens: BigInt(u.totalTokens),
+  });
+}
+
+export function fromWireUsage(u: WireTokenUsage | undefined): TokenUsage {
+  return {
+    promptTokens: Number(u?.promptTokens ?? 0n),
+    completionTokens: Number(u?.completionTokens ?? 0n),
+    totalTokens: Number(u?.totalTokens ?? 0n),
+  };
+}
+
+export function toWireTask(t: TaskExecution): WireTaskExecution {
+  return create(TaskExecutionSchema, {
+    name: t.name,
+    agent: t.agent,
+    phase: toWirePhase(t.phase),
+    inputs: t.inputs,
+    outputs: t.outputs,
+    ...(t.error !== null ? { error: t.error } : {}),
+    ...(t.startedAt !== null ? { startTime: toTimestamp(t.startedAt) } : {}),
+    ...(t.finishedAt !== null ? { finishTime: toTimestamp(t.finishedAt) } : {}),
+    usage: toWireUsage(t.usage),
+    ...(t.transcriptArtifactId !== null ? { transcriptArtifactId: t.transcriptArtifactId } : {}),
+  });
+}
+
+export function fromWireTask(t: WireTaskExecution): TaskExecution {
+  return {
+    name: t.name,
+    agent: t.agent,
+    phase: fromWirePhase(t.phase),
+    inputs: (t.inputs ?? {}) as JsonObject,
+    outputs: (t.outputs ?? {}) as JsonObject,
+    error: t.error ?? null,
+    startedAt: fromOptionalTime(t.startTime),
+    finishedAt: fromOptionalTime(t.finishTime),
+    usage: fromWireUsage(t.usage),
+    transcriptArtifactId: t.transcriptArtifactId ?? null,
+  };
+}
+
 export function toWireExecution(e: Execution): WireExecution {
   return create(ExecutionSchema, {
     id: e.id,
@@ -273,6 +332,15 @@ export function toWireExecution(e: Execution): WireExecution {
     ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
     createTime: toTimestamp(e.createdAt),
     updateTime: toTimestamp(e.updatedAt),
+    environmentRefs: e.environmentRefs,
+    ...(e.resumedFrom !== null ? { resumedFrom: e.resumedFrom } : {}),
+    ...(e.startedAt !== null ? { startTime: toTimestamp(e.startedAt) } : {}),
+    ...(e.finishedAt !== null ? { finishTime: toTimestamp(e.finishedAt) } : {}),
+    ...(e.heartbeatAt !== null ? { heartbeatTime: toTimestamp(e.heartbeatAt) } : {}),
+    ...(e.leaseUntil !== null ? { leaseExpireTime: toTimestamp(e.leaseUntil) } : {}),
+    usage: toWireUsage(e.usage),
+    ...(e.transcriptArtifactId !== null ? { transcriptArtifactId: e.transcriptArtifactId } : {}),
+    tasks: e.tasks.map(toWireTask),
   });
 }
 
@@ -285,11 +353,40 @@ export function fromWireExecution(e: WireExecution): Execution {
     input: (e.input ?? {}) as JsonObject,
     output: (e.output ?? {}) as JsonObject,
     error: e.error ?? null,
+    environmentRefs: [...e.environmentRefs],
+    resumedFrom: e.resumedFrom ?? null,
+    startedAt: fromOptionalTime(e.startTime),
+    finishedAt: fromOptionalTime(e.finishTime),
+    heartbeatAt: fromOptionalTime(e.heartbeatTime),
+    leaseUntil: fromOptionalTime(e.leaseExpireTime),
+    usage: fromWireUsage(e.usage),
+    transcriptArtifactId: e.transcriptArtifactId ?? null,
+    tasks: e.tasks.map(fromWireTask),
     createdAt: fromTimestamp(e.createTime),
     updatedAt: fromTimestamp(e.updateTime),
   };
   if (e.sessionId !== undefined) execution.sessionId = e.sessionId;
   return execution;
+}
+
+export function toWireSession(s: Session): WireSession {
+  return create(SessionSchema, {
+    id: s.id,
+    ...(s.agent !== null ? { agentName: s.agent } : {}),
+    messages: s.messages,
+    createTime: toTimestamp(s.createdAt),
+    updateTime: toTimestamp(s.updatedAt),
+  });
+}
+
+export function fromWireSession(s: WireSession): Session {
+  return {
+    id: s.id,
+    agent: s.agentName ?? null,
+    messages: s.messages.map((m) => m as JsonObject),
+    createdAt: fromTimestamp(s.createTime),
+    updatedAt: fromTimestamp(s.updateTime),
+  };
 }
 
 export function toWireArtifact(a: Artifact): WireArtifact {
