@@ -53,6 +53,11 @@ export interface SecretOptions {
   env?: Env;
   /** `--allow-plaintext-secrets`: accept a plaintext `value` on a secret entry. */
   allowPlaintextSecrets?: boolean;
+  /**
+   * `--reseal-secrets`: plan secrets sealed with another key as changed (sealed again under this
+   * key: rotation) instead of refusing the plan.
+   */
+  resealSecrets?: boolean;
 }
 
 export interface PlanResult {
@@ -334,7 +339,7 @@ export function planParsed(
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
-  if (key) {
+  if (key && !options.secrets?.resealSecrets) {
     const byName = new Map(live.filter((r) => r.kind === 'Environment').map((r) => [r.name, r]));
     const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName.get(name), key);
     if (mismatch) throw mismatch;

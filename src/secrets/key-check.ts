@@ -62,8 +62,8 @@ export function secretKeyMismatch(
     `Environment/${first.name}${more} holds secrets sealed with key ${first.keyId}, but this client's key is ${key.keyId}`,
     {
       hint:
-        `every client of one backend must seal with the same key: set ${SECRET_KEY_ENV} to the key with id ${first.keyId}. ` +
-        'To seal them under this key instead, delete the Environment (`stigmer delete environment NAME`) and apply again',
+        `every client of one backend must seal with the same key: set ${SECRET_KEY_ENV} to the key with id ${first.keyId}; ` +
+        'to rotate to this key, plan and apply with --reseal-secrets',
     },
   );
 }

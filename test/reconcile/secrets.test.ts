@@ -133,6 +133,21 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       }
       expect(stack.snapshot()).toBe(before);
     });
+
+    it('--reseal-secrets rotates to the new key: every secret sealed again, then no changes', async () => {
+      const newKey = randomBytes(32).toString('base64');
+      const env = { DEMO_GITHUB_TOKEN: SECRET, STIGMER_SECRET_KEY: newKey };
+      const plan = await colleague.run(['plan', '--reseal-secrets'], { env });
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('(sensitive, changed)');
+      const applied = await colleague.run(['apply', '--reseal-secrets', '--auto-approve'], { env });
+      expect(applied.code, applied.stderr).toBe(0);
+      const again = await stack.run(['plan', '--detailed-exitcode'], { env });
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      const old = await stack.run(['plan'], { env: { ...env, STIGMER_SECRET_KEY: teamKey } });
+      expect(old.code).toBe(1);
+      expect(old.stderr).toContain(`sealed with key ${keyId(newKey)}`);
+    });
   });
 });
 
