@@ -2,9 +2,15 @@
 import { StigmerError } from '../errors.js';
 import { ensurePrivateDir } from '../private-files.js';
 import type { BackendConfig } from './config.js';
+import type { SqliteDriverName } from './local/driver.js';
 import type { Backend } from './types.js';
 
-export async function openBackend(config: BackendConfig): Promise<Backend> {
+export interface OpenBackendOptions {
+  /** The local store's SQLite driver (default better-sqlite3; the Action uses node:sqlite). */
+  sqliteDriver?: SqliteDriverName;
+}
+
+export async function openBackend(config: BackendConfig, options: OpenBackendOptions = {}): Promise<Backend> {
   // Whichever command runs first creates the home, private (0700): the parse cache, the master
   // key and usually the database live there.
   ensurePrivateDir(config.home, 'STIGMER_HOME');
@@ -13,6 +19,7 @@ export async function openBackend(config: BackendConfig): Promise<Backend> {
     return openLocalBackend({
       path: config.dbPath,
       ...(config.lockTimeoutMs !== undefined ? { busyTimeoutMs: config.lockTimeoutMs } : {}),
+      ...(options.sqliteDriver ? { driver: options.sqliteDriver } : {}),
     });
   }
   if (!config.endpoint) {

@@ -43,7 +43,7 @@ export interface ExecutionEnv {
   mcpServers: Record<string, McpServerSpec>;
   /** How often a running execution heartbeats (ms); its lease is six times this. */
   heartbeatMs: number;
-  /** The team's key, loaded when a context holds a secret: contexts come back sealed. */
+  /** The team's key, loaded only when a run's context holds a sealed secret. */
   secretKey: () => SecretKey;
 }
 
@@ -57,6 +57,8 @@ export interface ExecutionEnvOptions {
   model?: string;
   /** A model client to use instead of one for STIGMER_MODEL_URL (tests, embedders). */
   modelClient?: ModelClient;
+  /** The key for sealed secrets; default STIGMER_SECRET_KEY or `$STIGMER_HOME/master.key`. */
+  secretKey?: () => SecretKey;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -76,7 +78,7 @@ export function createExecutionEnv(options: ExecutionEnvOptions): ExecutionEnv {
     modelChoice: choice,
     mcpServers: configuredMcpServers(file.mcpServers, `${options.home}/config.yaml`),
     heartbeatMs,
-    secretKey: () => loadSecretKey({ home: options.home, env: options.env }),
+    secretKey: options.secretKey ?? (() => loadSecretKey({ home: options.home, env: options.env })),
   };
 }
 

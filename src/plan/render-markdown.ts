@@ -15,6 +15,8 @@ export interface MarkdownRenderOptions {
   truncatedNote?: string;
   /** Heading above the summary (default: "Stigmer plan for project `NAME`"). */
   title?: string;
+  /** Markdown blocks shown right after the summary line (e.g. the Action's destroy warning). */
+  afterSummary?: string[];
 }
 
 /** Diff-syntax line: the marker in column 0 so GitHub colours it (`!` for in-place changes). */
@@ -39,7 +41,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = 
   const summary = errors
     ? `**Plan failed:** ${plan.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing can be applied.`
     : `**${formatPlanSummary(plan.summary)}**`;
-  const head: string[] = [`### ${title}`, '', summary, '', ''];
+  const head: string[] = [`### ${title}`, '', summary, ''];
+  for (const block of options.afterSummary ?? []) head.push(block, '');
+  head.push('');
   if (plan.diagnostics.length > 0) {
     for (const d of plan.diagnostics) {
       head.splice(
