@@ -10,6 +10,7 @@ import {
   manifestInput,
   projectFlag,
   pruneFlag,
+  resealSecretsFlag,
 } from '../cli/manifest-input.js';
 import { printApplyOutcome, printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
 import { StigmerError } from '../errors.js';
@@ -48,6 +49,7 @@ export default class Apply extends StigmerCommand {
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
     'allow-plaintext-secrets': allowPlaintextSecretsFlag,
+    'reseal-secrets': resealSecretsFlag,
     message: Flags.string({
       char: 'm',
       description: 'Message recorded in the history of every changed resource.',
@@ -70,6 +72,7 @@ export default class Apply extends StigmerCommand {
         prune: this.argv.some((a) => /^--(no-)?prune$/.test(a)),
         allowEmpty: flags['allow-empty'],
         allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+        resealSecrets: flags['reseal-secrets'],
       });
     }
     const input = saved ? null : await manifestInput(args.target, flags.file);
@@ -91,6 +94,7 @@ export default class Apply extends StigmerCommand {
             secrets: {
               home,
               allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+              resealSecrets: flags['reseal-secrets'],
             },
           }));
         } catch (err) {
