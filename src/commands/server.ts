@@ -20,6 +20,10 @@ export default class Server extends Command {
       description:
         'The store: a SQLite file path or a postgres:// URL. [env: STIGMER_DATABASE_URL, then STIGMER_DB; default: $STIGMER_HOME/server.db]',
     }),
+    'db-pool-size': Flags.integer({
+      description:
+        'PostgreSQL only: connections this server keeps open at most. [env: STIGMER_DB_POOL_SIZE; default: 10]',
+    }),
     token: Flags.string({ description: 'Bearer token clients must send. [env: STIGMER_SERVER_TOKEN]' }),
     'token-file': Flags.string({
       description: 'File holding the bearer token (a trailing newline is fine).',
@@ -43,7 +47,10 @@ export default class Server extends Command {
     const { openStore } = await import('../server/store.js');
     const { startServer } = await import('../server/server.js');
     const config = resolveServerConfig(flags);
-    const store = await openStore(config.db, { log: (line) => process.stderr.write(`${line}\n`) });
+    const store = await openStore(config.db, {
+      ...(config.dbPoolSize !== undefined ? { poolSize: config.dbPoolSize } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
     const write = (line: string) => process.stderr.write(line);
     let running: Awaited<ReturnType<typeof startServer>>;
     try {

@@ -18,6 +18,7 @@ export interface ServerFlags {
   host?: string;
   port?: number;
   db?: string;
+  'db-pool-size'?: number;
   token?: string;
   'token-file'?: string;
   'tls-cert'?: string;
@@ -31,6 +32,8 @@ export interface ServerConfig {
   port: number;
   /** A SQLite path or a postgres:// URL. */
   db: string;
+  /** PostgreSQL: connections this server keeps at most (undefined: the store's default). */
+  dbPoolSize?: number;
   token: string;
   /** Where the token came from, for the start-up line (never the token itself). */
   tokenSource: '--token' | '--token-file' | 'STIGMER_SERVER_TOKEN';
@@ -111,6 +114,28 @@ export function resolveServerConfig(flags: ServerFlags, env: Env = process.env):
   if (db === '')
     throw new StigmerError('USAGE', '--db is empty', { hint: 'a SQLite file path or a postgres:// URL' });
 
+  const poolFrom = flags['db-pool-size'] !== undefined ? '--db-pool-size' : 'STIGMER_DB_POOL_SIZE';
+  const poolText =
+    flags['db-pool-size'] !== undefined ? String(flags['db-pool-size']) : pick(env.STIGMER_DB_POOL_SIZE);
+  let dbPoolSize: number | undefined;
+  if (poolText !== undefined) {
+    dbPoolSize = /^\d+$/.test(poolText.trim()) ? Number(poolText.trim()) : Number.NaN;
+    if (!Number.isInteger(dbPoolSize) || dbPoolSize < 1 || dbPoolSize > 1000) {
+      throw new StigmerError(
+        'USAGE',
+        `${poolFrom} must be a whole number from 1 to 1000, got "${poolText}"`,
+        {
+          hint: 'the number of PostgreSQL connections one server keeps open (default 10)',
+        },
+      );
+    }
+    if (!isPostgresUrl(db)) {
+      throw new StigmerError('USAGE', `${poolFrom} applies to a postgres:// database only`, {
+        hint: 'a SQLite store has one connection; drop the pool size or pass --db postgres://…',
+      });
+    }
+  }
+
   const port = flags.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new StigmerError('USAGE', `--port must be 0..65535, got ${port}`, {
@@ -150,6 +175,7 @@ export function resolveServerConfig(flags: ServerFlags, env: Env = process.env):
     logFormat: logFormat as LogFormat,
     warnings,
   };
+  if (dbPoolSize !== undefined) config.dbPoolSize = dbPoolSize;
   if (cert !== undefined && key !== undefined) {
     config.tls = checkTls(readPem(cert, '--tls-cert'), cert, readPem(key, '--tls-key'), key);
   }

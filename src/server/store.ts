@@ -20,6 +20,8 @@ export async function storeStateToken(store: Store): Promise<string> {
 export interface OpenStoreOptions {
   /** SQLite: how long a writer waits for the lock (ms). */
   busyTimeoutMs?: number;
+  /** PostgreSQL: connections kept at most (default 10). */
+  poolSize?: number;
   /** Where a store reports what happens outside calls (PostgreSQL: a dropped idle connection). */
   log?: (line: string) => void;
 }
@@ -36,7 +38,11 @@ export function isPostgresUrl(db: string): boolean {
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(db)) {
     const { openPostgresBackend } = await import('../backend/postgres/index.js');
-    return openPostgresBackend({ url: db, ...(options.log ? { log: options.log } : {}) });
+    return openPostgresBackend({
+      url: db,
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   }
   const { openLocalBackend } = await import('../backend/local/index.js');
   return openLocalBackend({

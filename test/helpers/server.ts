@@ -32,8 +32,10 @@ export interface ServerProcess {
 }
 
 export interface StartServerOptions {
-  /** Serve this file instead of a fresh one. */
+  /** Serve this file (or postgres:// URL) instead of a fresh SQLite file. */
   db?: string;
+  /** Pass the store with --db (default) or only through env (STIGMER_DATABASE_URL). */
+  dbFlag?: boolean;
   token?: string;
   /** Extra arguments (e.g. --tls-cert). */
   args?: string[];
@@ -48,7 +50,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const tmp = tempDir('stigmer-server-');
   const db = options.db ?? join(tmp.path, 'server.db');
   const token = options.token ?? randomBytes(18).toString('base64url');
-  const args = [binPath, 'server', '--port', '0', '--db', db, ...(options.args ?? [])];
+  const args = [binPath, 'server', '--port', '0', ...(options.dbFlag === false ? [] : ['--db', db])];
+  args.push(...(options.args ?? []));
   if (options.tokenFlag ?? true) args.push('--token', token);
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,

@@ -7,9 +7,9 @@
  * on the local backend and on the cloud backend against a real `stigmer server` process.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentYaml, BACKENDS, DEFAULT_STACK, makeStack } from './stack.js';
+import { ALL_BACKENDS, agentYaml, DEFAULT_STACK, makeStack } from './stack.js';
 
-describe.each(BACKENDS)('%s backend', (backend) => {
+describe.each(ALL_BACKENDS)('%s backend', (backend) => {
   const stack = makeStack({ withDefaultStack: true, backend });
   afterAll(() => stack.cleanup());
 

@@ -2,19 +2,16 @@
  * Ownership and safety rules of DESIGN.md §4, through the real CLI process: adoption of an
  * unowned resource, stigmer.ai/prevent-destroy blocking a prune, stigmer.ai/prune: disabled
  * releasing a resource, the empty-set guard with --allow-empty, and drift (a live resource
- * changed outside Stigmer is reported and restored). Live changes are made through the local
- * backend library, as another tool would.
+ * changed outside Stigmer is reported and restored). Live changes are made through the store's
+ * library (SQLite or PostgreSQL), as another tool would.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { openLocalBackend } from '../../src/backend/local/index.js';
-import { agentYaml, BACKENDS, makeStack } from './stack.js';
+import type { Store } from '../../src/server/store.js';
+import { ALL_BACKENDS, agentYaml, makeStack, type Stack } from './stack.js';
 
-/** Writes through the library, like a tool other than Stigmer would. */
-async function withBackend<T>(
-  db: string,
-  fn: (b: Awaited<ReturnType<typeof openLocalBackend>>) => Promise<T>,
-) {
-  const backend = await openLocalBackend({ path: db });
+/** Writes through the library straight into the store, like a tool other than Stigmer would. */
+async function withBackend<T>(stack: Stack, fn: (b: Store) => Promise<T>) {
+  const backend = await stack.openStore();
   try {
     return await fn(backend);
   } finally {
@@ -22,13 +19,13 @@ async function withBackend<T>(
   }
 }
 
-describe.each(BACKENDS)('%s backend', (backend) => {
+describe.each(ALL_BACKENDS)('%s backend', (backend) => {
   describe('adoption of an unowned resource', () => {
     const stack = makeStack({ backend });
     afterAll(() => stack.cleanup());
 
     it('is shown as adopted, then annotated with the project; a second plan is empty', async () => {
-      await withBackend(stack.db, (b) =>
+      await withBackend(stack, (b) =>
         b.applyChanges([
           {
             op: 'create',
@@ -66,7 +63,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     });
 
     it('an unowned resource missing from the manifests is never deleted', async () => {
-      await withBackend(stack.db, (b) =>
+      await withBackend(stack, (b) =>
         b.applyChanges([
           {
             op: 'create',
@@ -158,7 +155,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 
       // prevent-destroy still wins over --allow-empty; drop that guard first (a new version of
       // the resource without the annotation), then --allow-empty deletes the project's resources.
-      await withBackend(stack.db, async (b) => {
+      await withBackend(stack, async (b) => {
         const live = (await b.getResource('Agent', 'guarded'))!;
         const { 'stigmer.ai/prevent-destroy': _guard, ...annotations } = live.annotations;
         await b.applyChanges([
@@ -189,7 +186,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       stack.write('manifests/bot.yaml', agentYaml('bot', 'You answer questions about billing.'));
       expect((await stack.run(['apply', '--auto-approve'])).code).toBe(0);
 
-      await withBackend(stack.db, async (b) => {
+      await withBackend(stack, async (b) => {
         const live = (await b.getResource('Agent', 'bot'))!;
         await b.applyChanges([
           {

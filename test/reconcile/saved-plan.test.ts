@@ -7,9 +7,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentYaml, BACKENDS, makeStack } from './stack.js';
+import { ALL_BACKENDS, agentYaml, makeStack } from './stack.js';
 
-describe.each(BACKENDS)('%s backend', (backend) => {
+describe.each(ALL_BACKENDS)('%s backend', (backend) => {
   describe('a saved plan', () => {
     const stack = makeStack({ backend });
     afterAll(() => stack.cleanup());
@@ -139,7 +139,9 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         elsewhere,
       ]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`saved plan was made against the ${backend} backend at`);
+      expect(r.stderr).toContain(
+        `saved plan was made against the ${(await stack.backendInfo()).type} backend at`,
+      );
       expect(r.stderr).not.toMatch(/^\s+at /m);
     });
 

@@ -3,26 +3,74 @@
  * of the default stack (`manifests/`), its own STIGMER_HOME, a `stigmer` runner whose cwd is
  * that directory, and read-only views of the SQLite file to prove what was (not) written.
  *
- * Every stack runs on one of the two backends (`BACKENDS`): `local`, the SQLite file of its
- * STIGMER_HOME; or `cloud`, a real `stigmer server` process (started on the stack's first run,
- * stopped by `cleanup`) serving a SQLite file, which the views read. Stacks sharing a home share
- * the state on both. Test files run the same bodies on both with `describe.each(BACKENDS)`.
+ * Every stack runs on one of three backends: `local`, the SQLite file of its STIGMER_HOME;
+ * `cloud`, a real `stigmer server` process (started on the stack's first run, stopped by
+ * `cleanup`) serving a SQLite file, which the views read; or `postgres`, the same CLI and server
+ * with the server's state in a fresh schema of the run's PostgreSQL cluster (test/setup/
+ * postgres.ts), which the views read through a synchronous reader (test/helpers/pg-sync.ts).
+ * Stacks sharing a home share the state on all three. Test files run the same bodies on each
+ * with `describe.each(BACKENDS)` (local and cloud) or `describe.each(ALL_BACKENDS)`.
  */
+
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openStore, type Store } from '../../src/server/store.js';
 import { type CliResult, repoRoot, runStigmer, tempDir } from '../helpers/cli.js';
+import { openPgSync, type PgSync } from '../helpers/pg-sync.js';
+import { postgresAdminUrl } from '../helpers/postgres.js';
 import { type ServerProcess, startServer } from '../helpers/server.js';
 
-export type BackendKind = 'local' | 'cloud';
+export type BackendKind = 'local' | 'cloud' | 'postgres';
 /** The backends every reconciler test runs on. */
 export const BACKENDS: readonly BackendKind[] = ['local', 'cloud'];
+/**
+ * The same, plus a PostgreSQL-backed server: the suites that prove apply, plan, prune,
+ * ownership, stale plans, secrets and history behave the same over PostgreSQL (issue 15).
+ */
+export const ALL_BACKENDS: readonly BackendKind[] = ['local', 'cloud', 'postgres'];
+
+/** A fresh schema in the run's PostgreSQL cluster, made synchronously (stacks are made at collection). */
+class PgSchema {
+  readonly url: string;
+  readonly reader: PgSync;
+  private readonly admin: PgSync;
+  private readonly schema = `reconcile_${randomBytes(6).toString('hex')}`;
+  constructor() {
+    const admin = postgresAdminUrl();
+    this.admin = openPgSync(admin);
+    this.admin.query(`CREATE SCHEMA ${pg.escapeIdentifier(this.schema)}`);
+    const u = new URL(admin);
+    u.search = `options=${encodeURIComponent(`-c search_path=${this.schema}`)}`;
+    this.url = u.toString();
+    this.reader = openPgSync(this.url);
+  }
+  async drop(): Promise<void> {
+    await this.reader.close();
+    this.admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(this.schema)} CASCADE`);
+    await this.admin.close();
+  }
+  /** Rows of `sql`, or none while the server has not made the tables yet. */
+  query<R>(sql: string): R[] {
+    try {
+      return this.reader.query<R>(sql);
+    } catch (err) {
+      if (/relation "[^"]+" does not exist/.test(String(err))) return [];
+      throw err;
+    }
+  }
+}
 
 /** One `stigmer server` per STIGMER_HOME of the cloud stacks, started when first needed. */
 class LazyServer {
   private started: Promise<ServerProcess> | null = null;
   private users = 0;
-  constructor(readonly db: string) {}
+  constructor(
+    readonly db: string,
+    readonly postgres?: PgSchema,
+  ) {}
   acquire(): void {
     this.users++;
   }
@@ -38,7 +86,8 @@ class LazyServer {
       await server.stop();
       server.cleanup();
     }
-    rmSync(dirname(this.db), { recursive: true, force: true });
+    if (this.postgres) await this.postgres.drop();
+    else rmSync(dirname(this.db), { recursive: true, force: true });
     return true;
   }
 }
@@ -69,7 +118,7 @@ export interface Stack {
   dir: string;
   /** STIGMER_HOME of this stack. */
   home: string;
-  /** The SQLite file holding the state (the server's file on cloud). */
+  /** The SQLite file holding the state (the server's file on cloud; its postgres:// URL on postgres). */
   db: string;
   /** What plans and saved plans name as their backend (`backend` of the JSON plan). */
   backendInfo(): Promise<{ type: BackendKind; location: string }>;
@@ -91,6 +140,10 @@ export interface Stack {
   historyCount(): number;
   /** A string that changes whenever any resource or history row changes. */
   snapshot(): string;
+  /** True when `text` appears anywhere in the stored state (the database files, or every PostgreSQL row). */
+  storedStateContains(text: string): boolean;
+  /** Opens the store itself, the way a tool other than Stigmer would write to it. */
+  openStore(): Promise<Store>;
   /** Stops the stack's server (cloud) and removes its directories. */
   cleanup(): Promise<void>;
 }
@@ -108,15 +161,21 @@ export function makeStack(
   mkdirSync(dir);
   const home = options.home ?? join(tmp.path, 'home');
   let server: LazyServer | undefined;
-  if (backend === 'cloud') {
+  if (backend !== 'local') {
     server = servers.get(home);
     if (!server) {
-      // In a directory of its own: it outlives this stack while others share it.
-      server = new LazyServer(join(tempDir('stigmer-server-state-').path, 'state.db'));
+      if (backend === 'postgres') {
+        const schema = new PgSchema();
+        server = new LazyServer(schema.url, schema);
+      } else {
+        // In a directory of its own: it outlives this stack while others share it.
+        server = new LazyServer(join(tempDir('stigmer-server-state-').path, 'state.db'));
+      }
       servers.set(home, server);
     }
     server.acquire();
   }
+  const postgres = server?.postgres;
   const db = server ? server.db : join(home, 'local.db');
   const backendEnv = async (): Promise<Record<string, string>> => {
     if (!server) return {};
@@ -126,7 +185,7 @@ export function makeStack(
   if (options.withDefaultStack)
     cpSync(join(repoRoot, 'manifests'), join(dir, 'manifests'), { recursive: true });
 
-  const query = <T>(fn: (d: Database.Database) => T, empty: T): T => {
+  const sqlite = <T>(fn: (d: Database.Database) => T, empty: T): T => {
     if (!existsSync(db)) return empty;
     const d = new Database(db, { readonly: true, fileMustExist: true });
     try {
@@ -135,34 +194,53 @@ export function makeStack(
       d.close();
     }
   };
-  const rows = (): Row[] =>
-    query((d) => {
-      const out: Row[] = [];
-      for (const [kind, table] of Object.entries(RESOURCE_TABLES)) {
-        const list = d
-          .prepare(`SELECT name, version, labels, annotations, spec FROM ${table} ORDER BY name`)
-          .all() as Array<{
-          name: string;
-          version: number;
-          labels: string;
-          annotations: string;
-          spec: string;
-        }>;
-        for (const r of list) {
-          out.push({
-            kind,
-            name: r.name,
-            version: r.version,
-            labels: JSON.parse(r.labels),
-            annotations: JSON.parse(r.annotations),
-            spec: JSON.parse(r.spec),
-          });
-        }
+  /** Every row of `sql` on either store (JSON columns as text, for the same parsing on both). */
+  const select = <R>(sql: string): R[] =>
+    postgres ? postgres.query<R>(sql) : sqlite((d) => d.prepare(sql).all() as R[], []);
+  const rows = (): Row[] => {
+    const out: Row[] = [];
+    const json = (column: string) => (postgres ? `${column}::text AS ${column}` : column);
+    for (const [kind, table] of Object.entries(RESOURCE_TABLES)) {
+      const list = select<{
+        name: string;
+        version: number;
+        labels: string;
+        annotations: string;
+        spec: string;
+      }>(
+        `SELECT name, version, ${json('labels')}, ${json('annotations')}, ${json('spec')} FROM ${table} ORDER BY name`,
+      );
+      for (const r of list) {
+        out.push({
+          kind,
+          name: r.name,
+          version: Number(r.version),
+          labels: JSON.parse(r.labels),
+          annotations: JSON.parse(r.annotations),
+          spec: JSON.parse(r.spec),
+        });
       }
-      return out;
-    }, []);
+    }
+    return out;
+  };
   const historyCount = () =>
-    query((d) => (d.prepare('SELECT count(*) AS n FROM api_resource_versions').get() as { n: number }).n, 0);
+    Number(select<{ n: number | string }>('SELECT count(*) AS n FROM api_resource_versions')[0]?.n ?? 0);
+  const storedStateContains = (text: string): boolean => {
+    if (postgres) {
+      const tables = postgres.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+      );
+      return tables.some(
+        ({ name }) =>
+          postgres.query<{ hit: boolean }>(
+            `SELECT EXISTS (SELECT 1 FROM ${pg.escapeIdentifier(name)} t WHERE t::text LIKE '%' || ${pg.escapeLiteral(text)} || '%') AS hit`,
+          )[0]?.hit === true,
+      );
+    }
+    return [db, `${db}-wal`].some(
+      (file) => existsSync(file) && readFileSync(file).includes(Buffer.from(text)),
+    );
+  };
 
   return {
     backend,
@@ -190,6 +268,8 @@ export function makeStack(
     row: (kind, name) => rows().find((r) => r.kind === kind && r.name === name),
     historyCount,
     snapshot: () => JSON.stringify({ rows: rows(), history: historyCount() }),
+    storedStateContains,
+    openStore: () => openStore(db),
     async cleanup() {
       if (server && (await server.release())) servers.delete(home);
       tmp.cleanup();

@@ -295,6 +295,26 @@ export class PostgresBackend implements Backend {
     return `${row.store_id}:${row.changes}`;
   }
 
+  /**
+   * The number of resource writes ever committed to this database, through any server (one
+   * per create, update or delete, bumped in the batch's transaction): what `stigmer server`
+   * sends as StateToken, so that a cloud client can tell its own writes from everyone else's.
+   */
+  async changeCounter(): Promise<number> {
+    this.checkOpen();
+    const { rows } = await this.pool.query<{ changes: string }>(
+      'SELECT changes FROM stigmer_state',
+      [],
+      'change-counter',
+    );
+    const row = rows[0];
+    if (!row)
+      throw new StigmerError('BACKEND', `${this.info.location} has no stigmer_state row`, {
+        userFixable: false,
+      });
+    return Number(row.changes);
+  }
+
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
