@@ -8,11 +8,14 @@
  *   1% changed, apply of N creates, watch edit → applied, `stigmer --version` against
  *   `node -e 0`, peak RSS of a plan. Then the same stack through the cloud backend against a real
  *   `stigmer server` process on a loopback port (a fresh store per apply): apply of N creates,
- *   no-op plan cold and repeated, and 8 concurrent no-op plans of the smallest size.
+ *   no-op plan cold and repeated, and 8 concurrent no-op plans of the smallest size. Then the
+ *   same cloud rows with the server's store in PostgreSQL (a throwaway cluster from
+ *   scripts/pg-cluster.mjs, a fresh database per apply), against the cloud rows over SQLite
+ *   (docs/scaling.md). Skipped by --quick unless --postgres is given.
  * Prints a table of medians with ratios and targets, and writes everything (raw samples
  * included) to bench/results/<time>.json.
  *
- * Usage: node bench/run.mjs [--quick] [--runs N] [--sizes 1000,10000] [--watch-sizes 100,10000]
+ * Usage: node bench/run.mjs [--quick] [--postgres] [--runs N] [--sizes 1000,10000] [--watch-sizes 100,10000]
  * Needs a build (`node scripts/build.mjs`): it runs bin/run.js, which runs dist/.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startPgCluster } from '../scripts/pg-cluster.mjs';
 import { filePath, fileText, reviseStack, writeStack } from './stack.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -32,12 +36,15 @@ const MAXRSS = join(ROOT, 'bench', 'maxrss.cjs');
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
     runs: { type: 'string' },
     sizes: { type: 'string' },
     'watch-sizes': { type: 'string' },
   },
 });
 const quick = opts.quick;
+/** The PostgreSQL rows start a cluster (about 1-2 s) and apply once more per size: not in --quick. */
+const withPostgres = opts.postgres || !quick;
 const runs = Number(opts.runs ?? (quick ? 1 : 5));
 const sizes = (opts.sizes ?? (quick ? '100,200' : '1000,10000')).split(',').map(Number);
 const watchSizes = (opts['watch-sizes'] ?? (quick ? '100,200' : '100,10000')).split(',').map(Number);
@@ -270,6 +277,44 @@ async function measureCloud(n, prepared, concurrent) {
   }
 }
 
+/**
+ * The cloud rows again with the server's store in PostgreSQL: apply of N creates (a fresh
+ * database each run), then no-op plans cold and repeated, the same commands as measureCloud.
+ */
+async function measurePostgres(n, prepared, cluster) {
+  const { stack } = prepared;
+  log(`postgres N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, a fresh database each)`);
+  let server;
+  let home;
+  for (let r = 0; r < expensiveRuns(n); r++) {
+    await server?.stop();
+    server = await startServer(await cluster.createDatabase(`bench_${n}_${r}`));
+    home = freshHome(`home-pg-${n}`);
+    record(
+      `pg-apply-${n}`,
+      timed(
+        [BIN, 'apply', stack, '--auto-approve'],
+        cloudEnv(home, server),
+        /Apply complete! Resources: \d+ added/,
+      ),
+    );
+  }
+  try {
+    const env = cloudEnv(home, server);
+    const cache = join(home, 'cache');
+    log(`postgres N=${n}: no-op plan cold and repeated (${runs} runs each)`);
+    for (let r = 0; r < runs; r++) {
+      rmSync(cache, { recursive: true, force: true });
+      record(`pg-plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+    }
+    timed([BIN, 'plan', stack], env, NO_CHANGES);
+    for (let r = 0; r < runs; r++)
+      record(`pg-plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Starts `stigmer watch --debounce 0` on an applied stack; times one-file writes to the summary line. */
 async function measureWatch(n, prepared) {
   let stack = prepared?.stack;
@@ -354,13 +399,20 @@ const machine = {
 };
 
 const prepared = new Map();
+let cluster;
 try {
   measureStartup();
   for (const n of sizes) prepared.set(n, measureSize(n));
   for (const n of watchSizes) await measureWatch(n, prepared.get(n));
   for (const n of sizes)
     await measureCloud(n, prepared.get(n), n === Math.min(...sizes) ? CONCURRENT_PLANS : 0);
+  if (withPostgres) {
+    log('postgres: starting a throwaway PostgreSQL cluster');
+    cluster = await startPgCluster();
+    for (const n of sizes) await measurePostgres(n, prepared.get(n), cluster);
+  }
 } finally {
+  await cluster?.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -498,6 +550,27 @@ for (const n of sizes) {
         fmtRatio(v / single, 'one plan'),
       );
     }
+  }
+}
+for (const n of withPostgres ? sizes : []) {
+  const isBig = n === big;
+  for (const [key, label, target] of [
+    ['plan-cold', 'no-op plan, cold (no cache)', 1.5],
+    ['plan-repeated', 'no-op plan, repeated (cache warm)', 1.5],
+    ['apply', 'apply of N creates', undefined],
+  ]) {
+    const sqlite = m(`cloud-${key}-${n}`);
+    const pg = m(`pg-${key}-${n}`);
+    row(
+      { key: `pg-${key}-${n}`, label: `cloud on PostgreSQL: ${label}` },
+      n,
+      pg,
+      'ms',
+      fmtRatio(pg / sqlite, 'on SQLite'),
+      isBig && target
+        ? { text: `≤ ${target.toFixed(2)}× on SQLite`, value: pg / sqlite, ok: (v) => v <= target }
+        : undefined,
+    );
   }
 }
 const ws = [...watchSizes].sort((a, b) => a - b);
