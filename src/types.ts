@@ -107,6 +107,15 @@ export interface DesiredResource {
   source: { file: string; line: number; column: number; includes?: string[] };
 }
 
+export type BackendType = 'local' | 'cloud';
+
+/** Which backend a plan was made against (plans and saved plan files carry it). */
+export interface BackendInfo {
+  type: BackendType;
+  /** The database path (local) or endpoint URL (cloud). */
+  location: string;
+}
+
 /** A resource as a backend stores it. */
 export interface StoredResource {
   id: string;
