@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'LOAD'
   | 'BACKEND'
   | 'BUSY'
+  /** The store's database cannot be reached right now (restarting, refused, dropped); retryable. */
+  | 'UNAVAILABLE'
   | 'SCHEMA_TOO_NEW'
   | 'MIGRATION_CHANGED'
   | 'UNAUTHENTICATED'

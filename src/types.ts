@@ -111,8 +111,9 @@ export type BackendType = 'local' | 'cloud';
 
 /** Which backend a plan was made against (plans and saved plan files carry it). */
 export interface BackendInfo {
-  type: BackendType;
-  /** The database path (local) or endpoint URL (cloud). */
+  /** 'postgres' only for the PostgreSQL store behind `stigmer server` (never a CLI backend). */
+  type: BackendType | 'postgres';
+  /** The database path (local), endpoint URL (cloud) or database URL without its password (postgres). */
   location: string;
 }
 

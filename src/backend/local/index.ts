@@ -80,12 +80,18 @@ export interface LocalBackendOptions {
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 export const DEFAULT_PAGE_SIZE = 500;
 export const MAX_PAGE_SIZE = 5000;
-const DEFAULT_EXECUTION_PAGE_SIZE = 100;
+export const DEFAULT_EXECUTION_PAGE_SIZE = 100;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const TERMINAL: ReadonlySet<ExecutionPhase> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-const PHASES: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export const TERMINAL: ReadonlySet<ExecutionPhase> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+export const PHASES: ReadonlySet<string> = new Set([
+  'PENDING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+]);
 
 /** A random id with the kind's prefix: 16 base32 characters (80 bits), e.g. `agt_k3x9...`. */
 export function newId(prefix: string): string {
@@ -780,13 +786,13 @@ function snapshot(change: {
   };
 }
 
-function unknownKind(kind: unknown): StigmerError {
+export function unknownKind(kind: unknown): StigmerError {
   return new StigmerError('UNKNOWN_KIND', `"${String(kind)}" is not a kind of resource stored by name`, {
     hint: `kinds: ${DECLARED_KINDS.join(', ')}`,
   });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -795,7 +801,7 @@ function isStringMap(value: unknown): boolean {
 }
 
 /** Rejects a malformed change before the transaction starts (the server passes user input here). */
-function checkChange(change: ResourceChange): void {
+export function checkChange(change: ResourceChange): void {
   if (!isPlainObject(change)) throw new StigmerError('USAGE', 'a change must be an object');
   if (!(DECLARED_KINDS as readonly string[]).includes(change.kind)) throw unknownKind(change.kind);
   if (typeof change.name !== 'string' || !DNS_LABEL.test(change.name)) {
@@ -838,7 +844,7 @@ function checkVersion(version: unknown, where: string, optional: boolean): void 
   }
 }
 
-function pageSize(requested: number | undefined, fallback: number): number {
+export function pageSize(requested: number | undefined, fallback: number): number {
   if (requested === undefined || requested === 0) return fallback;
   if (!Number.isInteger(requested) || requested < 0) {
     throw new StigmerError('USAGE', `page size must be a whole number ≥ 1, got ${requested}`);
@@ -851,7 +857,7 @@ export function encodePageToken(kind: DeclaredKind, lastName: string): string {
   return Buffer.from(JSON.stringify({ v: 1, k: kind, a: lastName }), 'utf8').toString('base64url');
 }
 
-function decodePageToken(token: string, kind: DeclaredKind): string {
+export function decodePageToken(token: string, kind: DeclaredKind): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -881,7 +887,7 @@ function toResource(kind: DeclaredKind, r: ResourceRow): StoredResource {
   };
 }
 
-function executionKindOf(id: unknown): ExecutionKind | null {
+export function executionKindOf(id: unknown): ExecutionKind | null {
   if (typeof id !== 'string') return null;
   if (id.startsWith(KINDS.AgentExecution.idPrefix)) return 'AgentExecution';
   if (id.startsWith(KINDS.WorkflowExecution.idPrefix)) return 'WorkflowExecution';
@@ -906,7 +912,7 @@ function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
   return execution;
 }
 
-function hasSealed(spec: JsonObject): boolean {
+export function hasSealed(spec: JsonObject): boolean {
   const data = spec.data;
   return isPlainObject(data) && Object.values(data).some((e) => isPlainObject(e) && e.sealed !== undefined);
 }

@@ -104,8 +104,16 @@ export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
   return rows;
 }
 
-/** Refuses a database newer than `known`, or one whose applied migrations differ from the files. */
-function checkApplied(applied: AppliedMigration[], known: Migration[], location: string): void {
+/**
+ * Refuses a database newer than `known`, or one whose applied migrations differ from the files.
+ * Shared by the SQLite and PostgreSQL runners; `other` names what --db could point at instead.
+ */
+export function checkApplied(
+  applied: AppliedMigration[],
+  known: Migration[],
+  location: string,
+  other: 'file' | 'database' = 'file',
+): void {
   const newest = known.at(-1)?.version ?? 0;
   const tooNew = applied.filter((a) => a.version > newest);
   if (tooNew.length > 0) {
@@ -114,7 +122,7 @@ function checkApplied(applied: AppliedMigration[], known: Migration[], location:
       'SCHEMA_TOO_NEW',
       `${location} has schema version ${top.version} (${top.name}), but this stigmer knows only up to ${newest}`,
       {
-        hint: 'a newer stigmer wrote this database; upgrade stigmer (npm install -g stigmer@latest) or point --db at another file',
+        hint: `a newer stigmer wrote this database; upgrade stigmer (npm install -g stigmer@latest) or point --db at another ${other}`,
       },
     );
   }
