@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'SECRET'
   | 'ABORTED'
+  | 'MODEL'
+  | 'MCP'
   | 'INTERNAL';
 
 export interface StigmerErrorOptions {

@@ -27,6 +27,20 @@ export {
 } from './core/reconcile.js';
 export * from './errors.js';
 export {
+  type AgentRunResult,
+  createExecutionEnv,
+  type ExecuteAgentOptions,
+  type ExecutionEnv,
+  executeAgent,
+  prepareAgent,
+  runAgentTurn,
+} from './execute/agent.js';
+export type { EventSink, ExecutionEvent } from './execute/events.js';
+export { type ChatMessage, startTurn, step } from './execute/loop.js';
+export { type McpServerSpec, openMcpScope } from './execute/mcp.js';
+export { createModelClient, type ModelClient, ModelError } from './execute/model.js';
+export { RunCancelled } from './execute/run.js';
+export {
   loadManifests,
   parseManifestFile,
   readManifestSources,

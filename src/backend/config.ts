@@ -35,6 +35,10 @@ export interface ConfigFile {
   backend?: BackendType;
   local?: { db?: string };
   cloud?: { endpoint?: string; token?: string };
+  /** The model of runs whose agent names none (after `--model` and STIGMER_MODEL). */
+  model?: string;
+  /** Named MCP servers that agents' string `mcpServers` entries refer to (checked in src/execute). */
+  mcpServers?: unknown;
 }
 
 export type Env = Record<string, string | undefined>;

@@ -102,6 +102,34 @@ export interface BackendStatus {
 
 export type ExecutionPhase = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
+/** Tokens a run used, as the model endpoint reported them (zeros when it reported none). */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** One task of a workflow execution (DESIGN.md §6c), kept inside the WorkflowExecution record. */
+export interface TaskExecution {
+  /** The task's name in the workflow. */
+  name: string;
+  /** The agent the task runs. */
+  agent: string;
+  phase: ExecutionPhase;
+  /** The task's inputs as rendered for this run. */
+  inputs: JsonObject;
+  /** The declared outputs the task produced (empty until COMPLETED). */
+  outputs: JsonObject;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  usage: TokenUsage;
+  /** The artifact holding the task's transcript, once written. */
+  transcriptArtifactId: string | null;
+}
+
+export type ExecutionKind = 'AgentExecution' | 'WorkflowExecution';
+
 export interface Execution {
   id: string;
   /** 'AgentExecution' or 'WorkflowExecution'. */
@@ -114,6 +142,25 @@ export interface Execution {
   error: string | null;
   /** The conversation an agent execution belongs to (agent executions only). */
   sessionId?: string;
+  /** The environments the run's context is resolved from, in order (later ones win). */
+  environmentRefs: string[];
+  /** The execution this one resumes (workflow `--resume`), else null. */
+  resumedFrom: string | null;
+  /** When it became RUNNING, and when it became COMPLETED, FAILED or CANCELLED. */
+  startedAt: string | null;
+  finishedAt: string | null;
+  /**
+   * The runner's last heartbeat, and until when it promised the next one. A PENDING or RUNNING
+   * execution whose lease has passed is recorded FAILED ("runner lost") when next read or
+   * touched: its process died.
+   */
+  heartbeatAt: string | null;
+  leaseUntil: string | null;
+  usage: TokenUsage;
+  /** The artifact holding the transcript (messages, tool calls and results), once written. */
+  transcriptArtifactId: string | null;
+  /** Workflow executions: one record per task, in the workflow's order. Empty for agents. */
+  tasks: TaskExecution[];
   createdAt: string;
   updatedAt: string;
 }
@@ -126,6 +173,33 @@ export interface CreateExecutionInput {
   sessionId?: string;
   /** Environments whose variables the run gets, resolved just in time by getExecutionContext. */
   environmentRefs?: string[];
+  /** The execution this one resumes; it must exist and be of the same kind. */
+  resumedFrom?: string;
+}
+
+/** A change to an execution record. Absent fields keep their stored value. */
+export interface ExecutionUpdate {
+  phase: ExecutionPhase;
+  output?: JsonObject;
+  error?: string | null;
+  usage?: TokenUsage;
+  transcriptArtifactId?: string;
+  /** Replaces the task records. */
+  tasks?: TaskExecution[];
+  /** Appended to the execution's session, in the same write (agent executions). */
+  sessionMessages?: JsonObject[];
+  /** Heartbeats in the same write: the runner promises its next heartbeat within this many ms. */
+  leaseMs?: number;
+}
+
+/** A conversation: the messages that agent executions sharing it have exchanged, oldest first. */
+export interface Session {
+  id: string;
+  /** The agent whose first execution started it. */
+  agent: string | null;
+  messages: JsonObject[];
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ExecutionContext {
@@ -176,16 +250,27 @@ export interface Backend {
 
   createExecution(input: CreateExecutionInput): Promise<Execution>;
   getExecution(id: string): Promise<Execution>;
-  updateExecutionStatus(
-    id: string,
-    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
-  ): Promise<Execution>;
+  /**
+   * Moves an execution to a phase, with its results. A finished execution never changes
+   * (CONFLICT), with one exception: a CANCELLED one (cancelled from elsewhere) takes a CANCELLED
+   * update's usage, transcript and task records, so the runner's results are kept. RUNNING sets
+   * startedAt, a finished phase sets finishedAt.
+   */
+  updateExecutionStatus(id: string, update: ExecutionUpdate): Promise<Execution>;
+  /**
+   * The runner is alive: records the heartbeat and a lease of `leaseMs`. Returns the record, so
+   * the runner sees a cancellation made by another process; a finished execution is returned
+   * unchanged.
+   */
+  heartbeatExecution(id: string, options: { leaseMs: number }): Promise<Execution>;
   listExecutions(filter?: {
     kind?: Execution['kind'];
     target?: string;
     pageSize?: number;
   }): Promise<Execution[]>;
   cancelExecution(id: string): Promise<Execution>;
+  /** A session with its messages; NOT_FOUND when absent. */
+  getSession(id: string): Promise<Session>;
   getExecutionContext(executionId: string): Promise<ExecutionContext>;
   storeArtifact(input: {
     executionId?: string;

@@ -7,9 +7,11 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openLocalBackend } from '../../src/backend/local/index.js';
+import { openLocalBackend, readMigrations } from '../../src/backend/local/index.js';
 import { runStigmer, tempDir } from '../helpers/cli.js';
 import { ORIGINAL_TABLES as TABLES } from '../helpers/schema.js';
+
+const LATEST_SCHEMA = readMigrations().at(-1)!.version;
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
@@ -116,7 +118,7 @@ describe('stigmer backend status', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Backend:\s+local/);
     expect(text.stdout).toContain(dbPath);
-    expect(text.stdout).toMatch(/Schema version:\s+1/);
+    expect(text.stdout).toMatch(new RegExp(`Schema version:\\s+${LATEST_SCHEMA}\\b`));
     expect(text.stdout).toMatch(/^agents\s+2$/m);
     expect(text.stdout).toMatch(/^skills\s+1$/m);
     expect(text.stdout).toMatch(/^workflows\s+0$/m);
@@ -124,7 +126,7 @@ describe('stigmer backend status', () => {
     const json = await run(['backend', 'status', '--json']);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout);
-    expect(parsed).toMatchObject({ type: 'local', location: dbPath, schemaVersion: 1 });
+    expect(parsed).toMatchObject({ type: 'local', location: dbPath, schemaVersion: LATEST_SCHEMA });
     expect(parsed.counts).toMatchObject({ Agent: 2, Skill: 1, Workflow: 0, Session: 0 });
   });
 

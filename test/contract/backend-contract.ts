@@ -637,6 +637,173 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
         expect(await backend.getExecutionContext(bare.id)).toEqual({ executionId: bare.id, data: {} });
       });
 
+      it('records times, usage, the transcript and the environments of a run', async () => {
+        const created = await backend.createExecution({
+          kind: 'AgentExecution',
+          target: 'runner',
+          input: { message: 'hi' },
+          environmentRefs: ['base', 'prod'],
+        });
+        expect(created).toMatchObject({
+          environmentRefs: ['base', 'prod'],
+          resumedFrom: null,
+          startedAt: null,
+          finishedAt: null,
+          heartbeatAt: null,
+          leaseUntil: null,
+          usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+          transcriptArtifactId: null,
+          tasks: [],
+        });
+        const running = await backend.updateExecutionStatus(created.id, {
+          phase: 'RUNNING',
+          leaseMs: 60_000,
+        });
+        expect(Number.isNaN(Date.parse(running.startedAt!))).toBe(false);
+        expect(running.heartbeatAt).toBe(running.startedAt);
+        expect(Date.parse(running.leaseUntil!)).toBeGreaterThan(Date.parse(running.heartbeatAt!));
+        const artifact = await backend.storeArtifact({
+          executionId: created.id,
+          name: 'transcript.json',
+          contentType: 'application/json',
+          data: new TextEncoder().encode('{}'),
+        });
+        const usage = { promptTokens: 12, completionTokens: 5, totalTokens: 17 };
+        const done = await backend.updateExecutionStatus(created.id, {
+          phase: 'COMPLETED',
+          output: { reply: 'hello' },
+          usage,
+          transcriptArtifactId: artifact.id,
+        });
+        expect(done).toMatchObject({
+          usage,
+          transcriptArtifactId: artifact.id,
+          startedAt: running.startedAt,
+        });
+        expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(done.startedAt!));
+        expect(done.leaseUntil).toBeNull();
+        expect(await backend.getExecution(created.id)).toEqual(done);
+        const bad = await failure(
+          backend.updateExecutionStatus(created.id, {
+            phase: 'FAILED',
+            usage: { promptTokens: -1 } as never,
+          }),
+        );
+        expect(bad.code).toBe('USAGE');
+      });
+
+      it('keeps one record per task of a workflow execution', async () => {
+        const run = await backend.createExecution({ kind: 'WorkflowExecution', target: 'flow', input: {} });
+        const task = {
+          name: 'fetch',
+          agent: 'runner',
+          phase: 'RUNNING' as const,
+          inputs: { url: 'https://example.test/pr/1' },
+          outputs: {},
+          error: null,
+          startedAt: new Date().toISOString(),
+          finishedAt: null,
+          usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+          transcriptArtifactId: null,
+        };
+        await backend.updateExecutionStatus(run.id, { phase: 'RUNNING', tasks: [task] });
+        const done = {
+          ...task,
+          phase: 'COMPLETED' as const,
+          outputs: { title: 'Fix' },
+          finishedAt: task.startedAt,
+        };
+        const later = { ...task, name: 'review', phase: 'CANCELLED' as const, error: 'cancelled' };
+        const failed = await backend.updateExecutionStatus(run.id, {
+          phase: 'FAILED',
+          error: 'task review failed',
+          tasks: [done, later],
+        });
+        expect(failed.tasks).toEqual([done, later]);
+        expect((await backend.getExecution(run.id)).tasks).toEqual([done, later]);
+        const resumed = await backend.createExecution({
+          kind: 'WorkflowExecution',
+          target: 'flow',
+          input: {},
+          resumedFrom: run.id,
+        });
+        expect(resumed.resumedFrom).toBe(run.id);
+        expect(
+          (
+            await failure(
+              backend.createExecution({
+                kind: 'WorkflowExecution',
+                target: 'flow',
+                input: {},
+                resumedFrom: 'wex_missing',
+              }),
+            )
+          ).code,
+        ).toBe('NOT_FOUND');
+      });
+
+      it('appends the messages of a completed turn to its session', async () => {
+        const first = await backend.createExecution({ kind: 'AgentExecution', target: 'runner', input: {} });
+        const session = await backend.getSession(first.sessionId!);
+        expect(session).toMatchObject({ id: first.sessionId, agent: 'runner', messages: [] });
+        const turn1 = [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ];
+        await backend.updateExecutionStatus(first.id, { phase: 'COMPLETED', sessionMessages: turn1 });
+        const second = await backend.createExecution({
+          kind: 'AgentExecution',
+          target: 'runner',
+          input: {},
+          sessionId: first.sessionId!,
+        });
+        const turn2 = [{ role: 'user', content: 'again' }];
+        await backend.updateExecutionStatus(second.id, { phase: 'COMPLETED', sessionMessages: turn2 });
+        expect((await backend.getSession(first.sessionId!)).messages).toEqual([...turn1, ...turn2]);
+        expect((await failure(backend.getSession('ses_missing'))).code).toBe('NOT_FOUND');
+      });
+
+      it('heartbeats show cancellations, and a run whose lease passed is recorded as runner lost', async () => {
+        const run = await backend.createExecution({ kind: 'AgentExecution', target: 'runner', input: {} });
+        await backend.updateExecutionStatus(run.id, { phase: 'RUNNING', leaseMs: 60_000 });
+        const beat = await backend.heartbeatExecution(run.id, { leaseMs: 60_000 });
+        expect(beat.phase).toBe('RUNNING');
+        expect(Date.parse(beat.leaseUntil!) - Date.parse(beat.heartbeatAt!)).toBe(60_000);
+        const cancelled = await backend.cancelExecution(run.id);
+        const seen = await backend.heartbeatExecution(run.id, { leaseMs: 60_000 });
+        expect(seen.phase).toBe('CANCELLED');
+        const usage = { promptTokens: 3, completionTokens: 4, totalTokens: 7 };
+        const kept = await backend.updateExecutionStatus(run.id, {
+          phase: 'CANCELLED',
+          usage,
+          error: 'ignored',
+        });
+        expect(kept).toMatchObject({
+          phase: 'CANCELLED',
+          usage,
+          error: cancelled.error,
+          finishedAt: cancelled.finishedAt,
+        });
+        expect((await failure(backend.updateExecutionStatus(run.id, { phase: 'COMPLETED' }))).code).toBe(
+          'CONFLICT',
+        );
+        expect((await failure(backend.heartbeatExecution(run.id, { leaseMs: 0 }))).code).toBe('USAGE');
+
+        const lost = await backend.createExecution({ kind: 'AgentExecution', target: 'runner', input: {} });
+        await backend.updateExecutionStatus(lost.id, { phase: 'RUNNING', leaseMs: 1 });
+        const other = await backend.createExecution({ kind: 'WorkflowExecution', target: 'flow', input: {} });
+        await backend.updateExecutionStatus(other.id, { phase: 'RUNNING', leaseMs: 1 });
+        await new Promise((r) => setTimeout(r, 20));
+        const listed = await backend.listExecutions({ kind: 'WorkflowExecution' });
+        expect(listed.find((e) => e.id === other.id)).toMatchObject({ phase: 'FAILED' });
+        const read = await backend.getExecution(lost.id);
+        expect(read.phase).toBe('FAILED');
+        expect(read.error).toMatch(/^runner lost/);
+        expect(read.finishedAt).not.toBeNull();
+        const late = await failure(backend.updateExecutionStatus(lost.id, { phase: 'COMPLETED' }));
+        expect(late.code).toBe('CONFLICT');
+      });
+
       it('stores and returns artifacts byte for byte', async () => {
         const run = await backend.createExecution({ kind: 'AgentExecution', target: 'runner', input: {} });
         const bytes = new Uint8Array([0, 1, 2, 250, 255]);

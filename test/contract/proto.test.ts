@@ -55,6 +55,8 @@ describe('protobuf contract', () => {
       'ListExecutions',
       'CancelExecution',
       'GetExecutionContext',
+      'HeartbeatExecution',
+      'GetSession',
       'GetAgent',
       'ListAgents',
       'CreateAgent',

@@ -34,10 +34,14 @@ import type {
   Execution,
   ExecutionContext,
   ExecutionPhase,
+  ExecutionUpdate,
   HistoryEntry,
   ListOptions,
   Page,
   ResourceChange,
+  Session,
+  TaskExecution,
+  TokenUsage,
 } from '../types.js';
 import {
   loadSqliteDriver,
@@ -163,7 +167,20 @@ interface ExecutionRow {
   phase: ExecutionPhase;
   spec: string;
   status: string;
+  context_spec: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  lease_until: string | null;
   version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface SessionRow {
+  id: string;
+  agent_name: string | null;
+  status: string;
   created_at: string;
   updated_at: string;
 }
@@ -196,6 +213,10 @@ interface ExecutionStatements {
   list: Statement;
   insert: Statement;
   update: Statement;
+  heartbeat: Statement;
+  /** Records unfinished runs whose lease has passed as FAILED ("runner lost"); @id NULL: all. */
+  expire: Statement;
+  anyExpired: Statement;
 }
 
 const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, created_at, updated_at';
@@ -219,6 +240,8 @@ export class LocalBackend implements Backend {
     | 'getContext'
     | 'insertArtifact'
     | 'getArtifact'
+    | 'getSession'
+    | 'updateSession'
     | 'dataVersion',
     Statement
   >;
@@ -263,7 +286,10 @@ export class LocalBackend implements Backend {
       targetColumn: string,
       hasSession: boolean,
     ): ExecutionStatements => {
-      const cols = `id, ${targetColumn} AS target, ${hasSession ? 'session_id' : 'NULL AS session_id'}, phase, spec, status, version, created_at, updated_at`;
+      const cols = `id, ${targetColumn} AS target, ${hasSession ? 'session_id' : 'NULL AS session_id'}, phase, spec, status,
+        (SELECT c.spec FROM execution_contexts c WHERE c.execution_id = ${table}.id) AS context_spec,
+        started_at, finished_at, heartbeat_at, lease_until, version, created_at, updated_at`;
+      const expired = `phase IN ('PENDING', 'RUNNING') AND lease_until IS NOT NULL AND lease_until < @now`;
       return {
         get: db.prepare(`SELECT ${cols} FROM ${table} WHERE id = ?`),
         list: db.prepare(
@@ -278,8 +304,22 @@ export class LocalBackend implements Backend {
                VALUES (@id, @id, @target, 'PENDING', @spec, @status, 1, @now, @now)`,
         ),
         update: db.prepare(
-          `UPDATE ${table} SET phase = ?, status = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+          `UPDATE ${table} SET phase = @phase, status = @status, started_at = @started, finished_at = @finished,
+             heartbeat_at = @heartbeat, lease_until = @lease, version = version + 1, updated_at = @now
+           WHERE id = @id`,
         ),
+        heartbeat: db.prepare(
+          `UPDATE ${table} SET heartbeat_at = @now, lease_until = @lease, updated_at = @now
+           WHERE id = @id AND phase IN ('PENDING', 'RUNNING')`,
+        ),
+        expire: db.prepare(
+          `UPDATE ${table} SET phase = 'FAILED',
+             status = json_set(status, '$.error',
+               'runner lost: no heartbeat since ' || coalesce(heartbeat_at, started_at, created_at)),
+             finished_at = @now, version = version + 1, updated_at = @now
+           WHERE (@id IS NULL OR id = @id) AND ${expired}`,
+        ),
+        anyExpired: db.prepare(`SELECT 1 FROM ${table} WHERE ${expired} LIMIT 1`),
       };
     };
     this.executions = {
@@ -316,6 +356,12 @@ export class LocalBackend implements Backend {
       ),
       getArtifact: db.prepare(
         'SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?',
+      ),
+      getSession: db.prepare(
+        'SELECT id, agent_name, status, created_at, updated_at FROM sessions WHERE id = ?',
+      ),
+      updateSession: db.prepare(
+        'UPDATE sessions SET status = @status, version = version + 1, updated_at = @now WHERE id = @id',
       ),
       dataVersion: db.prepare('PRAGMA data_version'),
     };
@@ -556,6 +602,9 @@ export class LocalBackend implements Backend {
     if (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string')) {
       return Promise.reject(new StigmerError('USAGE', 'environmentRefs must be a list of Environment names'));
     }
+    if (input.resumedFrom !== undefined && typeof input.resumedFrom !== 'string') {
+      return Promise.reject(new StigmerError('USAGE', 'resumedFrom must be an execution id'));
+    }
     const targetKind: DeclaredKind = kind === 'AgentExecution' ? 'Agent' : 'Workflow';
     return this.write(() => {
       if (!this.kinds[targetKind].current.get(input.target))
@@ -576,7 +625,17 @@ export class LocalBackend implements Backend {
           this.stmt.insertSession.run({ id: sessionId, agent: input.target, now });
         }
       }
-      const spec = JSON.stringify({ input: input.input });
+      if (input.resumedFrom !== undefined && this.readExecution(input.resumedFrom).kind !== kind) {
+        throw new StigmerError(
+          'USAGE',
+          `execution ${input.resumedFrom} is not a${kind === 'AgentExecution' ? 'n agent' : ' workflow'} execution`,
+        );
+      }
+      const spec = JSON.stringify(
+        input.resumedFrom === undefined
+          ? { input: input.input }
+          : { input: input.input, resumedFrom: input.resumedFrom },
+      );
       const status = JSON.stringify({ output: {}, error: null });
       const row = { id, target: input.target, spec, status, now };
       this.executions[kind].insert.run(kind === 'AgentExecution' ? { ...row, session: sessionId } : row);
@@ -594,14 +653,41 @@ export class LocalBackend implements Backend {
     return this.guard(() => this.readExecution(id));
   }
 
-  updateExecutionStatus(
-    id: string,
-    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
-  ): Promise<Execution> {
-    if (!update || !PHASES.has(update.phase)) {
-      return Promise.reject(new StigmerError('USAGE', `unknown execution phase "${String(update?.phase)}"`));
+  updateExecutionStatus(id: string, update: ExecutionUpdate): Promise<Execution> {
+    try {
+      checkExecutionUpdate(update);
+    } catch (err) {
+      return Promise.reject(err);
     }
     return this.write(() => this.transition(id, update));
+  }
+
+  heartbeatExecution(id: string, options: { leaseMs: number }): Promise<Execution> {
+    if (!isLease(options?.leaseMs)) return Promise.reject(leaseError(options?.leaseMs));
+    return this.write(() => {
+      const kind = this.readExecution(id).kind;
+      const now = new Date();
+      this.executions[kind].heartbeat.run({
+        id,
+        now: now.toISOString(),
+        lease: leaseUntil(now, options.leaseMs),
+      });
+      return this.readExecution(id);
+    });
+  }
+
+  getSession(id: string): Promise<Session> {
+    return this.guard(() => toSession(this.readSession(id)));
+  }
+
+  private readSession(id: string): SessionRow {
+    const row = this.stmt.getSession.get(id) as SessionRow | undefined;
+    if (!row) {
+      throw new StigmerError('NOT_FOUND', `session "${String(id)}" not found`, {
+        hint: 'omit --session to start a new conversation',
+      });
+    }
+    return row;
   }
 
   cancelExecution(id: string): Promise<Execution> {
@@ -613,11 +699,12 @@ export class LocalBackend implements Backend {
   }
 
   /** Moves an execution to a phase; a finished execution (COMPLETED, FAILED, CANCELLED) never changes. */
-  private transition(
-    id: string,
-    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
-  ) {
+  private transition(id: string, update: ExecutionUpdate) {
     const current = this.readExecution(id);
+    if (current.phase === 'CANCELLED' && update.phase === 'CANCELLED') {
+      // A cancel from elsewhere ends the record first; the runner then adds its results to it.
+      return this.addCancelledResults(current, update);
+    }
     if (TERMINAL.has(current.phase)) {
       throw new StigmerError(
         'CONFLICT',
@@ -633,18 +720,60 @@ export class LocalBackend implements Backend {
     const status = {
       output: update.output ?? current.output,
       error: update.error === undefined ? current.error : update.error,
+      usage: update.usage ?? current.usage,
+      transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+      tasks: update.tasks ?? current.tasks,
     };
-    this.executions[current.kind].update.run(
-      update.phase,
-      JSON.stringify(status),
-      new Date().toISOString(),
+    const now = new Date();
+    const stamp = now.toISOString();
+    const finished = TERMINAL.has(update.phase);
+    const leased = update.leaseMs !== undefined && !finished;
+    this.executions[current.kind].update.run({
       id,
-    );
+      phase: update.phase,
+      status: JSON.stringify(status),
+      started: current.startedAt ?? (update.phase === 'RUNNING' ? stamp : null),
+      finished: finished ? stamp : null,
+      heartbeat: leased ? stamp : current.heartbeatAt,
+      lease: finished ? null : leased ? leaseUntil(now, update.leaseMs!) : current.leaseUntil,
+      now: stamp,
+    });
+    if (update.sessionMessages !== undefined && update.sessionMessages.length > 0) {
+      if (current.sessionId === undefined) {
+        throw new StigmerError('USAGE', `execution ${id} has no session to append messages to`);
+      }
+      const session = this.readSession(current.sessionId);
+      const messages = [...toSession(session).messages, ...update.sessionMessages];
+      this.stmt.updateSession.run({ id: session.id, status: JSON.stringify({ messages }), now: stamp });
+    }
     return this.readExecution(id);
+  }
+
+  /** The runner's usage, transcript and task records on an execution cancelled elsewhere. */
+  private addCancelledResults(current: Execution, update: ExecutionUpdate): Execution {
+    const status = {
+      output: current.output,
+      error: current.error,
+      usage: update.usage ?? current.usage,
+      transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+      tasks: update.tasks ?? current.tasks,
+    };
+    this.executions[current.kind].update.run({
+      id: current.id,
+      phase: 'CANCELLED',
+      status: JSON.stringify(status),
+      started: current.startedAt,
+      finished: current.finishedAt,
+      heartbeat: current.heartbeatAt,
+      lease: null,
+      now: new Date().toISOString(),
+    });
+    return this.readExecution(current.id);
   }
 
   private readExecution(id: string): Execution {
     const kind = executionKindOf(id);
+    if (kind) this.executions[kind].expire.run({ id, now: new Date().toISOString() });
     const row = kind ? (this.executions[kind].get.get(id) as ExecutionRow | undefined) : undefined;
     if (!kind || !row) {
       throw new StigmerError('NOT_FOUND', `execution "${id}" not found`, {
@@ -661,9 +790,11 @@ export class LocalBackend implements Backend {
       const size = pageSize(filter.pageSize, DEFAULT_EXECUTION_PAGE_SIZE);
       const kinds: ExecutionKind[] = filter.kind ? [filter.kind] : ['AgentExecution', 'WorkflowExecution'];
       const all: Execution[] = [];
+      const now = new Date().toISOString();
       for (const kind of kinds) {
         const statements = this.executions[kind];
         if (!statements) throw new StigmerError('USAGE', `unknown execution kind "${String(kind)}"`);
+        if (statements.anyExpired.get({ now })) statements.expire.run({ id: null, now });
         const rows = statements.list.all({ target: filter.target ?? null, limit: size }) as ExecutionRow[];
         for (const row of rows) all.push(toExecution(kind, row));
       }
@@ -894,9 +1025,18 @@ export function executionKindOf(id: unknown): ExecutionKind | null {
   return null;
 }
 
+export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+
 function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
-  const spec = JSON.parse(r.spec) as { input?: JsonObject };
-  const status = JSON.parse(r.status) as { output?: JsonObject; error?: string | null };
+  const spec = JSON.parse(r.spec) as { input?: JsonObject; resumedFrom?: string };
+  const status = JSON.parse(r.status) as {
+    output?: JsonObject;
+    error?: string | null;
+    usage?: TokenUsage;
+    transcriptArtifactId?: string | null;
+    tasks?: TaskExecution[];
+  };
+  const context = r.context_spec ? (JSON.parse(r.context_spec) as { environmentRefs?: string[] }) : {};
   const execution: Execution = {
     id: r.id,
     kind,
@@ -905,11 +1045,99 @@ function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
     input: spec.input ?? {},
     output: status.output ?? {},
     error: status.error ?? null,
+    environmentRefs: context.environmentRefs ?? [],
+    resumedFrom: spec.resumedFrom ?? null,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    heartbeatAt: r.heartbeat_at,
+    leaseUntil: r.lease_until,
+    usage: { ...NO_USAGE, ...status.usage },
+    transcriptArtifactId: status.transcriptArtifactId ?? null,
+    tasks: status.tasks ?? [],
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
   if (r.session_id !== null) execution.sessionId = r.session_id;
   return execution;
+}
+
+function toSession(r: SessionRow): Session {
+  const status = JSON.parse(r.status) as { messages?: JsonObject[] };
+  return {
+    id: r.id,
+    agent: r.agent_name,
+    messages: status.messages ?? [],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The longest lease a runner may take: a day. */
+const MAX_LEASE_MS = 24 * 60 * 60 * 1000;
+
+export function isLease(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_LEASE_MS;
+}
+
+export function leaseError(value: unknown): StigmerError {
+  return new StigmerError(
+    'USAGE',
+    `a lease must be a whole number of milliseconds from 1 to ${MAX_LEASE_MS}, got ${String(value)}`,
+  );
+}
+
+export function leaseUntil(now: Date, leaseMs: number): string {
+  return new Date(now.getTime() + leaseMs).toISOString();
+}
+
+function isUsage(value: unknown): value is TokenUsage {
+  return (
+    isPlainObject(value) &&
+    ['promptTokens', 'completionTokens', 'totalTokens'].every(
+      (k) => typeof value[k] === 'number' && Number.isInteger(value[k]) && (value[k] as number) >= 0,
+    )
+  );
+}
+
+function isTask(value: unknown): value is TaskExecution {
+  return (
+    isPlainObject(value) &&
+    typeof value.name === 'string' &&
+    typeof value.agent === 'string' &&
+    PHASES.has(value.phase as string) &&
+    isPlainObject(value.inputs) &&
+    isPlainObject(value.outputs) &&
+    (value.error === null || typeof value.error === 'string') &&
+    isUsage(value.usage)
+  );
+}
+
+/** Rejects a malformed update before the transaction starts (the server passes user input here). */
+export function checkExecutionUpdate(update: ExecutionUpdate): void {
+  if (!isPlainObject(update) || !PHASES.has(update.phase)) {
+    throw new StigmerError('USAGE', `unknown execution phase "${String(update?.phase)}"`);
+  }
+  const bad = (what: string) => new StigmerError('USAGE', `execution update: ${what}`);
+  if (update.output !== undefined && !isPlainObject(update.output)) throw bad('output must be an object');
+  if (update.error !== undefined && update.error !== null && typeof update.error !== 'string') {
+    throw bad('error must be a string or null');
+  }
+  if (update.usage !== undefined && !isUsage(update.usage)) {
+    throw bad('usage needs promptTokens, completionTokens and totalTokens as whole numbers ≥ 0');
+  }
+  if (update.transcriptArtifactId !== undefined && typeof update.transcriptArtifactId !== 'string') {
+    throw bad('transcriptArtifactId must be an artifact id');
+  }
+  if (update.tasks !== undefined && !(Array.isArray(update.tasks) && update.tasks.every(isTask))) {
+    throw bad('tasks must be task records (name, agent, phase, inputs, outputs, error, usage)');
+  }
+  if (
+    update.sessionMessages !== undefined &&
+    !(Array.isArray(update.sessionMessages) && update.sessionMessages.every(isPlainObject))
+  ) {
+    throw bad('sessionMessages must be a list of objects');
+  }
+  if (update.leaseMs !== undefined && !isLease(update.leaseMs)) throw leaseError(update.leaseMs);
 }
 
 export function hasSealed(spec: JsonObject): boolean {

@@ -34,15 +34,19 @@ import {
 } from '../../types.js';
 import {
   checkChange,
+  checkExecutionUpdate,
   DEFAULT_EXECUTION_PAGE_SIZE,
   DEFAULT_PAGE_SIZE,
   decodePageToken,
   encodePageToken,
   executionKindOf,
   hasSealed,
+  isLease,
   isPlainObject,
+  leaseError,
+  leaseUntil,
+  NO_USAGE,
   newId,
-  PHASES,
   pageSize,
   TERMINAL,
   unknownKind,
@@ -60,10 +64,14 @@ import type {
   Execution,
   ExecutionContext,
   ExecutionPhase,
+  ExecutionUpdate,
   HistoryEntry,
   ListOptions,
   Page,
   ResourceChange,
+  Session,
+  TaskExecution,
+  TokenUsage,
 } from '../types.js';
 import { advisoryKey, migratePostgres } from './migrate.js';
 import { type Queryable as Db, DEFAULT_POOL_SIZE, type PgClient, PgPool } from './pool.js';
@@ -170,8 +178,19 @@ interface ExecutionRow {
   target: string;
   session_id: string | null;
   phase: ExecutionPhase;
-  spec: { input?: JsonObject };
-  status: { output?: JsonObject; error?: string | null };
+  spec: { input?: JsonObject; resumedFrom?: string };
+  status: {
+    output?: JsonObject;
+    error?: string | null;
+    usage?: TokenUsage;
+    transcriptArtifactId?: string | null;
+    tasks?: TaskExecution[];
+  };
+  context_spec: { environmentRefs?: string[] } | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  heartbeat_at: Date | null;
+  lease_until: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -550,6 +569,9 @@ export class PostgresBackend implements Backend {
     if (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string')) {
       throw new StigmerError('USAGE', 'environmentRefs must be a list of Environment names');
     }
+    if (input.resumedFrom !== undefined && typeof input.resumedFrom !== 'string') {
+      throw new StigmerError('USAGE', 'resumedFrom must be an execution id');
+    }
     const targetKind: DeclaredKind = kind === 'AgentExecution' ? 'Agent' : 'Workflow';
     const e = EXECUTION_TABLES[kind];
     return this.write(async (client, now) => {
@@ -576,7 +598,17 @@ export class PostgresBackend implements Backend {
           );
         }
       }
-      const spec = JSON.stringify({ input: input.input });
+      if (input.resumedFrom !== undefined && (await readExecution(client, input.resumedFrom)).kind !== kind) {
+        throw new StigmerError(
+          'USAGE',
+          `execution ${input.resumedFrom} is not a${kind === 'AgentExecution' ? 'n agent' : ' workflow'} execution`,
+        );
+      }
+      const spec = JSON.stringify(
+        input.resumedFrom === undefined
+          ? { input: input.input }
+          : { input: input.input, resumedFrom: input.resumedFrom },
+      );
       const status = JSON.stringify({ output: {}, error: null });
       if (e.session) {
         await client.query(
@@ -605,14 +637,27 @@ export class PostgresBackend implements Backend {
     return readExecution(this.pool, id);
   }
 
-  async updateExecutionStatus(
-    id: string,
-    update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
-  ): Promise<Execution> {
-    if (!update || !PHASES.has(update.phase)) {
-      throw new StigmerError('USAGE', `unknown execution phase "${String(update?.phase)}"`);
-    }
+  async updateExecutionStatus(id: string, update: ExecutionUpdate): Promise<Execution> {
+    checkExecutionUpdate(update);
     return this.write((client, now) => transition(client, id, update, now));
+  }
+
+  async heartbeatExecution(id: string, options: { leaseMs: number }): Promise<Execution> {
+    if (!isLease(options?.leaseMs)) throw leaseError(options?.leaseMs);
+    return this.write(async (client, now) => {
+      const current = await readExecution(client, id, true);
+      await client.query(
+        `UPDATE ${EXECUTION_TABLES[current.kind].table} SET heartbeat_at = $1, lease_until = $2, updated_at = $1
+         WHERE id = $3 AND phase IN ('PENDING', 'RUNNING')`,
+        [now, leaseUntil(new Date(now), options.leaseMs), id],
+      );
+      return readExecution(client, id);
+    });
+  }
+
+  async getSession(id: string): Promise<Session> {
+    this.checkOpen();
+    return readSession(this.pool, id);
   }
 
   async cancelExecution(id: string): Promise<Execution> {
@@ -633,6 +678,7 @@ export class PostgresBackend implements Backend {
     for (const kind of kinds) {
       const e = EXECUTION_TABLES[kind];
       if (!e) throw new StigmerError('USAGE', `unknown execution kind "${String(kind)}"`);
+      await expireLost(this.pool, kind, null);
       const { rows } = await this.pool.query<ExecutionRow>(
         `SELECT ${executionColumns(kind)} FROM ${e.table}
          WHERE ($1::text IS NULL OR ${e.target} = $1) ORDER BY created_at DESC, id DESC LIMIT $2`,
@@ -837,11 +883,64 @@ function toResource(kind: DeclaredKind, r: ResourceRow): StoredResource {
 
 function executionColumns(kind: ExecutionKind): string {
   const e = EXECUTION_TABLES[kind];
-  return `id, ${e.target} AS target, ${e.session ? 'session_id' : 'NULL::text AS session_id'}, phase, spec, status, created_at, updated_at`;
+  return `id, ${e.target} AS target, ${e.session ? 'session_id' : 'NULL::text AS session_id'}, phase, spec, status,
+    (SELECT c.spec FROM execution_contexts c WHERE c.execution_id = ${e.table}.id) AS context_spec,
+    started_at, finished_at, heartbeat_at, lease_until, created_at, updated_at`;
+}
+
+/**
+ * Records unfinished runs whose lease has passed as FAILED, "runner lost" (one run, or with
+ * `id` null every one of the kind). A no-op unless such a run exists (partial index).
+ */
+async function expireLost(db: Db, kind: ExecutionKind, id: string | null): Promise<void> {
+  const table = EXECUTION_TABLES[kind].table;
+  const expired = `phase IN ('PENDING', 'RUNNING') AND lease_until IS NOT NULL AND lease_until < ${NOW}`;
+  const found = await db.query(
+    `SELECT 1 FROM ${table} WHERE ($1::text IS NULL OR id = $1) AND ${expired} LIMIT 1`,
+    [id],
+  );
+  if (found.rowCount === 0) return;
+  await db.query(
+    `UPDATE ${table} SET phase = 'FAILED',
+       status = (status::jsonb || jsonb_build_object('error', 'runner lost: no heartbeat since ' ||
+         to_char(coalesce(heartbeat_at, started_at, created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::json,
+       finished_at = ${NOW}, version = version + 1, updated_at = ${NOW}
+     WHERE ($1::text IS NULL OR id = $1) AND ${expired}`,
+    [id],
+  );
+}
+
+interface SessionRow {
+  id: string;
+  agent_name: string | null;
+  status: { messages?: JsonObject[] };
+  created_at: Date;
+  updated_at: Date;
+}
+
+async function readSession(db: Db, id: string, forUpdate = false): Promise<Session> {
+  const { rows } = await db.query<SessionRow>(
+    `SELECT id, agent_name, status, created_at, updated_at FROM sessions WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw new StigmerError('NOT_FOUND', `session "${String(id)}" not found`, {
+      hint: 'omit --session to start a new conversation',
+    });
+  }
+  return {
+    id: row.id,
+    agent: row.agent_name,
+    messages: row.status.messages ?? [],
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }
 
 async function readExecution(db: Db, id: string, forUpdate = false): Promise<Execution> {
   const kind = executionKindOf(id);
+  if (kind) await expireLost(db, kind, id);
   const rows = kind
     ? (
         await db.query<ExecutionRow>(
@@ -862,10 +961,26 @@ async function readExecution(db: Db, id: string, forUpdate = false): Promise<Exe
 async function transition(
   client: PgClient,
   id: string,
-  update: { phase: ExecutionPhase; output?: JsonObject; error?: string | null },
+  update: ExecutionUpdate,
   now: string,
 ): Promise<Execution> {
   const current = await readExecution(client, id, true);
+  const table = EXECUTION_TABLES[current.kind].table;
+  if (current.phase === 'CANCELLED' && update.phase === 'CANCELLED') {
+    // A cancel from elsewhere ends the record first; the runner then adds its results to it.
+    const status = {
+      output: current.output,
+      error: current.error,
+      usage: update.usage ?? current.usage,
+      transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+      tasks: update.tasks ?? current.tasks,
+    };
+    await client.query(
+      `UPDATE ${table} SET status = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3`,
+      [JSON.stringify(status), now, id],
+    );
+    return readExecution(client, id);
+  }
   if (TERMINAL.has(current.phase)) {
     throw new StigmerError(
       'CONFLICT',
@@ -879,12 +994,38 @@ async function transition(
   const status = {
     output: update.output ?? current.output,
     error: update.error === undefined ? current.error : update.error,
+    usage: update.usage ?? current.usage,
+    transcriptArtifactId: update.transcriptArtifactId ?? current.transcriptArtifactId,
+    tasks: update.tasks ?? current.tasks,
   };
+  const finished = TERMINAL.has(update.phase);
+  const leased = update.leaseMs !== undefined && !finished;
   await client.query(
-    `UPDATE ${EXECUTION_TABLES[current.kind].table}
-     SET phase = $1, status = $2, version = version + 1, updated_at = $3 WHERE id = $4`,
-    [update.phase, JSON.stringify(status), now, id],
+    `UPDATE ${table}
+     SET phase = $1, status = $2, started_at = $3, finished_at = $4, heartbeat_at = $5, lease_until = $6,
+       version = version + 1, updated_at = $7
+     WHERE id = $8`,
+    [
+      update.phase,
+      JSON.stringify(status),
+      current.startedAt ?? (update.phase === 'RUNNING' ? now : null),
+      finished ? now : null,
+      leased ? now : current.heartbeatAt,
+      finished ? null : leased ? leaseUntil(new Date(now), update.leaseMs!) : current.leaseUntil,
+      now,
+      id,
+    ],
   );
+  if (update.sessionMessages !== undefined && update.sessionMessages.length > 0) {
+    if (current.sessionId === undefined) {
+      throw new StigmerError('USAGE', `execution ${id} has no session to append messages to`);
+    }
+    const session = await readSession(client, current.sessionId, true);
+    await client.query(
+      'UPDATE sessions SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3',
+      [JSON.stringify({ messages: [...session.messages, ...update.sessionMessages] }), now, session.id],
+    );
+  }
   return readExecution(client, id);
 }
 
@@ -897,6 +1038,15 @@ function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
     input: r.spec.input ?? {},
     output: r.status.output ?? {},
     error: r.status.error ?? null,
+    environmentRefs: r.context_spec?.environmentRefs ?? [],
+    resumedFrom: r.spec.resumedFrom ?? null,
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    heartbeatAt: r.heartbeat_at?.toISOString() ?? null,
+    leaseUntil: r.lease_until?.toISOString() ?? null,
+    usage: { ...NO_USAGE, ...r.status.usage },
+    transcriptArtifactId: r.status.transcriptArtifactId ?? null,
+    tasks: r.status.tasks ?? [],
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
