@@ -1,4 +1,4 @@
-// The test command (README, .ci/run): build, lint, typecheck, vitest; the last line printed
+// The test command (README, .ci/run): build, lint, typecheck, the Action bundle check, vitest; the last line printed
 // is the plain count `N passed, N failed` that CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,13 @@ let failedSteps = 0;
 if (!step('build', process.execPath, [join(root, 'scripts/build.mjs')])) failedSteps++;
 if (!step('lint (biome)', bin('biome'), ['check', '.'])) failedSteps++;
 if (!step('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) failedSteps++;
+if (
+  !step('action bundle (dist-action/ matches a fresh build)', process.execPath, [
+    join(root, 'scripts/build-action.mjs'),
+    '--check',
+  ])
+)
+  failedSteps++;
 
 const out = mkdtempSync(join(tmpdir(), 'stigmer-vitest-'));
 const report = join(out, 'report.json');

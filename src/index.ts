@@ -36,10 +36,12 @@ export {
   runAgentTurn,
 } from './execute/agent.js';
 export type { EventSink, ExecutionEvent } from './execute/events.js';
+export { renderDot, renderMermaid, taskGraph } from './execute/graph.js';
 export { type ChatMessage, startTurn, step } from './execute/loop.js';
 export { type McpServerSpec, openMcpScope } from './execute/mcp.js';
 export { createModelClient, type ModelClient, ModelError } from './execute/model.js';
 export { RunCancelled } from './execute/run.js';
+export { type ExecuteWorkflowOptions, executeWorkflow, type WorkflowRunResult } from './execute/workflow.js';
 export {
   loadManifests,
   parseManifestFile,

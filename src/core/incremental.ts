@@ -27,7 +27,7 @@
 import { resolve } from 'node:path';
 import type { Backend } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
-import type { LiveNames, ParsedFile } from '../manifest/types.js';
+import type { LiveNames, ParsedDocument, ParsedFile } from '../manifest/types.js';
 import { checkDocument, type DocumentCheckContext } from '../manifest/validate-set.js';
 import { withUsedBy } from '../plan/blast-radius.js';
 import { compareKindName } from '../plan/kind-map.js';
@@ -211,18 +211,21 @@ export class IncrementalPlanner {
       root: s.root,
     };
     const checked: DesiredResource[] = [];
+    const positions = new Map<DesiredResource, ParsedDocument['positions']>();
     for (const { file } of changed) {
       for (const w of file.diagnostics) diagnostics.push(w);
       for (const doc of file.documents) {
         const r = checkDocument(file.file, doc, context, diagnostics);
         if (r === null) return null;
         checked.push(r);
+        positions.set(r, doc.positions);
       }
     }
     if (diagnostics.some((d) => d.severity === 'error')) return null;
     const sealed = sealDesiredSecrets(checked, {
       ...this.options.secrets,
       ...(this.options.cwd !== undefined ? { cwd: this.options.cwd } : {}),
+      positionsOf: (r) => positions.get(r),
     });
     if (sealed.diagnostics.some((d) => d.severity === 'error')) return null;
     diagnostics.push(...sealed.diagnostics);

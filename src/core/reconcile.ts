@@ -3,6 +3,7 @@
  * load → validate (against manifests and live names) → plan. Applying is `applyPlan` in
  * src/apply. Nothing here prints; callers render the returned values.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
@@ -17,12 +18,13 @@ import type {
   ManifestSource,
   ManifestSources,
   ParsedFile,
+  RefPos,
 } from '../manifest/types.js';
 import { validateManifestSet } from '../manifest/validate-set.js';
 import { PLAN_DIAGNOSTIC_FILE, planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
-import { resolveEnvironmentSecrets } from '../secrets/environment.js';
-import { loadSecretKey, type SecretKey } from '../secrets/key.js';
+import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/environment.js';
+import { loadSecretKey, SecretKey } from '../secrets/key.js';
 import { secretHash } from '../secrets/seal.js';
 import {
   ANNOTATIONS,
@@ -53,6 +55,13 @@ export interface SecretOptions {
   env?: Env;
   /** `--allow-plaintext-secrets`: accept a plaintext `value` on a secret entry. */
   allowPlaintextSecrets?: boolean;
+  /** Limits on what `valueFrom` may read (the Action's policy for pull requests). */
+  valueFromPolicy?: ValueFromPolicy;
+  /**
+   * Loads the key secrets are sealed with, called only when the manifests hold one (default:
+   * `loadSecretKey` from STIGMER_SECRET_KEY or $STIGMER_HOME/master.key, created on first use).
+   */
+  loadKey?: () => SecretKey;
 }
 
 export interface PlanResult {
@@ -278,13 +287,33 @@ export async function parseWithCache(
  */
 export function sealDesiredSecrets(
   resources: DesiredResource[],
-  options: SecretOptions & { cwd?: string },
+  options: SecretOptions & {
+    cwd?: string;
+    /** Positions of a resource's values (ParsedDocument.positions), to report at the entry's line. */
+    positionsOf?: (resource: DesiredResource) => Record<string, RefPos> | undefined;
+  },
 ): { resources: DesiredResource[]; diagnostics: Diagnostic[]; key: SecretKey | null } {
   const env = options.env ?? process.env;
   let key: SecretKey | null = null;
-  const getKey = () => {
-    key ??= loadSecretKey({ home: options.home ?? stigmerHome(env), env });
-    return key;
+  // The key is loaded when the first value is sealed. When it cannot be, resolution goes on
+  // with a throw-away key (its seals are dropped) so that every problem of the manifests is
+  // still reported at its file:line; the key's own error comes when they are all fixed.
+  let keyError: unknown;
+  let throwaway: SecretKey | null = null;
+  const getKey = (): SecretKey => {
+    if (key) return key;
+    if (keyError === undefined) {
+      try {
+        key = options.loadKey
+          ? options.loadKey()
+          : loadSecretKey({ home: options.home ?? stigmerHome(env), env });
+        return key;
+      } catch (err) {
+        keyError = err;
+      }
+    }
+    throwaway ??= SecretKey.fromBytes(randomBytes(32));
+    return throwaway;
   };
   const diagnostics: Diagnostic[] = [];
   const out = resources.map((r) => {
@@ -298,24 +327,35 @@ export function sealDesiredSecrets(
           r.source.file === '<stdin>'
             ? resolve(options.cwd ?? '.')
             : dirname(resolve(options.cwd ?? '.', r.source.file)),
-        key: getKey(),
+        get key() {
+          return getKey();
+        },
         allowPlaintextSecrets: options.allowPlaintextSecrets ?? false,
+        ...(options.valueFromPolicy ? { policy: options.valueFromPolicy } : {}),
       },
     );
-    const at = (severity: Diagnostic['severity'], e: { message: string; hint: string; path: string }) =>
+    const positions = options.positionsOf?.(r);
+    const at = (severity: Diagnostic['severity'], e: { message: string; hint: string; path: string }) => {
+      const pos = positions?.[e.path] ?? r.source;
       diagnostics.push({
         severity,
         file: r.source.file,
-        line: r.source.line,
-        column: r.source.column,
+        line: pos.line,
+        column: pos.column,
         message: e.message,
         hint: e.hint,
         path: e.path,
       });
+    };
     for (const e of result.errors) at('error', e);
     for (const w of result.warnings) at('warning', w);
     return { ...r, spec: result.spec };
   });
+  if (keyError !== undefined) {
+    if (!diagnostics.some((d) => d.severity === 'error')) throw keyError;
+    // Sealed with the throw-away key: callers plan nothing when there are errors.
+    return { resources: out, diagnostics, key: null };
+  }
   return { resources: out, diagnostics, key };
 }
 
@@ -368,9 +408,14 @@ export function planParsed(
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
+  const positions = new Map<string, Record<string, RefPos>>();
+  for (const f of parsed.files) {
+    for (const d of f.documents) positions.set(`${d.resource.kind}/${d.resource.name}`, d.positions);
+  }
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    positionsOf: (r) => positions.get(`${r.kind}/${r.name}`),
   });
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);

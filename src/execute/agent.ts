@@ -13,6 +13,7 @@
 import { readConfigFile } from '../backend/config.js';
 import type { Backend, Execution, TokenUsage } from '../backend/types.js';
 import { NotFoundError, StigmerError } from '../errors.js';
+import { loadSecretKey, type SecretKey } from '../secrets/key.js';
 import type { JsonObject, StoredResource } from '../types.js';
 import { EMPTY_CONTEXT, type RunContext, resolveRunContext } from './context.js';
 import type { EventSink } from './events.js';
@@ -42,6 +43,8 @@ export interface ExecutionEnv {
   mcpServers: Record<string, McpServerSpec>;
   /** How often a running execution heartbeats (ms); its lease is six times this. */
   heartbeatMs: number;
+  /** The team's key, loaded only when a run's context holds a sealed secret. */
+  secretKey: () => SecretKey;
 }
 
 export interface ExecutionEnvOptions {
@@ -54,6 +57,8 @@ export interface ExecutionEnvOptions {
   model?: string;
   /** A model client to use instead of one for STIGMER_MODEL_URL (tests, embedders). */
   modelClient?: ModelClient;
+  /** The key for sealed secrets; default STIGMER_SECRET_KEY or `$STIGMER_HOME/master.key`. */
+  secretKey?: () => SecretKey;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -73,6 +78,7 @@ export function createExecutionEnv(options: ExecutionEnvOptions): ExecutionEnv {
     modelChoice: choice,
     mcpServers: configuredMcpServers(file.mcpServers, `${options.home}/config.yaml`),
     heartbeatMs,
+    secretKey: options.secretKey ?? (() => loadSecretKey({ home: options.home, env: options.env })),
   };
 }
 
@@ -393,7 +399,7 @@ export async function executeAgent(env: ExecutionEnv, options: ExecuteAgentOptio
       target: agent.name,
       sessionId: created.sessionId ?? null,
     });
-    context = await resolveRunContext(backend, created.id);
+    context = await resolveRunContext(backend, created.id, env.secretKey);
     mask = createMasker(context.secrets);
     turn = await runAgentTurn(
       prepared,

@@ -99,7 +99,7 @@ export class McpScope implements AsyncDisposable {
     try {
       const result = await route.server.client.callTool({ name: route.tool, arguments: args }, undefined, {
         timeout: this.options.callTimeoutMs ?? 300_000,
-        ...(signal ? { signal } : {}),
+        ...(signal ? { signal: perRequest(signal) } : {}),
       });
       return { content: this.options.mask(toolText(result)), isError: result.isError === true };
     } catch (err) {
@@ -129,7 +129,7 @@ export class McpScope implements AsyncDisposable {
     try {
       await client.connect(transport, {
         timeout,
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
+        ...(this.options.signal ? { signal: perRequest(this.options.signal) } : {}),
       });
     } catch (err) {
       if (this.options.signal?.aborted) throw this.options.signal.reason ?? err;
@@ -251,6 +251,14 @@ function startHint(spec: McpServerSpec): string {
   if ('docker' in spec)
     return `check that docker is installed and the image ${spec.docker.image} speaks MCP on stdin/stdout`;
   return `check that ${spec.http.url} is a streamable-HTTP MCP endpoint`;
+}
+
+/**
+ * A signal of its own for one request, following the run's: libraries add abort listeners to the
+ * signal they get and may keep them, so a long run's signal would collect one per request.
+ */
+export function perRequest(signal: AbortSignal): AbortSignal {
+  return AbortSignal.any([signal]);
 }
 
 function messageOf(err: unknown): string {

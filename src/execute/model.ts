@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import type { TokenUsage } from '../backend/types.js';
 import { StigmerError } from '../errors.js';
 import type { ChatMessage, ToolCall } from './loop.js';
-import type { ToolDefinition } from './mcp.js';
+import { perRequest, type ToolDefinition } from './mcp.js';
 import type { ChatParams, ModelEndpoint } from './settings.js';
 
 export interface ModelRequest {
@@ -90,7 +90,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           stream: true,
           stream_options: { include_usage: true },
         },
-        opts.signal ? { signal: opts.signal } : {},
+        opts.signal ? { signal: perRequest(opts.signal) } : {},
       );
     } catch (err) {
       throw translate(err, request.model, where, opts.signal);

@@ -25,8 +25,10 @@ export class ExecutionRecorder {
     this.leaseMs = heartbeatMs * LEASE_BEATS;
   }
 
-  async start(): Promise<Execution> {
+  /** RUNNING with a lease (and `extra`, e.g. a workflow's task records), then a beat every heartbeatMs. */
+  async start(extra: Omit<ExecutionUpdate, 'phase' | 'leaseMs'> = {}): Promise<Execution> {
     const running = await this.backend.updateExecutionStatus(this.executionId, {
+      ...extra,
       phase: 'RUNNING',
       leaseMs: this.leaseMs,
     });
@@ -47,6 +49,24 @@ export class ExecutionRecorder {
       this.controller.abort(
         new RunCancelled(`the record became ${record.phase}: ${record.error ?? ''}`, false),
       );
+    }
+  }
+
+  /**
+   * Records progress of a RUNNING execution (a workflow's task records), heartbeating with it.
+   * When the record was cancelled (or lost) meanwhile, aborts the run instead.
+   */
+  async progress(update: Omit<ExecutionUpdate, 'phase' | 'leaseMs'>): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    try {
+      await this.backend.updateExecutionStatus(this.executionId, {
+        ...update,
+        phase: 'RUNNING',
+        leaseMs: this.leaseMs,
+      });
+    } catch (err) {
+      if (!isStigmerError(err) || err.code !== 'CONFLICT') throw err;
+      await this.checkpoint();
     }
   }
 

@@ -22,6 +22,8 @@ export interface MarkdownRenderOptions {
    * limit, the compact form comes first, and only then is anything truncated). Default false.
    */
   compact?: boolean | 'auto';
+  /** Markdown blocks shown right after the summary line (e.g. the Action's destroy warning). */
+  afterSummary?: string[];
 }
 
 /** Diff-syntax line: the marker in column 0 so GitHub colours it (`!` for in-place changes). */
@@ -46,7 +48,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = 
   const summary = errors
     ? `**Plan failed:** ${plan.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing can be applied.`
     : `**${formatPlanSummary(plan.summary)}**`;
-  const head: string[] = [`### ${title}`, '', summary, '', ''];
+  const head: string[] = [`### ${title}`, '', summary, ''];
+  for (const block of options.afterSummary ?? []) head.push(block, '');
+  head.push('');
   if (plan.diagnostics.length > 0) {
     for (const d of plan.diagnostics) {
       head.splice(

@@ -50,6 +50,23 @@ export interface EnvironmentRef {
   name: string;
 }
 
+/** Why a `valueFrom` may not be read: a validation error at the entry. */
+export interface ValueFromRefusal {
+  message: string;
+  hint: string;
+}
+
+/**
+ * Limits on what `valueFrom` may read, checked before anything is read (the GitHub Action's
+ * untrusted-input policy for pull requests). Each check returns null to allow, or why not.
+ */
+export interface ValueFromPolicy {
+  /** Called with the variable name of a `valueFrom.env`. */
+  env?(name: string): ValueFromRefusal | null;
+  /** Called with the absolute path of a `valueFrom.file` (resolved from the manifest's directory). */
+  file?(path: string): ValueFromRefusal | null;
+}
+
 export interface ResolveSecretsContext {
   /** Variables `valueFrom.env` reads from (usually `process.env`). */
   env: Record<string, string | undefined>;
@@ -58,6 +75,8 @@ export interface ResolveSecretsContext {
   key: SecretKey;
   /** `--allow-plaintext-secrets`: accept `value:` on a secret entry. */
   allowPlaintextSecrets: boolean;
+  /** What `valueFrom` may read (default: anything the process can). */
+  policy?: ValueFromPolicy;
 }
 
 /** A problem with one entry. `path` is the JSON pointer in the document, for file:line positions. */
@@ -171,6 +190,8 @@ function readValueFrom(
         },
       };
     }
+    const refused = ctx.policy?.env?.(name);
+    if (refused) return { error: { ...refused, path: `${path}/env` } };
     const value = ctx.env[name];
     if (optional && (value === undefined || value === '')) {
       return {
@@ -203,6 +224,8 @@ function readValueFrom(
     };
   }
   const full = resolve(ctx.baseDir, file);
+  const refused = ctx.policy?.file?.(full);
+  if (refused) return { error: { ...refused, path: `${path}/file` } };
   const cannotRead = (why: string, hint: string): Sourced => ({
     error: {
       message: `cannot read file ${file} (valueFrom.file of ${what}): ${why}`,
