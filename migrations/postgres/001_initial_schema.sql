@@ -7,7 +7,7 @@
 -- `schema_version` itself is created by the migration runner (src/backend/postgres/migrate.ts).
 -- Never edit this file once released: add migrations/postgres/NNN_name.sql instead (CONTRIBUTING.md).
 
--- One row: a random id of this store and a counter bumped by every committed resource write.
+-- One row: a random id of this store and the number of resource writes ever committed.
 CREATE TABLE stigmer_state (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   store_id text NOT NULL,
