@@ -6,7 +6,9 @@
  * on the local backend, each against a fresh $STIGMER_HOME in a temporary directory:
  *   floor (bench/floor.mjs), no-op plan cold (also on one parse thread) and repeated, plan with
  *   1% changed, apply of N creates, watch edit → applied, `stigmer --version` against
- *   `node -e 0`, peak RSS of a plan.
+ *   `node -e 0`, peak RSS of a plan. Then the same stack through the cloud backend against a real
+ *   `stigmer server` process on a loopback port (a fresh store per apply): apply of N creates,
+ *   no-op plan cold and repeated, and 8 concurrent no-op plans of the smallest size.
  * Prints a table of medians with ratios and targets, and writes everything (raw samples
  * included) to bench/results/<time>.json.
  *
@@ -115,6 +117,8 @@ function peakRss(args, env) {
 }
 
 const NO_CHANGES = /No changes\. Your resources match the manifests\./;
+/** Concurrent cloud plans of the smallest size against one server. */
+const CONCURRENT_PLANS = 8;
 
 function measureSize(n) {
   const stack = join(work, `stack-${n}`);
@@ -156,6 +160,114 @@ function measureSize(n) {
   const rss = peakRss([BIN, 'plan', stack], env);
   record(`rss-plan-${n}`, rss.mb);
   return { stack, home, rssHow: rss.how };
+}
+
+/** Starts `stigmer server --port 0` on `db`; resolves once it printed its listening line. */
+function startServer(db) {
+  const token = `bench-${process.pid}-${Date.now()}`;
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--db', db, '--token', token], {
+    env: envFor(join(work, 'server-home')),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stigmer server did not start:\n${stderr}`)), 60_000);
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /^listening on (\S+)$/m.exec(stderr);
+      if (m && timer) {
+        clearTimeout(timer);
+        // Keep draining the access log so the pipe never fills.
+        resolve({
+          url: m[1],
+          token,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`stigmer server exited ${code}:\n${stderr}`)));
+  });
+}
+
+function cloudEnv(home, server) {
+  return {
+    ...envFor(home),
+    STIGMER_BACKEND: 'cloud',
+    STIGMER_ENDPOINT: server.url,
+    STIGMER_TOKEN: server.token,
+  };
+}
+
+/** `node ...args` as a child process, without blocking: resolves with its wall time in ms. */
+function timedAsync(args, env, expectOut) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.once('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0 || (expectOut && !expectOut.test(out))) {
+        reject(new Error(`\`node ${args.join(' ')}\` exited ${code}:\n${err}${out.slice(-2000)}`));
+      } else resolve(ms);
+    });
+  });
+}
+
+/** The cloud rows of one size: apply (a fresh server store each run), no-op plans, concurrency. */
+async function measureCloud(n, prepared, concurrent) {
+  const { stack } = prepared;
+  log(`cloud N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, a fresh server store each)`);
+  let server;
+  let home;
+  for (let r = 0; r < expensiveRuns(n); r++) {
+    await server?.stop();
+    const db = join(work, `cloud-${n}-${r}`, 'state.db');
+    server = await startServer(db);
+    home = freshHome(`home-cloud-${n}`);
+    record(
+      `cloud-apply-${n}`,
+      timed(
+        [BIN, 'apply', stack, '--auto-approve'],
+        cloudEnv(home, server),
+        /Apply complete! Resources: \d+ added/,
+      ),
+    );
+  }
+  try {
+    const env = cloudEnv(home, server);
+    const cache = join(home, 'cache');
+    log(`cloud N=${n}: no-op plan cold and repeated (${runs} runs each)`);
+    for (let r = 0; r < runs; r++) {
+      rmSync(cache, { recursive: true, force: true });
+      record(`cloud-plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+    }
+    timed([BIN, 'plan', stack], env, NO_CHANGES);
+    for (let r = 0; r < runs; r++)
+      record(`cloud-plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+    if (concurrent) {
+      log(`cloud N=${n}: ${concurrent} concurrent no-op plans against one server (${runs} rounds)`);
+      for (let r = 0; r < runs; r++) {
+        const times = await Promise.all(
+          Array.from({ length: concurrent }, () => timedAsync([BIN, 'plan', stack], env, NO_CHANGES)),
+        );
+        record(`cloud-concurrent-median-${n}`, median(times));
+        record(`cloud-concurrent-worst-${n}`, Math.max(...times));
+      }
+    }
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Starts `stigmer watch --debounce 0` on an applied stack; times one-file writes to the summary line. */
@@ -246,6 +358,8 @@ try {
   measureStartup();
   for (const n of sizes) prepared.set(n, measureSize(n));
   for (const n of watchSizes) await measureWatch(n, prepared.get(n));
+  for (const n of sizes)
+    await measureCloud(n, prepared.get(n), n === Math.min(...sizes) ? CONCURRENT_PLANS : 0);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -337,6 +451,54 @@ if (sizes.length > 1) {
     `${growth.toFixed(2)}×`,
     { text: `≤ ${limit.toFixed(1)}×`, value: growth, ok: (v) => v <= limit },
   );
+}
+for (const n of sizes) {
+  const isBig = n === big;
+  const cold = m(`plan-cold-${n}`);
+  const cloudCold = m(`cloud-plan-cold-${n}`);
+  row(
+    { key: `cloud-plan-cold-${n}`, label: 'cloud: no-op plan, cold (no cache)' },
+    n,
+    cloudCold,
+    'ms',
+    fmtRatio(cloudCold / cold, 'local'),
+    isBig ? { text: '≤ 1.30× local', value: cloudCold / cold, ok: (v) => v <= 1.3 } : undefined,
+  );
+  const rep = m(`plan-repeated-${n}`);
+  const cloudRep = m(`cloud-plan-repeated-${n}`);
+  row(
+    { key: `cloud-plan-repeated-${n}`, label: 'cloud: no-op plan, repeated (cache warm)' },
+    n,
+    cloudRep,
+    'ms',
+    fmtRatio(cloudRep / rep, 'local'),
+  );
+  const ap = m(`apply-${n}`);
+  const cloudAp = m(`cloud-apply-${n}`);
+  row(
+    { key: `cloud-apply-${n}`, label: 'cloud: apply of N creates' },
+    n,
+    cloudAp,
+    'ms',
+    fmtRatio(cloudAp / ap, 'local'),
+    isBig ? { text: '≤ 1.50× local', value: cloudAp / ap, ok: (v) => v <= 1.5 } : undefined,
+  );
+  if (samples[`cloud-concurrent-median-${n}`]) {
+    const single = m(`cloud-plan-repeated-${n}`);
+    for (const which of ['median', 'worst']) {
+      const v = m(`cloud-concurrent-${which}-${n}`);
+      row(
+        {
+          key: `cloud-concurrent-${which}-${n}`,
+          label: `cloud: ${CONCURRENT_PLANS} concurrent no-op plans, ${which}`,
+        },
+        n,
+        v,
+        'ms',
+        fmtRatio(v / single, 'one plan'),
+      );
+    }
+  }
 }
 const ws = [...watchSizes].sort((a, b) => a - b);
 for (const n of ws) {

@@ -550,8 +550,8 @@ var require_core = __commonJS({
           }
         } else if (operation.op === "move" || operation.op === "copy") {
           var existingValue = { op: "_get", path: operation.from, value: void 0 };
-          var error = validate([existingValue], document);
-          if (error && error.name === "OPERATION_PATH_UNRESOLVABLE") {
+          var error2 = validate([existingValue], document);
+          if (error2 && error2.name === "OPERATION_PATH_UNRESOLVABLE") {
             throw new exports.JsonPatchError("Cannot perform the operation from a path that does not exist", "OPERATION_FROM_UNRESOLVABLE", index, operation, document);
           }
         }
@@ -1215,8 +1215,8 @@ var require_directives = __commonJS({
         if (prefix) {
           try {
             return prefix + decodeURIComponent(suffix);
-          } catch (error) {
-            onError(String(error));
+          } catch (error2) {
+            onError(String(error2));
             return null;
           }
         }
@@ -1318,9 +1318,9 @@ var require_anchors = __commonJS({
             if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
               ref.node.anchor = ref.anchor;
             } else {
-              const error = new Error("Failed to resolve repeated object (this should not happen)");
-              error.source = source;
-              throw error;
+              const error2 = new Error("Failed to resolve repeated object (this should not happen)");
+              error2.source = source;
+              throw error2;
             }
           }
         },
@@ -4570,12 +4570,12 @@ var require_errors = __commonJS({
         super("YAMLWarning", pos, code, message);
       }
     };
-    var prettifyError = (src, lc) => (error) => {
-      if (error.pos[0] === -1)
+    var prettifyError = (src, lc) => (error2) => {
+      if (error2.pos[0] === -1)
         return;
-      error.linePos = error.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error.linePos[0];
-      error.message += ` at line ${line}, column ${col}`;
+      error2.linePos = error2.pos.map((pos) => lc.linePos(pos));
+      const { line, col } = error2.linePos[0];
+      error2.message += ` at line ${line}, column ${col}`;
       let ci = col - 1;
       let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
@@ -4593,12 +4593,12 @@ var require_errors = __commonJS({
       }
       if (/[^ ]/.test(lineStr)) {
         let count = 1;
-        const end = error.linePos[1];
+        const end = error2.linePos[1];
         if (end?.line === line && end.col > col) {
           count = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
         const pointer2 = " ".repeat(ci) + "^".repeat(count);
-        error.message += `:
+        error2.message += `:
 
 ${lineStr}
 ${pointer2}
@@ -5401,7 +5401,7 @@ var require_resolve_block_scalar = __commonJS({
       const mode = source[0];
       let indent = 0;
       let chomp = "";
-      let error = -1;
+      let error2 = -1;
       for (let i = 1; i < source.length; ++i) {
         const ch = source[i];
         if (!chomp && (ch === "-" || ch === "+"))
@@ -5410,12 +5410,12 @@ var require_resolve_block_scalar = __commonJS({
           const n = Number(ch);
           if (!indent && n)
             indent = n;
-          else if (error === -1)
-            error = offset + i;
+          else if (error2 === -1)
+            error2 = offset + i;
         }
       }
-      if (error !== -1)
-        onError(error, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
+      if (error2 !== -1)
+        onError(error2, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
       let hasSpace = false;
       let comment = "";
       let length = source.length;
@@ -5711,8 +5711,8 @@ var require_compose_scalar = __commonJS({
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
-      } catch (error) {
-        const msg = error instanceof Error ? error.message : String(error);
+      } catch (error2) {
+        const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
         scalar = new Scalar.Scalar(value);
       }
@@ -5835,8 +5835,8 @@ var require_compose_node = __commonJS({
             node = composeCollection.composeCollection(CN, ctx, token, props, onError);
             if (anchor)
               node.anchor = anchor.source.substring(1);
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
+          } catch (error2) {
+            const message = error2 instanceof Error ? error2.message : String(error2);
             onError(token, "RESOURCE_EXHAUSTION", message);
           }
           break;
@@ -6101,11 +6101,11 @@ ${cb}` : comment;
             break;
           case "error": {
             const msg = token.source ? `${token.message}: ${JSON.stringify(token.source)}` : token.message;
-            const error = new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg);
+            const error2 = new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg);
             if (this.atDirectives || !this.doc)
-              this.errors.push(error);
+              this.errors.push(error2);
             else
-              this.doc.errors.push(error);
+              this.doc.errors.push(error2);
             break;
           }
           case "doc-end": {
@@ -7418,8 +7418,8 @@ var require_parser = __commonJS({
       peek(n) {
         return this.stack[this.stack.length - n];
       }
-      *pop(error) {
-        const token = error ?? this.stack.pop();
+      *pop(error2) {
+        const token = error2 ?? this.stack.pop();
         if (!token) {
           const message = "Tried to pop an empty stack";
           yield { type: "error", offset: this.offset, source: "", message };
@@ -8282,656 +8282,6 @@ var init_private_files = __esm({
   }
 });
 
-// src/secrets/key.ts
-var key_exports = {};
-__export(key_exports, {
-  MASTER_KEY_FILE: () => MASTER_KEY_FILE,
-  SECRET_KEY_BYTES: () => SECRET_KEY_BYTES,
-  SECRET_KEY_ENV: () => SECRET_KEY_ENV,
-  SecretKey: () => SecretKey,
-  decodeSecretKeyText: () => decodeSecretKeyText,
-  generateSecretKeyText: () => generateSecretKeyText,
-  loadSecretKey: () => loadSecretKey,
-  subkeys: () => subkeys
-});
-import { createHash as createHash2, hkdfSync, randomBytes } from "node:crypto";
-import {
-  closeSync as closeSync2,
-  fchmodSync,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  openSync as openSync2,
-  readSync,
-  unlinkSync,
-  writeSync
-} from "node:fs";
-import { dirname as dirname2, join as join2 } from "node:path";
-import { inspect } from "node:util";
-function subkeys(key) {
-  const found = subkeysOf.get(key);
-  if (!found) {
-    throw new StigmerError("SECRET", "not a key made by loadSecretKey or SecretKey.fromBytes", {
-      userFixable: false
-    });
-  }
-  return found;
-}
-function decodeSecretKeyText(text) {
-  const t = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, "hex");
-  const standard = /^[A-Za-z0-9+/]{43}=?$/.test(t);
-  const urlSafe = /^[A-Za-z0-9_-]{43}=?$/.test(t);
-  if (!standard && !urlSafe) return null;
-  const bytes = Buffer.from(t, standard ? "base64" : "base64url");
-  return bytes.length === SECRET_KEY_BYTES ? bytes : null;
-}
-function generateSecretKeyText() {
-  return randomBytes(SECRET_KEY_BYTES).toString("base64");
-}
-function loadSecretKey(options) {
-  const env = options.env ?? process.env;
-  const text = env[SECRET_KEY_ENV];
-  if (text !== void 0) {
-    if (text.trim() === "") {
-      throw new StigmerError("SECRET", `${SECRET_KEY_ENV} is set but empty`, {
-        hint: `unset it to use $STIGMER_HOME/${MASTER_KEY_FILE}, or set it to a key: ${GENERATE_HINT}`
-      });
-    }
-    const bytes = decodeSecretKeyText(text);
-    if (!bytes) {
-      throw new StigmerError(
-        "SECRET",
-        `${SECRET_KEY_ENV} is not a ${SECRET_KEY_BYTES}-byte key in base64 or hex (passphrases are not accepted)`,
-        { hint: GENERATE_HINT }
-      );
-    }
-    return SecretKey.fromBytes(bytes, { type: "env", variable: SECRET_KEY_ENV });
-  }
-  return loadOrCreateKeyFile(join2(options.home, MASTER_KEY_FILE));
-}
-function loadOrCreateKeyFile(path) {
-  const existing = readKeyFile(path);
-  if (existing) return SecretKey.fromBytes(existing, { type: "file", path, created: false });
-  const bytes = randomBytes(SECRET_KEY_BYTES);
-  if (createKeyFileExclusive(path, bytes)) {
-    return SecretKey.fromBytes(bytes, { type: "file", path, created: true });
-  }
-  const winner = readKeyFile(path);
-  if (!winner) {
-    throw new StigmerError("SECRET", `${path} vanished while it was being created`, {
-      hint: "another process removed it; run the command again"
-    });
-  }
-  return SecretKey.fromBytes(winner, { type: "file", path, created: false });
-}
-function errnoCode2(err) {
-  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : void 0;
-}
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-function readKeyFile(path) {
-  const deadline = Date.now() + INCOMPLETE_WAIT_MS;
-  for (; ; ) {
-    const text = readKeyFileText(path);
-    if (text === null) return null;
-    if (text.trim() !== "" || Date.now() >= deadline) {
-      const bytes = decodeSecretKeyText(text);
-      if (bytes) return bytes;
-      const what = text.trim() === "" ? "is empty" : `is not a ${SECRET_KEY_BYTES}-byte key in base64`;
-      throw new StigmerError("SECRET", `master key file ${path} ${what}`, {
-        hint: `restore it from a backup, or set ${SECRET_KEY_ENV}. If no secret was ever sealed with it, delete it and Stigmer creates a new one (values sealed with the old key become unreadable)`
-      });
-    }
-    sleepSync(20);
-  }
-}
-function readKeyFileText(path) {
-  let fd;
-  try {
-    fd = openSync2(path, "r");
-  } catch (cause) {
-    if (errnoCode2(cause) === "ENOENT") return null;
-    throw new StigmerError("SECRET", `cannot read master key file ${path} (${errnoCode2(cause) ?? "error"})`, {
-      cause,
-      hint: `make it readable by your user only: chmod 600 ${path}`
-    });
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new StigmerError("SECRET", `master key path ${path} is not a regular file`, {
-        hint: `remove it, or set ${SECRET_KEY_ENV}`
-      });
-    }
-    if (process.platform !== "win32" && (stat.mode & 63) !== 0) {
-      const mode = (stat.mode & 511).toString(8).padStart(3, "0");
-      throw new StigmerError(
-        "SECRET",
-        `master key file ${path} is accessible by group or others (mode ${mode}); refusing to use it`,
-        { hint: `chmod 600 ${path}` }
-      );
-    }
-    if (stat.size > KEY_FILE_MAX_BYTES) {
-      throw new StigmerError("SECRET", `master key file ${path} is too large to be a key`, {
-        hint: `restore it from a backup, or set ${SECRET_KEY_ENV}`
-      });
-    }
-    const buf = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
-    let length = 0;
-    for (; ; ) {
-      const n = readSync(fd, buf, length, buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > KEY_FILE_MAX_BYTES) break;
-    }
-    return buf.subarray(0, length).toString("utf8");
-  } finally {
-    closeSync2(fd);
-  }
-}
-function createKeyFileExclusive(path, bytes) {
-  const dir = dirname2(path);
-  ensurePrivateDir(dir, "STIGMER_HOME");
-  const content = `${bytes.toString("base64")}
-`;
-  const tmp = join2(dir, `.${MASTER_KEY_FILE}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    writePrivateFile(tmp, content);
-  } catch (cause) {
-    throw cannotCreate2(path, cause);
-  }
-  let linked;
-  try {
-    linkSync(tmp, path);
-    linked = true;
-  } catch (cause) {
-    const code = errnoCode2(cause);
-    if (code === "EEXIST") linked = false;
-    else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") {
-      linked = "unsupported";
-    } else throw cannotCreate2(path, cause);
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-    }
-  }
-  if (linked === "unsupported") {
-    try {
-      writePrivateFile(path, content);
-      linked = true;
-    } catch (cause) {
-      if (errnoCode2(cause) === "EEXIST") return false;
-      throw cannotCreate2(path, cause);
-    }
-  }
-  if (linked) syncDirectory(dir);
-  return linked;
-}
-function writePrivateFile(path, content) {
-  const fd = openSync2(path, "wx", 384);
-  try {
-    fchmodSync(fd, 384);
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync2(fd);
-  }
-}
-function syncDirectory(dir) {
-  try {
-    const fd = openSync2(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync2(fd);
-    }
-  } catch {
-  }
-}
-function cannotCreate2(path, cause) {
-  return new StigmerError(
-    "SECRET",
-    `cannot create master key file ${path} (${errnoCode2(cause) ?? "error"})`,
-    { cause, hint: `check that the directory is writable, or set ${SECRET_KEY_ENV}; ${GENERATE_HINT}` }
-  );
-}
-var SECRET_KEY_ENV, MASTER_KEY_FILE, SECRET_KEY_BYTES, GENERATE_HINT, HKDF_SALT, HKDF_INFO_ENCRYPTION, HKDF_INFO_HASH, HKDF_INFO_PLAN, KEY_FILE_MAX_BYTES, INCOMPLETE_WAIT_MS, subkeysOf, SecretKey;
-var init_key = __esm({
-  "src/secrets/key.ts"() {
-    "use strict";
-    init_errors();
-    init_private_files();
-    SECRET_KEY_ENV = "STIGMER_SECRET_KEY";
-    MASTER_KEY_FILE = "master.key";
-    SECRET_KEY_BYTES = 32;
-    GENERATE_HINT = "generate one with `openssl rand -base64 32`";
-    HKDF_SALT = "stigmer.ai/secrets/v1";
-    HKDF_INFO_ENCRYPTION = "aes-256-gcm encryption";
-    HKDF_INFO_HASH = "hmac-sha256 keyed hash";
-    HKDF_INFO_PLAN = "hmac-sha256 saved plan authentication";
-    KEY_FILE_MAX_BYTES = 1024;
-    INCOMPLETE_WAIT_MS = 2e3;
-    subkeysOf = /* @__PURE__ */ new WeakMap();
-    SecretKey = class _SecretKey {
-      /** First 8 hex digits of SHA-256 of the hash subkey: tells two keys apart without revealing either. */
-      keyId;
-      source;
-      constructor(keyId, source) {
-        this.keyId = keyId;
-        this.source = source;
-      }
-      /** Builds a key from 32 raw bytes (tests, SDK users holding their own key). */
-      static fromBytes(bytes, source = { type: "bytes" }) {
-        if (bytes.length !== SECRET_KEY_BYTES) {
-          throw new StigmerError("SECRET", `a secret key must be ${SECRET_KEY_BYTES} bytes`, {
-            hint: GENERATE_HINT
-          });
-        }
-        const derive = (info) => Buffer.from(hkdfSync("sha256", bytes, HKDF_SALT, info, SECRET_KEY_BYTES));
-        const subkeys2 = {
-          encryption: derive(HKDF_INFO_ENCRYPTION),
-          hash: derive(HKDF_INFO_HASH),
-          plan: derive(HKDF_INFO_PLAN)
-        };
-        const keyId = createHash2("sha256").update(subkeys2.hash).digest("hex").slice(0, 8);
-        const key = new _SecretKey(keyId, source);
-        subkeysOf.set(key, subkeys2);
-        return key;
-      }
-      toJSON() {
-        return { keyId: this.keyId, source: this.source };
-      }
-      toString() {
-        return `SecretKey(${this.keyId})`;
-      }
-      [inspect.custom]() {
-        return this.toString();
-      }
-    };
-  }
-});
-
-// src/secrets/seal.ts
-import { createCipheriv, createDecipheriv, createHmac, randomBytes as randomBytes2, timingSafeEqual } from "node:crypto";
-function secretAad(ref) {
-  return `${ref.kind}/${ref.name}/${ref.key}`;
-}
-function describe(ref) {
-  return `secret ${ref.key} in ${ref.kind}/${ref.name}`;
-}
-function secretHash(key, ref, plaintext) {
-  const mac = createHmac("sha256", subkeys(key).hash);
-  mac.update(`${secretAad(ref)}\0${plaintext}`, "utf8");
-  return HASH_PREFIX + mac.digest("hex");
-}
-function sealSecret(key, ref, plaintext) {
-  const iv = randomBytes2(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", subkeys(key).encryption, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(Buffer.from(secretAad(ref), "utf8"));
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
-  return {
-    hash: secretHash(key, ref, plaintext),
-    ciphertext: [CIPHERTEXT_VERSION, key.keyId, iv.toString("base64"), body.toString("base64")].join(":")
-  };
-}
-function decodeBase64Strict(text) {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  const bytes = Buffer.from(text, "base64");
-  return bytes.toString("base64") === text ? bytes : null;
-}
-function openSecret(key, ref, sealed) {
-  const fail = (why, hint = RESEAL_HINT) => new StigmerError("SECRET", `cannot decrypt ${describe(ref)}: ${why}`, { hint });
-  if (typeof sealed?.ciphertext !== "string" || typeof sealed.hash !== "string") {
-    throw fail("no sealed value (hash and ciphertext) is stored");
-  }
-  const parts = sealed.ciphertext.split(":");
-  if (parts.length !== 4 || parts[0] !== CIPHERTEXT_VERSION) {
-    throw fail(`not a ${CIPHERTEXT_VERSION} ciphertext`);
-  }
-  const [, keyId, ivText, bodyText] = parts;
-  if (keyId !== key.keyId) {
-    throw fail(
-      `it was sealed with key ${keyId}, but the current key is ${key.keyId}`,
-      `use the key it was sealed with (${SECRET_KEY_ENV} or $STIGMER_HOME/master.key), or ${RESEAL_HINT}`
-    );
-  }
-  const iv = decodeBase64Strict(ivText);
-  const body = decodeBase64Strict(bodyText);
-  if (!iv || iv.length !== IV_BYTES || !body || body.length < TAG_BYTES) {
-    throw fail("the stored ciphertext is malformed");
-  }
-  let plaintext;
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", subkeys(key).encryption, iv, {
-      authTagLength: TAG_BYTES
-    });
-    decipher.setAAD(Buffer.from(secretAad(ref), "utf8"));
-    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-    plaintext = Buffer.concat([
-      decipher.update(body.subarray(0, body.length - TAG_BYTES)),
-      decipher.final()
-    ]).toString("utf8");
-  } catch {
-    throw fail("authentication failed: the stored value was altered or copied from another entry");
-  }
-  const expected = Buffer.from(secretHash(key, ref, plaintext), "utf8");
-  const stored = Buffer.from(sealed.hash, "utf8");
-  if (expected.length !== stored.length || !timingSafeEqual(expected, stored)) {
-    throw fail("the stored hash does not match the decrypted value");
-  }
-  return plaintext;
-}
-var CIPHERTEXT_VERSION, HASH_PREFIX, IV_BYTES, TAG_BYTES, RESEAL_HINT;
-var init_seal = __esm({
-  "src/secrets/seal.ts"() {
-    "use strict";
-    init_errors();
-    init_key();
-    CIPHERTEXT_VERSION = "v1";
-    HASH_PREFIX = "hmac-sha256:";
-    IV_BYTES = 12;
-    TAG_BYTES = 16;
-    RESEAL_HINT = "re-apply the manifests so the value is sealed again from its source (valueFrom)";
-  }
-});
-
-// src/secrets/environment.ts
-import { closeSync as closeSync3, fstatSync as fstatSync2, openSync as openSync3, readSync as readSync2 } from "node:fs";
-import { resolve as resolve3 } from "node:path";
-function isObject2(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isSecretEntry2(entry) {
-  return isObject2(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
-}
-function pointer(...segments) {
-  return segments.map((s) => `/${s.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
-}
-function mapData(spec, fn) {
-  const data = spec.data;
-  if (!isObject2(data)) return spec;
-  const out = Object.fromEntries(
-    Object.entries(data).map(([dataKey, entry]) => [dataKey, isObject2(entry) ? fn(entry, dataKey) : entry])
-  );
-  return { ...spec, data: out };
-}
-function copyDefined(from, keys) {
-  const out = {};
-  for (const k of keys) if (from[k] !== void 0) out[k] = from[k];
-  return out;
-}
-function readValueFrom(valueFrom, what, basePath, ctx) {
-  const path = `${basePath}/valueFrom`;
-  const keys = isObject2(valueFrom) ? Object.keys(valueFrom).filter((k) => k !== "optional") : [];
-  if (!isObject2(valueFrom) || keys.length !== 1 || keys[0] !== "env" && keys[0] !== "file") {
-    return {
-      error: {
-        message: `valueFrom of ${what} must have exactly one of env or file`,
-        hint: "write valueFrom: {env: VARIABLE} or valueFrom: {file: path/relative/to/the/manifest}",
-        path
-      }
-    };
-  }
-  if (valueFrom.optional !== void 0 && typeof valueFrom.optional !== "boolean") {
-    return {
-      error: {
-        message: `valueFrom.optional of ${what} must be true or false`,
-        hint: "write optional: true (unquoted)",
-        path: `${path}/optional`
-      }
-    };
-  }
-  const optional = valueFrom.optional === true;
-  if ("env" in valueFrom) {
-    const name = valueFrom.env;
-    if (typeof name !== "string" || name === "") {
-      return {
-        error: {
-          message: `valueFrom.env of ${what} must be a variable name`,
-          hint: "write valueFrom: {env: VARIABLE}",
-          path: `${path}/env`
-        }
-      };
-    }
-    const refused2 = ctx.policy?.env?.(name);
-    if (refused2) return { error: { ...refused2, path: `${path}/env` } };
-    const value = ctx.env[name];
-    if (optional && (value === void 0 || value === "")) {
-      return {
-        absent: {
-          message: `environment variable ${name} is not set; optional ${what} is kept without a value`,
-          hint: `set ${name} to give it a value`,
-          path: `${path}/env`
-        }
-      };
-    }
-    if (value === void 0) {
-      return {
-        error: {
-          message: `environment variable ${name} is not set (valueFrom.env of ${what})`,
-          hint: `set ${name} in the environment that runs stigmer (in CI, map the secret to it)`,
-          path: `${path}/env`
-        }
-      };
-    }
-    return { value };
-  }
-  const file = valueFrom.file;
-  if (typeof file !== "string" || file === "") {
-    return {
-      error: {
-        message: `valueFrom.file of ${what} must be a file path`,
-        hint: "write valueFrom: {file: path/relative/to/the/manifest}",
-        path: `${path}/file`
-      }
-    };
-  }
-  const full = resolve3(ctx.baseDir, file);
-  const refused = ctx.policy?.file?.(full);
-  if (refused) return { error: { ...refused, path: `${path}/file` } };
-  const cannotRead = (why, hint) => ({
-    error: {
-      message: `cannot read file ${file} (valueFrom.file of ${what}): ${why}`,
-      hint,
-      path: `${path}/file`
-    }
-  });
-  const relativeHint = `relative paths are resolved from the manifest's directory (${ctx.baseDir})`;
-  try {
-    const bytes = readAtMost(full, SECRET_FILE_MAX_BYTES);
-    if (bytes === "not-a-file") return cannotRead("not a regular file", relativeHint);
-    if (bytes === "too-large") {
-      return cannotRead(
-        `larger than ${SECRET_FILE_MAX_BYTES} bytes`,
-        "point valueFrom.file at the value only"
-      );
-    }
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch (cause) {
-      if (!(cause instanceof TypeError)) throw cause;
-      return cannotRead("not UTF-8 text", "store binary values base64-encoded");
-    }
-    return {
-      value: text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text
-    };
-  } catch (cause) {
-    const code = isObject2(cause) && typeof cause.code === "string" ? cause.code : "error";
-    if (optional && (code === "ENOENT" || code === "ENOTDIR")) {
-      return {
-        absent: {
-          message: `file ${file} does not exist; optional ${what} is kept without a value`,
-          hint: `create it to give it a value; ${relativeHint}`,
-          path: `${path}/file`
-        }
-      };
-    }
-    if (code === "ENOENT" || code === "ENOTDIR")
-      return cannotRead("no such file", `create it, or fix the path; ${relativeHint}`);
-    if (code === "EACCES" || code === "EPERM")
-      return cannotRead("permission denied", `make it readable by the user running stigmer`);
-    return cannotRead(code, relativeHint);
-  }
-}
-function readAtMost(path, limit) {
-  const fd = openSync3(path, "r");
-  try {
-    if (!fstatSync2(fd).isFile()) return "not-a-file";
-    const chunk = 64 * 1024;
-    const buf = Buffer.alloc(Math.ceil((limit + 1) / chunk) * chunk);
-    let length = 0;
-    while (length <= limit) {
-      const n = readSync2(fd, buf, length, chunk, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return length > limit ? "too-large" : buf.subarray(0, length);
-  } finally {
-    closeSync3(fd);
-  }
-}
-function resolveEnvironmentSecrets(spec, ref, ctx) {
-  const errors = [];
-  const warnings = [];
-  const out = mapData(spec, (entry, dataKey) => {
-    const basePath = pointer("spec", "data", dataKey);
-    const hasValue = entry.value !== void 0;
-    const hasValueFrom = entry.valueFrom !== void 0;
-    const secret = entry.isSecret === true || hasValueFrom && entry.isSecret === void 0;
-    const what = `${secret ? "secret " : ""}${dataKey} in ${KIND}/${ref.name}`;
-    const report = (e) => errors.push({ ...e, dataKey });
-    const warn = (e) => warnings.push({ ...e, dataKey });
-    if (entry.isSecret !== void 0 && typeof entry.isSecret !== "boolean") {
-      report({
-        message: `isSecret of ${dataKey} in ${KIND}/${ref.name} must be true or false`,
-        hint: "write isSecret: true (unquoted)",
-        path: `${basePath}/isSecret`
-      });
-      return copyDefined(entry, ["valueFrom", "description"]);
-    }
-    if (hasValue && hasValueFrom) {
-      report({
-        message: `${what} sets both value and valueFrom`,
-        hint: "keep one of them",
-        path: basePath
-      });
-      return secret ? copyDefined(entry, ["isSecret", "valueFrom", "description"]) : entry;
-    }
-    if (!secret) {
-      if (!hasValueFrom) return entry;
-      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
-      if ("error" in sourced) {
-        report(sourced.error);
-        return entry;
-      }
-      if ("absent" in sourced) {
-        warn(sourced.absent);
-        return copyDefined(entry, ["valueFrom", "isSecret", "description"]);
-      }
-      return { ...entry, value: sourced.value };
-    }
-    const kept = { isSecret: true, ...copyDefined(entry, ["valueFrom", "description"]) };
-    let plaintext;
-    if (hasValueFrom) {
-      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
-      if ("error" in sourced) {
-        report(sourced.error);
-        return kept;
-      }
-      if ("absent" in sourced) {
-        warn(sourced.absent);
-        return kept;
-      }
-      plaintext = sourced.value;
-    } else if (hasValue) {
-      if (!ctx.allowPlaintextSecrets) {
-        report({
-          message: `plaintext secret value for ${dataKey} in ${KIND}/${ref.name}; use valueFrom: {env: ...} or --allow-plaintext-secrets`,
-          hint: "keep the value out of git: put it in an environment variable or a file and reference it with valueFrom",
-          path: `${basePath}/value`
-        });
-        return kept;
-      }
-      if (typeof entry.value !== "string") {
-        report({
-          message: `value of ${what} must be a string`,
-          hint: "quote the value",
-          path: `${basePath}/value`
-        });
-        return kept;
-      }
-      plaintext = entry.value;
-    } else if (entry.sealed !== void 0) {
-      return entry;
-    } else {
-      report({
-        message: `${what} has no value`,
-        hint: "add valueFrom: {env: VARIABLE} or valueFrom: {file: PATH}",
-        path: basePath
-      });
-      return kept;
-    }
-    if (plaintext === "") {
-      report({
-        message: `${what} is empty`,
-        hint: hasValueFrom ? "the variable or file it reads from holds no value (in CI, check that the secret is available to this job)" : "give it a value",
-        path: hasValueFrom ? `${basePath}/valueFrom` : `${basePath}/value`
-      });
-      return kept;
-    }
-    const secretRef = { kind: KIND, name: ref.name, key: dataKey };
-    return { ...kept, isSecret: true, sealed: { ...sealSecret(ctx.key, secretRef, plaintext) } };
-  });
-  return { spec: out, errors, warnings };
-}
-function revealSpec(spec, ref, key) {
-  return mapData(spec, (entry, dataKey) => {
-    if (entry.sealed === void 0) return entry;
-    const { sealed, ...rest } = entry;
-    const plaintext = openSecret(key, { kind: KIND, name: ref.name, key: dataKey }, sealed);
-    return { ...rest, value: plaintext };
-  });
-}
-function collectSecretValues(resources, key) {
-  const found = /* @__PURE__ */ new Set();
-  const add = (value) => {
-    if (value === "") return;
-    found.add(value);
-    const lines = value.split(/\r?\n/);
-    if (lines.length > 1) {
-      for (const line of lines) if (line.trim() !== "") found.add(line);
-    }
-  };
-  for (const resource of resources) {
-    if (resource.kind !== void 0 && resource.kind !== KIND) continue;
-    const data = resource.spec.data;
-    if (!isObject2(data)) continue;
-    for (const [dataKey, entry] of Object.entries(data)) {
-      if (!isObject2(entry) || !isSecretEntry2(entry)) continue;
-      if (typeof entry.value === "string" && entry.value !== SENSITIVE2) add(entry.value);
-      if (key && isObject2(entry.sealed) && typeof entry.sealed.ciphertext === "string") {
-        const ref = { kind: KIND, name: resource.name, key: dataKey };
-        add(openSecret(key, ref, entry.sealed));
-      }
-    }
-  }
-  return [...found].sort((a, b) => b.length - a.length);
-}
-var SENSITIVE2, KIND, SECRET_FILE_MAX_BYTES;
-var init_environment = __esm({
-  "src/secrets/environment.ts"() {
-    "use strict";
-    init_seal();
-    SENSITIVE2 = "(sensitive)";
-    KIND = "Environment";
-    SECRET_FILE_MAX_BYTES = 1024 * 1024;
-  }
-});
-
 // src/backend/ownership.ts
 function checkOwnership(change, live, project) {
   if (change.op === "assert" || live === null) {
@@ -9109,16 +8459,16 @@ var init_driver = __esm({
 });
 
 // src/backend/local/migrate.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync2 } from "node:fs";
-import { dirname as dirname3, join as join3 } from "node:path";
+import { dirname as dirname2, join as join2 } from "node:path";
 import { fileURLToPath } from "node:url";
 function defaultMigrationsDir() {
-  let dir = dirname3(fileURLToPath(import.meta.url));
+  let dir = dirname2(fileURLToPath(import.meta.url));
   for (; ; ) {
-    const candidate = join3(dir, "migrations");
-    if (existsSync2(join3(dir, "package.json")) && existsSync2(candidate)) return candidate;
-    const parent = dirname3(dir);
+    const candidate = join2(dir, "migrations");
+    if (existsSync2(join2(dir, "package.json")) && existsSync2(candidate)) return candidate;
+    const parent = dirname2(dir);
     if (parent === dir) {
       throw new StigmerError("INTERNAL", "cannot find the migrations/ directory of the stigmer package", {
         userFixable: false,
@@ -9129,14 +8479,14 @@ function defaultMigrationsDir() {
   }
 }
 function migrationHash(sql) {
-  return createHash3("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
+  return createHash2("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
 }
 function readMigrations(dir = defaultMigrationsDir()) {
   const out = [];
   for (const file of readdirSync(dir)) {
     const m = FILE_PATTERN.exec(file);
     if (!m) continue;
-    const sql = readFileSync2(join3(dir, file), "utf8");
+    const sql = readFileSync2(join2(dir, file), "utf8");
     out.push({ version: Number(m[1]), name: file.slice(0, -".sql".length), sql, sha256: migrationHash(sql) });
   }
   out.sort((a, b) => a.version - b.version);
@@ -9353,14 +8703,17 @@ __export(local_exports, {
   MAX_PAGE_SIZE: () => MAX_PAGE_SIZE,
   NO_USAGE: () => NO_USAGE,
   PHASES: () => PHASES,
+  REQUEST_ID_TTL_MS: () => REQUEST_ID_TTL_MS,
   TERMINAL: () => TERMINAL,
   checkChange: () => checkChange,
   checkExecutionUpdate: () => checkExecutionUpdate,
+  checkRequestId: () => checkRequestId,
   decodePageToken: () => decodePageToken,
   defaultMigrationsDir: () => defaultMigrationsDir,
   encodePageToken: () => encodePageToken,
   executionKindOf: () => executionKindOf,
   hasSealed: () => hasSealed,
+  hashBatch: () => hashBatch,
   isLease: () => isLease,
   isPlainObject: () => isPlainObject2,
   leaseError: () => leaseError,
@@ -9372,12 +8725,13 @@ __export(local_exports, {
   openLocalBackend: () => openLocalBackend,
   pageSize: () => pageSize,
   readMigrations: () => readMigrations,
+  requestIdReused: () => requestIdReused,
   unknownKind: () => unknownKind
 });
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { dirname as dirname4, resolve as resolve4 } from "node:path";
+import { createHash as createHash3, randomBytes } from "node:crypto";
+import { dirname as dirname3, resolve as resolve3 } from "node:path";
 function newId(prefix) {
-  const bytes = randomBytes3(10);
+  const bytes = randomBytes(10);
   let bits = 0;
   let value = 0;
   let out = prefix;
@@ -9525,6 +8879,21 @@ function toExecution(kind, r) {
   if (r.session_id !== null) execution.sessionId = r.session_id;
   return execution;
 }
+function checkRequestId(id) {
+  if (id === void 0 || id === "") return null;
+  if (typeof id !== "string" || id.length > 200) {
+    throw new StigmerError("USAGE", "a request id must be a string of at most 200 characters");
+  }
+  return id;
+}
+function requestIdReused(requestId) {
+  return new StigmerError("USAGE", `request id "${requestId}" was already used for another batch`, {
+    hint: "use a new request id for every batch; reuse one only to retry the same batch"
+  });
+}
+function hashBatch(changes, options) {
+  return createHash3("sha256").update(JSON.stringify([options.message ?? null, options.project ?? null, changes])).digest("hex");
+}
 function toSession(r) {
   const status = JSON.parse(r.status);
   return {
@@ -9585,13 +8954,12 @@ function hasSealed(spec) {
 function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
+var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_ID_TTL_MS, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
 var init_local = __esm({
   "src/backend/local/index.ts"() {
     "use strict";
     init_errors();
     init_private_files();
-    init_environment();
     init_types();
     init_ownership();
     init_driver();
@@ -9602,6 +8970,7 @@ var init_local = __esm({
     DEFAULT_BUSY_TIMEOUT_MS = 5e3;
     DEFAULT_PAGE_SIZE = 500;
     MAX_PAGE_SIZE = 5e3;
+    REQUEST_ID_TTL_MS = 24 * 60 * 60 * 1e3;
     DEFAULT_EXECUTION_PAGE_SIZE = 100;
     DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
     BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -9622,15 +8991,13 @@ var init_local = __esm({
       kinds;
       executions;
       stmt;
-      secretKey;
       /** Names of the migrations this open applied (empty when the schema was already current). */
       migrationsApplied;
       closed = false;
-      constructor(db, driver, location, secretKey, migrationsApplied) {
+      constructor(db, driver, location, migrationsApplied) {
         this.db = db;
         this.driver = driver;
         this.info = { type: "local", location };
-        this.secretKey = secretKey;
         this.migrationsApplied = migrationsApplied;
         const kinds = {};
         for (const kind of DECLARED_KINDS) {
@@ -9719,6 +9086,14 @@ var init_local = __esm({
           getArtifact: db.prepare(
             "SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?"
           ),
+          changeCounter: db.prepare(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'api_resource_versions'), 0) AS n"
+          ),
+          getRequest: db.prepare("SELECT batch_hash, results FROM apply_requests WHERE request_id = ?"),
+          insertRequest: db.prepare(
+            "INSERT INTO apply_requests (request_id, batch_hash, results, created_at) VALUES (?, ?, ?, ?)"
+          ),
+          pruneRequests: db.prepare("DELETE FROM apply_requests WHERE created_at < ?"),
           getSession: db.prepare(
             "SELECT id, agent_name, status, created_at, updated_at FROM sessions WHERE id = ?"
           ),
@@ -9731,7 +9106,7 @@ var init_local = __esm({
       /** See `openLocalBackend`; `driver` is the loaded driver (options.driver is ignored). */
       static open(options, driver) {
         const memory = options.path === ":memory:";
-        const location = memory ? ":memory:" : resolve4(options.path);
+        const location = memory ? ":memory:" : resolve3(options.path);
         const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
         if (!Number.isInteger(timeout) || timeout < 0) {
           throw new StigmerError(
@@ -9742,7 +9117,7 @@ var init_local = __esm({
         let db;
         try {
           if (!memory) {
-            ensurePrivateDir(dirname4(location), "database directory");
+            ensurePrivateDir(dirname3(location), "database directory");
             createPrivateFile(location);
           }
           db = driver.open(location, { busyTimeoutMs: timeout });
@@ -9754,7 +9129,6 @@ var init_local = __esm({
             db,
             driver.name,
             location,
-            options.secretKey,
             applied.map((m) => m.name)
           );
         } catch (err) {
@@ -9809,20 +9183,45 @@ var init_local = __esm({
       stateToken() {
         return this.guard(() => String(Object.values(this.stmt.dataVersion.get())[0]));
       }
+      /**
+       * The number of resource writes ever committed, by every connection: the AUTOINCREMENT
+       * counter of `api_resource_versions` (one row per create, update or delete; never reused,
+       * rolled back with its batch).
+       */
+      changeCounter() {
+        return this.guard(() => this.stmt.changeCounter.get().n);
+      }
       async applyChanges(changes, options = {}) {
         if (!Array.isArray(changes)) throw new StigmerError("USAGE", "applyChanges expects an array of changes");
         for (const change of changes) checkChange(change);
         const message = options.message ?? null;
         const project = options.project;
+        const requestId = checkRequestId(options.requestId);
+        const batchHash = requestId === null ? "" : hashBatch(changes, options);
         return this.write(() => {
           const now = (/* @__PURE__ */ new Date()).toISOString();
+          if (requestId !== null) {
+            const earlier = this.replay(requestId, batchHash);
+            if (earlier) return earlier;
+          }
           const out = [];
           for (const change of changes) {
             const applied = this.applyOne(change, message, now, project);
             if (applied) out.push(applied);
           }
+          if (requestId !== null) {
+            this.stmt.pruneRequests.run(new Date(Date.parse(now) - REQUEST_ID_TTL_MS).toISOString());
+            this.stmt.insertRequest.run(requestId, batchHash, JSON.stringify(out), now);
+          }
           return out;
         });
+      }
+      /** The results recorded for a request id (inside the batch transaction), or null. */
+      replay(requestId, batchHash) {
+        const row = this.stmt.getRequest.get(requestId);
+        if (!row) return null;
+        if (row.batch_hash !== batchHash) throw requestIdReused(requestId);
+        return JSON.parse(row.results);
       }
       /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
       applyOne(change, message, now, project) {
@@ -10124,12 +9523,17 @@ var init_local = __esm({
           return all.slice(0, size);
         });
       }
+      /**
+       * The variables of the execution's environments as stored now: plain values in `data`, secret
+       * ones still sealed in `secrets` (the store never decrypts; see revealExecutionContext).
+       */
       getExecutionContext(executionId) {
         return this.guard(() => {
           this.readExecution(executionId);
           const row = this.stmt.getContext.get(executionId);
           const refs = row ? JSON.parse(row.spec).environmentRefs ?? [] : [];
           const data = {};
+          const secrets = {};
           for (const envName of refs) {
             const env = this.kinds.Environment.get.get(envName);
             if (!env) {
@@ -10137,28 +9541,25 @@ var init_local = __esm({
                 hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`
               });
             }
-            let spec = JSON.parse(env.spec);
-            if (hasSealed(spec)) spec = revealSpec(spec, { name: envName }, this.loadSecretKey());
+            const spec = JSON.parse(env.spec);
             const entries = isPlainObject2(spec.data) ? spec.data : {};
             for (const [key, entry] of Object.entries(entries)) {
-              if (isPlainObject2(entry) && typeof entry.value === "string") data[key] = entry.value;
+              if (!isPlainObject2(entry)) continue;
+              const sealed = entry.sealed;
+              if (isPlainObject2(sealed) && typeof sealed.hash === "string" && typeof sealed.ciphertext === "string") {
+                delete data[key];
+                secrets[key] = {
+                  environment: envName,
+                  sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext }
+                };
+              } else if (typeof entry.value === "string") {
+                delete secrets[key];
+                data[key] = entry.value;
+              }
             }
           }
-          return { executionId, data };
+          return { executionId, data, secrets };
         });
-      }
-      loadSecretKey() {
-        const key = typeof this.secretKey === "function" ? this.secretKey() : this.secretKey;
-        if (!key) {
-          throw new StigmerError(
-            "SECRET",
-            "this backend was opened without the master key, so it cannot decrypt secrets",
-            {
-              hint: "open it with the secretKey option (the CLI loads STIGMER_SECRET_KEY or $STIGMER_HOME/master.key)"
-            }
-          );
-        }
-        return key;
       }
       storeArtifact(input) {
         if (typeof input?.name !== "string" || input.name === "" || !(input.data instanceof Uint8Array)) {
@@ -10208,6 +9609,9274 @@ var init_local = __esm({
     };
     NO_USAGE = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     MAX_LEASE_MS = 24 * 60 * 60 * 1e3;
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/types.js
+var init_types2 = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/types.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/is-message.js
+function isMessage(arg, schema) {
+  const isMessage2 = arg !== null && typeof arg == "object" && "$typeName" in arg && typeof arg.$typeName == "string";
+  if (!isMessage2) {
+    return false;
+  }
+  if (schema === void 0) {
+    return true;
+  }
+  return schema.typeName === arg.$typeName;
+}
+var init_is_message = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/is-message.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/descriptors.js
+var ScalarType;
+var init_descriptors = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/descriptors.js"() {
+    (function(ScalarType2) {
+      ScalarType2[ScalarType2["DOUBLE"] = 1] = "DOUBLE";
+      ScalarType2[ScalarType2["FLOAT"] = 2] = "FLOAT";
+      ScalarType2[ScalarType2["INT64"] = 3] = "INT64";
+      ScalarType2[ScalarType2["UINT64"] = 4] = "UINT64";
+      ScalarType2[ScalarType2["INT32"] = 5] = "INT32";
+      ScalarType2[ScalarType2["FIXED64"] = 6] = "FIXED64";
+      ScalarType2[ScalarType2["FIXED32"] = 7] = "FIXED32";
+      ScalarType2[ScalarType2["BOOL"] = 8] = "BOOL";
+      ScalarType2[ScalarType2["STRING"] = 9] = "STRING";
+      ScalarType2[ScalarType2["BYTES"] = 12] = "BYTES";
+      ScalarType2[ScalarType2["UINT32"] = 13] = "UINT32";
+      ScalarType2[ScalarType2["SFIXED32"] = 15] = "SFIXED32";
+      ScalarType2[ScalarType2["SFIXED64"] = 16] = "SFIXED64";
+      ScalarType2[ScalarType2["SINT32"] = 17] = "SINT32";
+      ScalarType2[ScalarType2["SINT64"] = 18] = "SINT64";
+    })(ScalarType || (ScalarType = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/varint.js
+function varint64read() {
+  let lowBits = 0;
+  let highBits = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    let b = this.buf[this.pos++];
+    lowBits |= (b & 127) << shift;
+    if ((b & 128) == 0) {
+      this.assertBounds();
+      return [lowBits, highBits];
+    }
+  }
+  let middleByte = this.buf[this.pos++];
+  lowBits |= (middleByte & 15) << 28;
+  highBits = (middleByte & 112) >> 4;
+  if ((middleByte & 128) == 0) {
+    this.assertBounds();
+    return [lowBits, highBits];
+  }
+  for (let shift = 3; shift <= 31; shift += 7) {
+    let b = this.buf[this.pos++];
+    highBits |= (b & 127) << shift;
+    if ((b & 128) == 0) {
+      this.assertBounds();
+      return [lowBits, highBits];
+    }
+  }
+  throw new Error("invalid varint");
+}
+function varint64write(lo, hi, bytes) {
+  for (let i = 0; i < 28; i = i + 7) {
+    const shift = lo >>> i;
+    const hasNext = !(shift >>> 7 == 0 && hi == 0);
+    const byte = (hasNext ? shift | 128 : shift) & 255;
+    bytes.push(byte);
+    if (!hasNext) {
+      return;
+    }
+  }
+  const splitBits = lo >>> 28 & 15 | (hi & 7) << 4;
+  const hasMoreBits = !(hi >> 3 == 0);
+  bytes.push((hasMoreBits ? splitBits | 128 : splitBits) & 255);
+  if (!hasMoreBits) {
+    return;
+  }
+  for (let i = 3; i < 31; i = i + 7) {
+    const shift = hi >>> i;
+    const hasNext = !(shift >>> 7 == 0);
+    const byte = (hasNext ? shift | 128 : shift) & 255;
+    bytes.push(byte);
+    if (!hasNext) {
+      return;
+    }
+  }
+  bytes.push(hi >>> 31 & 1);
+}
+function int64FromString(dec) {
+  const minus = dec[0] === "-";
+  if (minus) {
+    dec = dec.slice(1);
+  }
+  const base = 1e6;
+  let lowBits = 0;
+  let highBits = 0;
+  function add1e6digit(begin, end) {
+    const digit1e6 = Number(dec.slice(begin, end));
+    highBits *= base;
+    lowBits = lowBits * base + digit1e6;
+    if (lowBits >= TWO_PWR_32_DBL) {
+      highBits = highBits + (lowBits / TWO_PWR_32_DBL | 0);
+      lowBits = lowBits % TWO_PWR_32_DBL;
+    }
+  }
+  add1e6digit(-24, -18);
+  add1e6digit(-18, -12);
+  add1e6digit(-12, -6);
+  add1e6digit(-6);
+  return minus ? negate(lowBits, highBits) : newBits(lowBits, highBits);
+}
+function int64ToString(lo, hi) {
+  let bits = newBits(lo, hi);
+  const negative = bits.hi & 2147483648;
+  if (negative) {
+    bits = negate(bits.lo, bits.hi);
+  }
+  const result = uInt64ToString(bits.lo, bits.hi);
+  return negative ? "-" + result : result;
+}
+function uInt64ToString(lo, hi) {
+  ({ lo, hi } = toUnsigned(lo, hi));
+  if (hi <= 2097151) {
+    return String(TWO_PWR_32_DBL * hi + lo);
+  }
+  const low = lo & 16777215;
+  const mid = (lo >>> 24 | hi << 8) & 16777215;
+  const high = hi >> 16 & 65535;
+  let digitA = low + mid * 6777216 + high * 6710656;
+  let digitB = mid + high * 8147497;
+  let digitC = high * 2;
+  const base = 1e7;
+  if (digitA >= base) {
+    digitB += Math.floor(digitA / base);
+    digitA %= base;
+  }
+  if (digitB >= base) {
+    digitC += Math.floor(digitB / base);
+    digitB %= base;
+  }
+  return digitC.toString() + decimalFrom1e7WithLeadingZeros(digitB) + decimalFrom1e7WithLeadingZeros(digitA);
+}
+function toUnsigned(lo, hi) {
+  return { lo: lo >>> 0, hi: hi >>> 0 };
+}
+function newBits(lo, hi) {
+  return { lo: lo | 0, hi: hi | 0 };
+}
+function negate(lowBits, highBits) {
+  highBits = ~highBits;
+  if (lowBits) {
+    lowBits = ~lowBits + 1;
+  } else {
+    highBits += 1;
+  }
+  return newBits(lowBits, highBits);
+}
+function varint32write(value, bytes) {
+  if (value >= 0) {
+    while (value > 127) {
+      bytes.push(value & 127 | 128);
+      value = value >>> 7;
+    }
+    bytes.push(value);
+  } else {
+    for (let i = 0; i < 9; i++) {
+      bytes.push(value & 127 | 128);
+      value = value >> 7;
+    }
+    bytes.push(1);
+  }
+}
+function varint32read() {
+  let b = this.buf[this.pos++];
+  let result = b & 127;
+  if ((b & 128) == 0) {
+    this.assertBounds();
+    return result;
+  }
+  b = this.buf[this.pos++];
+  result |= (b & 127) << 7;
+  if ((b & 128) == 0) {
+    this.assertBounds();
+    return result;
+  }
+  b = this.buf[this.pos++];
+  result |= (b & 127) << 14;
+  if ((b & 128) == 0) {
+    this.assertBounds();
+    return result;
+  }
+  b = this.buf[this.pos++];
+  result |= (b & 127) << 21;
+  if ((b & 128) == 0) {
+    this.assertBounds();
+    return result;
+  }
+  b = this.buf[this.pos++];
+  result |= (b & 15) << 28;
+  for (let readBytes = 5; (b & 128) !== 0 && readBytes < 10; readBytes++)
+    b = this.buf[this.pos++];
+  if ((b & 128) != 0)
+    throw new Error("invalid varint");
+  this.assertBounds();
+  return result >>> 0;
+}
+var TWO_PWR_32_DBL, decimalFrom1e7WithLeadingZeros;
+var init_varint = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/varint.js"() {
+    TWO_PWR_32_DBL = 4294967296;
+    decimalFrom1e7WithLeadingZeros = (digit1e7) => {
+      const partial = String(digit1e7);
+      return "0000000".slice(partial.length) + partial;
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/proto-int64.js
+function makeInt64Support() {
+  const dv = new DataView(new ArrayBuffer(8));
+  const ok = typeof BigInt === "function" && typeof dv.getBigInt64 === "function" && typeof dv.getBigUint64 === "function" && typeof dv.setBigInt64 === "function" && typeof dv.setBigUint64 === "function" && (!!globalThis.Deno || !!globalThis.Bun || typeof process != "object" || typeof process.env != "object" || process.env.BUF_BIGINT_DISABLE !== "1");
+  if (ok) {
+    const MIN = BigInt("-9223372036854775808");
+    const MAX = BigInt("9223372036854775807");
+    const UMIN = BigInt("0");
+    const UMAX = BigInt("18446744073709551615");
+    return {
+      zero: BigInt(0),
+      supported: true,
+      parse(value) {
+        const bi = typeof value == "bigint" ? value : BigInt(value);
+        if (bi > MAX || bi < MIN) {
+          throw new Error(`invalid int64: ${value}`);
+        }
+        return bi;
+      },
+      uParse(value) {
+        const bi = typeof value == "bigint" ? value : BigInt(value);
+        if (bi > UMAX || bi < UMIN) {
+          throw new Error(`invalid uint64: ${value}`);
+        }
+        return bi;
+      },
+      enc(value) {
+        dv.setBigInt64(0, this.parse(value), true);
+        return {
+          lo: dv.getInt32(0, true),
+          hi: dv.getInt32(4, true)
+        };
+      },
+      uEnc(value) {
+        dv.setBigInt64(0, this.uParse(value), true);
+        return {
+          lo: dv.getInt32(0, true),
+          hi: dv.getInt32(4, true)
+        };
+      },
+      dec(lo, hi) {
+        dv.setInt32(0, lo, true);
+        dv.setInt32(4, hi, true);
+        return dv.getBigInt64(0, true);
+      },
+      uDec(lo, hi) {
+        dv.setInt32(0, lo, true);
+        dv.setInt32(4, hi, true);
+        return dv.getBigUint64(0, true);
+      }
+    };
+  }
+  return {
+    zero: "0",
+    supported: false,
+    parse(value) {
+      if (typeof value != "string") {
+        value = value.toString();
+      }
+      assertInt64String(value);
+      return value;
+    },
+    uParse(value) {
+      if (typeof value != "string") {
+        value = value.toString();
+      }
+      assertUInt64String(value);
+      return value;
+    },
+    enc(value) {
+      if (typeof value != "string") {
+        value = value.toString();
+      }
+      assertInt64String(value);
+      return int64FromString(value);
+    },
+    uEnc(value) {
+      if (typeof value != "string") {
+        value = value.toString();
+      }
+      assertUInt64String(value);
+      return int64FromString(value);
+    },
+    dec(lo, hi) {
+      return int64ToString(lo, hi);
+    },
+    uDec(lo, hi) {
+      return uInt64ToString(lo, hi);
+    }
+  };
+}
+function assertInt64String(value) {
+  if (!/^-?[0-9]+$/.test(value)) {
+    throw new Error("invalid int64: " + value);
+  }
+}
+function assertUInt64String(value) {
+  if (!/^[0-9]+$/.test(value)) {
+    throw new Error("invalid uint64: " + value);
+  }
+}
+var protoInt64;
+var init_proto_int64 = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/proto-int64.js"() {
+    init_varint();
+    protoInt64 = /* @__PURE__ */ makeInt64Support();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/scalar.js
+function scalarZeroValue(type, longAsString) {
+  switch (type) {
+    case ScalarType.STRING:
+      return "";
+    case ScalarType.BOOL:
+      return false;
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return 0;
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.FIXED64:
+    case ScalarType.SINT64:
+      return longAsString ? "0" : protoInt64.zero;
+    case ScalarType.BYTES:
+      return new Uint8Array(0);
+    default:
+      return 0;
+  }
+}
+function isScalarZeroValue(type, value) {
+  switch (type) {
+    case ScalarType.BOOL:
+      return value === false;
+    case ScalarType.STRING:
+      return value === "";
+    case ScalarType.BYTES:
+      return value instanceof Uint8Array && !value.byteLength;
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return Object.is(value, 0);
+    default:
+      return value == 0;
+  }
+}
+var init_scalar = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/scalar.js"() {
+    init_proto_int64();
+    init_descriptors();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/unsafe.js
+function unsafeOneofCase(target, oneof) {
+  const c = target[oneof.localName].case;
+  if (c === void 0) {
+    return c;
+  }
+  return oneof.fields.find((f) => f.localName === c);
+}
+function unsafeIsSet(target, field) {
+  const name = field.localName;
+  if (field.oneof) {
+    return target[field.oneof.localName].case === name;
+  }
+  if (field.presence != IMPLICIT) {
+    return target[name] !== void 0 && Object.prototype.hasOwnProperty.call(target, name);
+  }
+  switch (field.fieldKind) {
+    case "list":
+      return target[name].length > 0;
+    case "map":
+      return Object.keys(target[name]).length > 0;
+    case "scalar":
+      return !isScalarZeroValue(field.scalar, target[name]);
+    case "enum":
+      return target[name] !== field.enum.values[0].number;
+  }
+  throw new Error("message field with implicit presence");
+}
+function unsafeIsSetExplicit(target, localName) {
+  return Object.prototype.hasOwnProperty.call(target, localName) && target[localName] !== void 0;
+}
+function unsafeGet(target, field) {
+  if (field.oneof) {
+    const oneof = target[field.oneof.localName];
+    if (oneof.case === field.localName) {
+      return oneof.value;
+    }
+    return void 0;
+  }
+  return target[field.localName];
+}
+function unsafeSet(target, field, value) {
+  if (field.oneof) {
+    target[field.oneof.localName] = {
+      case: field.localName,
+      value
+    };
+  } else {
+    target[field.localName] = value;
+  }
+}
+function unsafeClear(target, field) {
+  const name = field.localName;
+  if (field.oneof) {
+    const oneofLocalName = field.oneof.localName;
+    if (target[oneofLocalName].case === name) {
+      target[oneofLocalName] = { case: void 0 };
+    }
+  } else if (field.presence != IMPLICIT) {
+    delete target[name];
+  } else {
+    switch (field.fieldKind) {
+      case "map":
+        target[name] = {};
+        break;
+      case "list":
+        target[name] = [];
+        break;
+      case "enum":
+        target[name] = field.enum.values[0].number;
+        break;
+      case "scalar":
+        target[name] = scalarZeroValue(field.scalar, field.longAsString);
+        break;
+    }
+  }
+}
+var IMPLICIT, unsafeLocal;
+var init_unsafe = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/unsafe.js"() {
+    init_scalar();
+    IMPLICIT = 2;
+    unsafeLocal = /* @__PURE__ */ Symbol.for("reflect unsafe local");
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/guard.js
+function isObject2(arg) {
+  return arg !== null && typeof arg == "object" && !Array.isArray(arg);
+}
+function isReflectList(arg, field) {
+  var _a, _b, _c, _d;
+  if (isObject2(arg) && unsafeLocal in arg && "add" in arg && "field" in arg && typeof arg.field == "function") {
+    if (field !== void 0) {
+      const a = field;
+      const b = arg.field();
+      return a.listKind == b.listKind && a.scalar === b.scalar && ((_a = a.message) === null || _a === void 0 ? void 0 : _a.typeName) === ((_b = b.message) === null || _b === void 0 ? void 0 : _b.typeName) && ((_c = a.enum) === null || _c === void 0 ? void 0 : _c.typeName) === ((_d = b.enum) === null || _d === void 0 ? void 0 : _d.typeName);
+    }
+    return true;
+  }
+  return false;
+}
+function isReflectMap(arg, field) {
+  var _a, _b, _c, _d;
+  if (isObject2(arg) && unsafeLocal in arg && "has" in arg && "field" in arg && typeof arg.field == "function") {
+    if (field !== void 0) {
+      const a = field, b = arg.field();
+      return a.mapKey === b.mapKey && a.mapKind == b.mapKind && a.scalar === b.scalar && ((_a = a.message) === null || _a === void 0 ? void 0 : _a.typeName) === ((_b = b.message) === null || _b === void 0 ? void 0 : _b.typeName) && ((_c = a.enum) === null || _c === void 0 ? void 0 : _c.typeName) === ((_d = b.enum) === null || _d === void 0 ? void 0 : _d.typeName);
+    }
+    return true;
+  }
+  return false;
+}
+function isReflectMessage(arg, messageDesc2) {
+  return isObject2(arg) && unsafeLocal in arg && "desc" in arg && isObject2(arg.desc) && arg.desc.kind === "message" && (messageDesc2 === void 0 || arg.desc.typeName == messageDesc2.typeName);
+}
+var init_guard = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/guard.js"() {
+    init_unsafe();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/wrappers.js
+function isWrapper(arg) {
+  return isWrapperTypeName(arg.$typeName);
+}
+function isWrapperDesc(messageDesc2) {
+  const f = messageDesc2.fields[0];
+  return isWrapperTypeName(messageDesc2.typeName) && f !== void 0 && f.fieldKind == "scalar" && f.name == "value" && f.number == 1;
+}
+function hasCustomJsonRepresentation(desc) {
+  switch (desc.typeName) {
+    case "google.protobuf.Any":
+    case "google.protobuf.Timestamp":
+    case "google.protobuf.Duration":
+    case "google.protobuf.FieldMask":
+    case "google.protobuf.Struct":
+    case "google.protobuf.Value":
+    case "google.protobuf.ListValue":
+      return true;
+    default:
+      return isWrapperDesc(desc);
+  }
+}
+function isWrapperTypeName(name) {
+  return name.startsWith("google.protobuf.") && [
+    "DoubleValue",
+    "FloatValue",
+    "Int64Value",
+    "UInt64Value",
+    "Int32Value",
+    "UInt32Value",
+    "BoolValue",
+    "StringValue",
+    "BytesValue"
+  ].includes(name.substring(16));
+}
+var init_wrappers = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/wrappers.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/create.js
+function create(schema, init) {
+  if (isMessage(init, schema)) {
+    return init;
+  }
+  const message = createZeroMessage(schema);
+  if (init !== void 0) {
+    initMessage(schema, message, init);
+  }
+  return message;
+}
+function initMessage(messageDesc2, message, init) {
+  for (const member of messageDesc2.members) {
+    let value = init[member.localName];
+    if (value == null) {
+      continue;
+    }
+    let field;
+    if (member.kind == "oneof") {
+      const oneofField = unsafeOneofCase(init, member);
+      if (!oneofField) {
+        continue;
+      }
+      field = oneofField;
+      value = unsafeGet(init, oneofField);
+    } else {
+      field = member;
+    }
+    switch (field.fieldKind) {
+      case "message":
+        value = toMessage(field, value);
+        break;
+      case "scalar":
+        value = initScalar(field, value);
+        break;
+      case "list":
+        value = initList(field, value);
+        break;
+      case "map":
+        value = initMap(field, value);
+        break;
+    }
+    unsafeSet(message, field, value);
+  }
+  return message;
+}
+function initScalar(field, value) {
+  if (field.scalar == ScalarType.BYTES) {
+    return toU8Arr(value);
+  }
+  return value;
+}
+function initMap(field, value) {
+  if (isObject2(value)) {
+    if (field.scalar == ScalarType.BYTES) {
+      return convertObjectValues(value, toU8Arr);
+    }
+    if (field.mapKind == "message") {
+      return convertObjectValues(value, (val) => toMessage(field, val));
+    }
+  }
+  return value;
+}
+function initList(field, value) {
+  if (Array.isArray(value)) {
+    if (field.scalar == ScalarType.BYTES) {
+      return value.map(toU8Arr);
+    }
+    if (field.listKind == "message") {
+      return value.map((item) => toMessage(field, item));
+    }
+  }
+  return value;
+}
+function toMessage(field, value) {
+  if (field.fieldKind == "message" && !field.oneof && isWrapperDesc(field.message)) {
+    return initScalar(field.message.fields[0], value);
+  }
+  if (isObject2(value)) {
+    if (field.message.typeName == "google.protobuf.Struct" && field.parent.typeName !== "google.protobuf.Value") {
+      return value;
+    }
+    if (!isMessage(value, field.message)) {
+      return create(field.message, value);
+    }
+  }
+  return value;
+}
+function toU8Arr(value) {
+  return Array.isArray(value) ? new Uint8Array(value) : value;
+}
+function convertObjectValues(obj, fn) {
+  const ret = {};
+  for (const entry of Object.entries(obj)) {
+    ret[entry[0]] = fn(entry[1]);
+  }
+  return ret;
+}
+function createZeroMessage(desc) {
+  let msg;
+  if (!needsPrototypeChain(desc)) {
+    msg = {
+      $typeName: desc.typeName
+    };
+    for (const member of desc.members) {
+      if (member.kind == "oneof" || member.presence == IMPLICIT2) {
+        msg[member.localName] = createZeroField(member);
+      }
+    }
+  } else {
+    const cached = messagePrototypes.get(desc);
+    let prototype;
+    let members;
+    if (cached) {
+      ({ prototype, members } = cached);
+    } else {
+      prototype = {};
+      members = /* @__PURE__ */ new Set();
+      for (const member of desc.members) {
+        if (member.kind == "oneof") {
+          continue;
+        }
+        if (member.fieldKind != "scalar" && member.fieldKind != "enum") {
+          continue;
+        }
+        if (member.presence == IMPLICIT2) {
+          continue;
+        }
+        members.add(member);
+        prototype[member.localName] = createZeroField(member);
+      }
+      messagePrototypes.set(desc, { prototype, members });
+    }
+    msg = Object.create(prototype);
+    msg.$typeName = desc.typeName;
+    for (const member of desc.members) {
+      if (members.has(member)) {
+        continue;
+      }
+      if (member.kind == "field") {
+        if (member.fieldKind == "message") {
+          continue;
+        }
+        if (member.fieldKind == "scalar" || member.fieldKind == "enum") {
+          if (member.presence != IMPLICIT2) {
+            continue;
+          }
+        }
+      }
+      msg[member.localName] = createZeroField(member);
+    }
+  }
+  return msg;
+}
+function needsPrototypeChain(desc) {
+  switch (desc.file.edition) {
+    case EDITION_PROTO3:
+      return false;
+    case EDITION_PROTO2:
+      return true;
+    default:
+      return desc.fields.some((f) => f.presence != IMPLICIT2 && f.fieldKind != "message" && !f.oneof);
+  }
+}
+function createZeroField(field) {
+  if (field.kind == "oneof") {
+    return { case: void 0 };
+  }
+  if (field.fieldKind == "list") {
+    return [];
+  }
+  if (field.fieldKind == "map") {
+    return {};
+  }
+  if (field.fieldKind == "message") {
+    return tokenZeroMessageField;
+  }
+  const defaultValue = field.getDefaultValue();
+  if (defaultValue !== void 0) {
+    return field.fieldKind == "scalar" && field.longAsString ? defaultValue.toString() : defaultValue;
+  }
+  return field.fieldKind == "scalar" ? scalarZeroValue(field.scalar, field.longAsString) : field.enum.values[0].number;
+}
+var EDITION_PROTO3, EDITION_PROTO2, IMPLICIT2, tokenZeroMessageField, messagePrototypes;
+var init_create = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/create.js"() {
+    init_is_message();
+    init_descriptors();
+    init_scalar();
+    init_guard();
+    init_unsafe();
+    init_wrappers();
+    EDITION_PROTO3 = 999;
+    EDITION_PROTO2 = 998;
+    IMPLICIT2 = 2;
+    tokenZeroMessageField = /* @__PURE__ */ Symbol();
+    messagePrototypes = /* @__PURE__ */ new WeakMap();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/error.js
+function isFieldError(arg) {
+  return arg instanceof Error && errorNames.includes(arg.name) && "field" in arg && typeof arg.field == "function";
+}
+var errorNames, FieldError;
+var init_error = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/error.js"() {
+    errorNames = [
+      "FieldValueInvalidError",
+      "FieldListRangeError",
+      "ForeignFieldError"
+    ];
+    FieldError = class extends Error {
+      constructor(fieldOrOneof, message, name = "FieldValueInvalidError") {
+        super(message);
+        this.name = name;
+        this.field = () => fieldOrOneof;
+      }
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js
+function getTextEncoding() {
+  if (globalThis[symbol] == void 0) {
+    const te = new globalThis.TextEncoder();
+    const td = new globalThis.TextDecoder();
+    let tdStrict;
+    globalThis[symbol] = {
+      encodeUtf8(text) {
+        return te.encode(text);
+      },
+      decodeUtf8(bytes, strict) {
+        if (strict) {
+          if (tdStrict === void 0) {
+            tdStrict = new globalThis.TextDecoder("utf-8", { fatal: true });
+          }
+          return tdStrict.decode(bytes);
+        }
+        return td.decode(bytes);
+      },
+      checkUtf8(text) {
+        try {
+          encodeURIComponent(text);
+          return true;
+        } catch (_) {
+          return false;
+        }
+      }
+    };
+  }
+  return globalThis[symbol];
+}
+var symbol;
+var init_text_encoding = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js"() {
+    symbol = /* @__PURE__ */ Symbol.for("@bufbuild/protobuf/text-encoding");
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js
+function assertInt32(arg) {
+  if (typeof arg == "string") {
+    arg = Number(arg);
+  } else if (typeof arg != "number") {
+    throw new Error("invalid int32: " + typeof arg);
+  }
+  if (!Number.isInteger(arg) || arg > INT32_MAX || arg < INT32_MIN)
+    throw new Error("invalid int32: " + arg);
+}
+function assertUInt32(arg) {
+  if (typeof arg == "string") {
+    arg = Number(arg);
+  } else if (typeof arg != "number") {
+    throw new Error("invalid uint32: " + typeof arg);
+  }
+  if (!Number.isInteger(arg) || arg > UINT32_MAX || arg < 0)
+    throw new Error("invalid uint32: " + arg);
+}
+function assertFloat32(arg) {
+  if (typeof arg == "string") {
+    const o = arg;
+    arg = Number(arg);
+    if (Number.isNaN(arg) && o !== "NaN") {
+      throw new Error("invalid float32: " + o);
+    }
+  } else if (typeof arg != "number") {
+    throw new Error("invalid float32: " + typeof arg);
+  }
+  if (Number.isFinite(arg) && (arg > FLOAT32_MAX || arg < FLOAT32_MIN))
+    throw new Error("invalid float32: " + arg);
+}
+var WireType, FLOAT32_MAX, FLOAT32_MIN, UINT32_MAX, INT32_MAX, INT32_MIN, BinaryWriter, BinaryReader;
+var init_binary_encoding = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js"() {
+    init_varint();
+    init_proto_int64();
+    init_text_encoding();
+    (function(WireType2) {
+      WireType2[WireType2["Varint"] = 0] = "Varint";
+      WireType2[WireType2["Bit64"] = 1] = "Bit64";
+      WireType2[WireType2["LengthDelimited"] = 2] = "LengthDelimited";
+      WireType2[WireType2["StartGroup"] = 3] = "StartGroup";
+      WireType2[WireType2["EndGroup"] = 4] = "EndGroup";
+      WireType2[WireType2["Bit32"] = 5] = "Bit32";
+    })(WireType || (WireType = {}));
+    FLOAT32_MAX = 34028234663852886e22;
+    FLOAT32_MIN = -34028234663852886e22;
+    UINT32_MAX = 4294967295;
+    INT32_MAX = 2147483647;
+    INT32_MIN = -2147483648;
+    BinaryWriter = class {
+      constructor(encodeUtf8 = getTextEncoding().encodeUtf8) {
+        this.encodeUtf8 = encodeUtf8;
+        this.stack = [];
+        this.chunks = [];
+        this.buf = [];
+      }
+      /**
+       * Return all bytes written and reset this writer.
+       */
+      finish() {
+        if (this.buf.length) {
+          this.chunks.push(new Uint8Array(this.buf));
+          this.buf = [];
+        }
+        let len = 0;
+        for (let i = 0; i < this.chunks.length; i++)
+          len += this.chunks[i].length;
+        let bytes = new Uint8Array(len);
+        let offset = 0;
+        for (let i = 0; i < this.chunks.length; i++) {
+          bytes.set(this.chunks[i], offset);
+          offset += this.chunks[i].length;
+        }
+        this.chunks = [];
+        return bytes;
+      }
+      /**
+       * Start a new fork for length-delimited data like a message
+       * or a packed repeated field.
+       *
+       * Must be joined later with `join()`.
+       */
+      fork() {
+        this.stack.push({ chunks: this.chunks, buf: this.buf });
+        this.chunks = [];
+        this.buf = [];
+        return this;
+      }
+      /**
+       * Join the last fork. Write its length and bytes, then
+       * return to the previous state.
+       */
+      join() {
+        let chunk = this.finish();
+        let prev = this.stack.pop();
+        if (!prev)
+          throw new Error("invalid state, fork stack empty");
+        this.chunks = prev.chunks;
+        this.buf = prev.buf;
+        this.uint32(chunk.byteLength);
+        return this.raw(chunk);
+      }
+      /**
+       * Writes a tag (field number and wire type).
+       *
+       * Equivalent to `uint32( (fieldNo << 3 | type) >>> 0 )`.
+       *
+       * Generated code should compute the tag ahead of time and call `uint32()`.
+       */
+      tag(fieldNo, type) {
+        return this.uint32((fieldNo << 3 | type) >>> 0);
+      }
+      /**
+       * Write a chunk of raw bytes.
+       */
+      raw(chunk) {
+        if (this.buf.length) {
+          this.chunks.push(new Uint8Array(this.buf));
+          this.buf = [];
+        }
+        this.chunks.push(chunk);
+        return this;
+      }
+      /**
+       * Write a `uint32` value, an unsigned 32 bit varint.
+       */
+      uint32(value) {
+        assertUInt32(value);
+        while (value > 127) {
+          this.buf.push(value & 127 | 128);
+          value = value >>> 7;
+        }
+        this.buf.push(value);
+        return this;
+      }
+      /**
+       * Write a `int32` value, a signed 32 bit varint.
+       */
+      int32(value) {
+        assertInt32(value);
+        varint32write(value, this.buf);
+        return this;
+      }
+      /**
+       * Write a `bool` value, a varint.
+       */
+      bool(value) {
+        this.buf.push(value ? 1 : 0);
+        return this;
+      }
+      /**
+       * Write a `bytes` value, length-delimited arbitrary data.
+       */
+      bytes(value) {
+        this.uint32(value.byteLength);
+        return this.raw(value);
+      }
+      /**
+       * Write a `string` value, length-delimited data converted to UTF-8 text.
+       */
+      string(value) {
+        let chunk = this.encodeUtf8(value);
+        this.uint32(chunk.byteLength);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `float` value, 32-bit floating point number.
+       */
+      float(value) {
+        assertFloat32(value);
+        let chunk = new Uint8Array(4);
+        new DataView(chunk.buffer).setFloat32(0, value, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `double` value, a 64-bit floating point number.
+       */
+      double(value) {
+        let chunk = new Uint8Array(8);
+        new DataView(chunk.buffer).setFloat64(0, value, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `fixed32` value, an unsigned, fixed-length 32-bit integer.
+       */
+      fixed32(value) {
+        assertUInt32(value);
+        let chunk = new Uint8Array(4);
+        new DataView(chunk.buffer).setUint32(0, value, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `sfixed32` value, a signed, fixed-length 32-bit integer.
+       */
+      sfixed32(value) {
+        assertInt32(value);
+        let chunk = new Uint8Array(4);
+        new DataView(chunk.buffer).setInt32(0, value, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `sint32` value, a signed, zigzag-encoded 32-bit varint.
+       */
+      sint32(value) {
+        assertInt32(value);
+        value = (value << 1 ^ value >> 31) >>> 0;
+        varint32write(value, this.buf);
+        return this;
+      }
+      /**
+       * Write a `sfixed64` value, a signed, fixed-length 64-bit integer.
+       */
+      sfixed64(value) {
+        let chunk = new Uint8Array(8), view = new DataView(chunk.buffer), tc = protoInt64.enc(value);
+        view.setInt32(0, tc.lo, true);
+        view.setInt32(4, tc.hi, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `fixed64` value, an unsigned, fixed-length 64 bit integer.
+       */
+      fixed64(value) {
+        let chunk = new Uint8Array(8), view = new DataView(chunk.buffer), tc = protoInt64.uEnc(value);
+        view.setInt32(0, tc.lo, true);
+        view.setInt32(4, tc.hi, true);
+        return this.raw(chunk);
+      }
+      /**
+       * Write a `int64` value, a signed 64-bit varint.
+       */
+      int64(value) {
+        let tc = protoInt64.enc(value);
+        varint64write(tc.lo, tc.hi, this.buf);
+        return this;
+      }
+      /**
+       * Write a `sint64` value, a signed, zig-zag-encoded 64-bit varint.
+       */
+      sint64(value) {
+        const tc = protoInt64.enc(value), sign = tc.hi >> 31, lo = tc.lo << 1 ^ sign, hi = (tc.hi << 1 | tc.lo >>> 31) ^ sign;
+        varint64write(lo, hi, this.buf);
+        return this;
+      }
+      /**
+       * Write a `uint64` value, an unsigned 64-bit varint.
+       */
+      uint64(value) {
+        const tc = protoInt64.uEnc(value);
+        varint64write(tc.lo, tc.hi, this.buf);
+        return this;
+      }
+    };
+    BinaryReader = class {
+      constructor(buf, decodeUtf8 = getTextEncoding().decodeUtf8) {
+        this.decodeUtf8 = decodeUtf8;
+        this.varint64 = varint64read;
+        this.uint32 = varint32read;
+        this.buf = buf;
+        this.len = buf.length;
+        this.pos = 0;
+        this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      }
+      /**
+       * Reads a tag - field number and wire type. Tags are uint32 varints; values
+       * that do not fit in uint32 are rejected.
+       */
+      tag() {
+        const start = this.pos;
+        const tag = this.uint32();
+        const bytesRead = this.pos - start;
+        if (bytesRead > 5 || bytesRead == 5 && this.buf[this.pos - 1] > 15) {
+          throw new Error("illegal tag: varint overflows uint32");
+        }
+        const fieldNo = tag >>> 3;
+        const wireType = tag & 7;
+        if (fieldNo <= 0 || wireType > 5) {
+          throw new Error("illegal tag: field no " + fieldNo + " wire type " + wireType);
+        }
+        return [fieldNo, wireType];
+      }
+      /**
+       * Skip one element and return the skipped data.
+       *
+       * When skipping StartGroup, provide the tags field number to check for
+       * matching field number in the EndGroup tag. Recursion into nested groups
+       * is guarded by the `recursionLimit` argument: When the limit is reached,
+       * this method throws.
+       */
+      skip(wireType, fieldNo, recursionLimit = 100) {
+        let start = this.pos;
+        switch (wireType) {
+          case WireType.Varint:
+            while (this.buf[this.pos++] & 128) {
+            }
+            break;
+          // @ts-ignore TS7029: Fallthrough case in switch -- ignore instead of expect-error for compiler settings without noFallthroughCasesInSwitch: true
+          case WireType.Bit64:
+            this.pos += 4;
+          case WireType.Bit32:
+            this.pos += 4;
+            break;
+          case WireType.LengthDelimited:
+            let len = this.uint32();
+            this.pos += len;
+            break;
+          case WireType.StartGroup:
+            if (recursionLimit <= 0) {
+              throw new Error("maximum recursion depth reached");
+            }
+            for (; ; ) {
+              const [fn, wt] = this.tag();
+              if (wt === WireType.EndGroup) {
+                if (fieldNo !== void 0 && fn !== fieldNo) {
+                  throw new Error("invalid end group tag");
+                }
+                break;
+              }
+              this.skip(wt, fn, recursionLimit - 1);
+            }
+            break;
+          default:
+            throw new Error("cant skip wire type " + wireType);
+        }
+        this.assertBounds();
+        return this.buf.subarray(start, this.pos);
+      }
+      /**
+       * Throws error if position in byte array is out of range.
+       */
+      assertBounds() {
+        if (this.pos > this.len)
+          throw new RangeError("premature EOF");
+      }
+      /**
+       * Read a `int32` field, a signed 32 bit varint.
+       */
+      int32() {
+        return this.uint32() | 0;
+      }
+      /**
+       * Read a `sint32` field, a signed, zigzag-encoded 32-bit varint.
+       */
+      sint32() {
+        let zze = this.uint32();
+        return zze >>> 1 ^ -(zze & 1);
+      }
+      /**
+       * Read a `int64` field, a signed 64-bit varint.
+       */
+      int64() {
+        return protoInt64.dec(...this.varint64());
+      }
+      /**
+       * Read a `uint64` field, an unsigned 64-bit varint.
+       */
+      uint64() {
+        return protoInt64.uDec(...this.varint64());
+      }
+      /**
+       * Read a `sint64` field, a signed, zig-zag-encoded 64-bit varint.
+       */
+      sint64() {
+        let [lo, hi] = this.varint64();
+        let s = -(lo & 1);
+        lo = (lo >>> 1 | (hi & 1) << 31) ^ s;
+        hi = hi >>> 1 ^ s;
+        return protoInt64.dec(lo, hi);
+      }
+      /**
+       * Read a `bool` field, a variant.
+       */
+      bool() {
+        let [lo, hi] = this.varint64();
+        return lo !== 0 || hi !== 0;
+      }
+      /**
+       * Read a `fixed32` field, an unsigned, fixed-length 32-bit integer.
+       */
+      fixed32() {
+        return this.view.getUint32((this.pos += 4) - 4, true);
+      }
+      /**
+       * Read a `sfixed32` field, a signed, fixed-length 32-bit integer.
+       */
+      sfixed32() {
+        return this.view.getInt32((this.pos += 4) - 4, true);
+      }
+      /**
+       * Read a `fixed64` field, an unsigned, fixed-length 64 bit integer.
+       */
+      fixed64() {
+        return protoInt64.uDec(this.sfixed32(), this.sfixed32());
+      }
+      /**
+       * Read a `fixed64` field, a signed, fixed-length 64-bit integer.
+       */
+      sfixed64() {
+        return protoInt64.dec(this.sfixed32(), this.sfixed32());
+      }
+      /**
+       * Read a `float` field, 32-bit floating point number.
+       */
+      float() {
+        return this.view.getFloat32((this.pos += 4) - 4, true);
+      }
+      /**
+       * Read a `double` field, a 64-bit floating point number.
+       */
+      double() {
+        return this.view.getFloat64((this.pos += 8) - 8, true);
+      }
+      /**
+       * Read a `bytes` field, length-delimited arbitrary data.
+       */
+      bytes() {
+        let len = this.uint32(), start = this.pos;
+        this.pos += len;
+        this.assertBounds();
+        return this.buf.subarray(start, start + len);
+      }
+      /**
+       * Read a `string` field, length-delimited data converted to UTF-8 text. If
+       * `strict` is true, throw on invalid UTF-8 instead of substituting U+FFFD.
+       */
+      string(strict) {
+        return this.decodeUtf8(this.bytes(), strict);
+      }
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect-check.js
+function checkField(field, value) {
+  const check = field.fieldKind == "list" ? isReflectList(value, field) : field.fieldKind == "map" ? isReflectMap(value, field) : checkSingular(field, value);
+  if (check === true) {
+    return void 0;
+  }
+  let reason;
+  switch (field.fieldKind) {
+    case "list":
+      reason = `expected ${formatReflectList(field)}, got ${formatVal(value)}`;
+      break;
+    case "map":
+      reason = `expected ${formatReflectMap(field)}, got ${formatVal(value)}`;
+      break;
+    default: {
+      reason = reasonSingular(field, value, check);
+    }
+  }
+  return new FieldError(field, reason);
+}
+function checkListItem(field, index, value) {
+  const check = checkSingular(field, value);
+  if (check !== true) {
+    return new FieldError(field, `list item #${index + 1}: ${reasonSingular(field, value, check)}`);
+  }
+  return void 0;
+}
+function checkMapEntry(field, key, value) {
+  const checkKey = checkScalarValue(key, field.mapKey);
+  if (checkKey !== true) {
+    return new FieldError(field, `invalid map key: ${reasonSingular({ scalar: field.mapKey }, key, checkKey)}`);
+  }
+  const checkVal = checkSingular(field, value);
+  if (checkVal !== true) {
+    return new FieldError(field, `map entry ${formatVal(key)}: ${reasonSingular(field, value, checkVal)}`);
+  }
+  return void 0;
+}
+function checkSingular(field, value) {
+  if (field.scalar !== void 0) {
+    return checkScalarValue(value, field.scalar);
+  }
+  if (field.enum !== void 0) {
+    if (field.enum.open) {
+      return checkScalarValue(value, ScalarType.INT32);
+    }
+    return field.enum.values.some((v) => v.number === value);
+  }
+  return isReflectMessage(value, field.message);
+}
+function checkScalarValue(value, scalar) {
+  switch (scalar) {
+    case ScalarType.DOUBLE:
+      return typeof value == "number";
+    case ScalarType.FLOAT:
+      if (typeof value != "number") {
+        return false;
+      }
+      if (Number.isNaN(value) || !Number.isFinite(value)) {
+        return true;
+      }
+      if (value > FLOAT32_MAX || value < FLOAT32_MIN) {
+        return `${value.toFixed()} out of range`;
+      }
+      return true;
+    case ScalarType.INT32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32:
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        return false;
+      }
+      if (value > INT32_MAX || value < INT32_MIN) {
+        return `${value.toFixed()} out of range`;
+      }
+      return true;
+    case ScalarType.FIXED32:
+    case ScalarType.UINT32:
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        return false;
+      }
+      if (value > UINT32_MAX || value < 0) {
+        return `${value.toFixed()} out of range`;
+      }
+      return true;
+    case ScalarType.BOOL:
+      return typeof value == "boolean";
+    case ScalarType.STRING:
+      if (typeof value != "string") {
+        return false;
+      }
+      return getTextEncoding().checkUtf8(value) || "invalid UTF8";
+    case ScalarType.BYTES:
+      return value instanceof Uint8Array;
+    case ScalarType.INT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      if (typeof value == "bigint" || typeof value == "number" || typeof value == "string" && value.length > 0) {
+        try {
+          protoInt64.parse(value);
+          return true;
+        } catch (_) {
+          return `${value} out of range`;
+        }
+      }
+      return false;
+    case ScalarType.FIXED64:
+    case ScalarType.UINT64:
+      if (typeof value == "bigint" || typeof value == "number" || typeof value == "string" && value.length > 0) {
+        try {
+          protoInt64.uParse(value);
+          return true;
+        } catch (_) {
+          return `${value} out of range`;
+        }
+      }
+      return false;
+  }
+}
+function reasonSingular(field, val, details) {
+  details = typeof details == "string" ? `: ${details}` : `, got ${formatVal(val)}`;
+  if (field.scalar !== void 0) {
+    return `expected ${scalarTypeDescription(field.scalar)}` + details;
+  }
+  if (field.enum !== void 0) {
+    return `expected ${field.enum.toString()}` + details;
+  }
+  return `expected ${formatReflectMessage(field.message)}` + details;
+}
+function formatVal(val) {
+  switch (typeof val) {
+    case "object":
+      if (val === null) {
+        return "null";
+      }
+      if (val instanceof Uint8Array) {
+        return `Uint8Array(${val.length})`;
+      }
+      if (Array.isArray(val)) {
+        return `Array(${val.length})`;
+      }
+      if (isReflectList(val)) {
+        return formatReflectList(val.field());
+      }
+      if (isReflectMap(val)) {
+        return formatReflectMap(val.field());
+      }
+      if (isReflectMessage(val)) {
+        return formatReflectMessage(val.desc);
+      }
+      if (isMessage(val)) {
+        return `message ${val.$typeName}`;
+      }
+      return "object";
+    case "string":
+      return val.length > 30 ? "string" : `"${val.split('"').join('\\"')}"`;
+    case "boolean":
+      return String(val);
+    case "number":
+      return String(val);
+    case "bigint":
+      return String(val) + "n";
+    default:
+      return typeof val;
+  }
+}
+function formatReflectMessage(desc) {
+  return `ReflectMessage (${desc.typeName})`;
+}
+function formatReflectList(field) {
+  switch (field.listKind) {
+    case "message":
+      return `ReflectList (${field.message.toString()})`;
+    case "enum":
+      return `ReflectList (${field.enum.toString()})`;
+    case "scalar":
+      return `ReflectList (${ScalarType[field.scalar]})`;
+  }
+}
+function formatReflectMap(field) {
+  switch (field.mapKind) {
+    case "message":
+      return `ReflectMap (${ScalarType[field.mapKey]}, ${field.message.toString()})`;
+    case "enum":
+      return `ReflectMap (${ScalarType[field.mapKey]}, ${field.enum.toString()})`;
+    case "scalar":
+      return `ReflectMap (${ScalarType[field.mapKey]}, ${ScalarType[field.scalar]})`;
+  }
+}
+function scalarTypeDescription(scalar) {
+  switch (scalar) {
+    case ScalarType.STRING:
+      return "string";
+    case ScalarType.BOOL:
+      return "boolean";
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+      return "bigint (int64)";
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return "bigint (uint64)";
+    case ScalarType.BYTES:
+      return "Uint8Array";
+    case ScalarType.DOUBLE:
+      return "number (float64)";
+    case ScalarType.FLOAT:
+      return "number (float32)";
+    case ScalarType.FIXED32:
+    case ScalarType.UINT32:
+      return "number (uint32)";
+    case ScalarType.INT32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32:
+      return "number (int32)";
+  }
+}
+var init_reflect_check = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect-check.js"() {
+    init_descriptors();
+    init_is_message();
+    init_error();
+    init_guard();
+    init_binary_encoding();
+    init_text_encoding();
+    init_proto_int64();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect.js
+function reflect(messageDesc2, message, check = true) {
+  return new ReflectMessageImpl(messageDesc2, message, check);
+}
+function assertOwn(owner, member) {
+  if (member.parent.typeName !== owner.$typeName) {
+    throw new FieldError(member, `cannot use ${member.toString()} with message ${owner.$typeName}`, "ForeignFieldError");
+  }
+}
+function messageToLocal(field, value) {
+  if (!isReflectMessage(value)) {
+    return value;
+  }
+  if (isWrapper(value.message) && !field.oneof && field.fieldKind == "message") {
+    return value.message.value;
+  }
+  if (value.desc.typeName == "google.protobuf.Struct" && field.parent.typeName != "google.protobuf.Value") {
+    return wktStructToLocal(value.message);
+  }
+  return value.message;
+}
+function messageToReflect(field, value, check) {
+  if (value !== void 0) {
+    if (isWrapperDesc(field.message) && !field.oneof && field.fieldKind == "message") {
+      value = {
+        $typeName: field.message.typeName,
+        value: longToReflect(field.message.fields[0], value)
+      };
+    } else if (field.message.typeName == "google.protobuf.Struct" && field.parent.typeName != "google.protobuf.Value" && isObject2(value)) {
+      value = wktStructToReflect(value);
+    }
+  }
+  return new ReflectMessageImpl(field.message, value, check);
+}
+function listItemToLocal(field, value) {
+  if (field.listKind == "message") {
+    return messageToLocal(field, value);
+  }
+  return longToLocal(field, value);
+}
+function listItemToReflect(field, value, check) {
+  if (field.listKind == "message") {
+    return messageToReflect(field, value, check);
+  }
+  return longToReflect(field, value);
+}
+function mapValueToLocal(field, value) {
+  if (field.mapKind == "message") {
+    return messageToLocal(field, value);
+  }
+  return longToLocal(field, value);
+}
+function mapValueToReflect(field, value, check) {
+  if (field.mapKind == "message") {
+    return messageToReflect(field, value, check);
+  }
+  return value;
+}
+function mapKeyToLocal(key) {
+  return typeof key == "string" || typeof key == "number" ? key : String(key);
+}
+function mapKeyToReflect(key, type) {
+  switch (type) {
+    case ScalarType.STRING:
+      return key;
+    case ScalarType.INT32:
+    case ScalarType.FIXED32:
+    case ScalarType.UINT32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32: {
+      const n = Number.parseInt(key);
+      if (Number.isFinite(n)) {
+        return n;
+      }
+      break;
+    }
+    case ScalarType.BOOL:
+      switch (key) {
+        case "true":
+          return true;
+        case "false":
+          return false;
+      }
+      break;
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      try {
+        return protoInt64.uParse(key);
+      } catch (_a) {
+      }
+      break;
+    default:
+      try {
+        return protoInt64.parse(key);
+      } catch (_b) {
+      }
+      break;
+  }
+  return key;
+}
+function longToReflect(field, value) {
+  switch (field.scalar) {
+    case ScalarType.INT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      if ("longAsString" in field && field.longAsString && typeof value == "string") {
+        value = protoInt64.parse(value);
+      }
+      break;
+    case ScalarType.FIXED64:
+    case ScalarType.UINT64:
+      if ("longAsString" in field && field.longAsString && typeof value == "string") {
+        value = protoInt64.uParse(value);
+      }
+      break;
+  }
+  return value;
+}
+function longToLocal(field, value) {
+  switch (field.scalar) {
+    case ScalarType.INT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      if ("longAsString" in field && field.longAsString) {
+        value = String(value);
+      } else if (typeof value == "string" || typeof value == "number") {
+        value = protoInt64.parse(value);
+      }
+      break;
+    case ScalarType.FIXED64:
+    case ScalarType.UINT64:
+      if ("longAsString" in field && field.longAsString) {
+        value = String(value);
+      } else if (typeof value == "string" || typeof value == "number") {
+        value = protoInt64.uParse(value);
+      }
+      break;
+  }
+  return value;
+}
+function wktStructToReflect(json) {
+  const struct = {
+    $typeName: "google.protobuf.Struct",
+    fields: {}
+  };
+  if (isObject2(json)) {
+    for (const [k, v] of Object.entries(json)) {
+      struct.fields[k] = wktValueToReflect(v);
+    }
+  }
+  return struct;
+}
+function wktStructToLocal(val) {
+  const json = {};
+  for (const [k, v] of Object.entries(val.fields)) {
+    json[k] = wktValueToLocal(v);
+  }
+  return json;
+}
+function wktValueToLocal(val) {
+  switch (val.kind.case) {
+    case "structValue":
+      return wktStructToLocal(val.kind.value);
+    case "listValue":
+      return val.kind.value.values.map(wktValueToLocal);
+    case "nullValue":
+    case void 0:
+      return null;
+    default:
+      return val.kind.value;
+  }
+}
+function wktValueToReflect(json) {
+  const value = {
+    $typeName: "google.protobuf.Value",
+    kind: { case: void 0 }
+  };
+  switch (typeof json) {
+    case "number":
+      value.kind = { case: "numberValue", value: json };
+      break;
+    case "string":
+      value.kind = { case: "stringValue", value: json };
+      break;
+    case "boolean":
+      value.kind = { case: "boolValue", value: json };
+      break;
+    case "object":
+      if (json === null) {
+        value.kind = { case: "nullValue", value: NULL_VALUE };
+      } else if (Array.isArray(json)) {
+        const listValue = {
+          $typeName: "google.protobuf.ListValue",
+          values: []
+        };
+        if (Array.isArray(json)) {
+          for (const e of json) {
+            listValue.values.push(wktValueToReflect(e));
+          }
+        }
+        value.kind = {
+          case: "listValue",
+          value: listValue
+        };
+      } else {
+        value.kind = {
+          case: "structValue",
+          value: wktStructToReflect(json)
+        };
+      }
+      break;
+  }
+  return value;
+}
+var NULL_VALUE, messageSortedFields, ReflectMessageImpl, ReflectListImpl, ReflectMapImpl;
+var init_reflect = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect.js"() {
+    init_descriptors();
+    init_reflect_check();
+    init_error();
+    init_unsafe();
+    init_create();
+    init_wrappers();
+    init_scalar();
+    init_proto_int64();
+    init_guard();
+    NULL_VALUE = 0;
+    messageSortedFields = /* @__PURE__ */ new WeakMap();
+    ReflectMessageImpl = class {
+      get sortedFields() {
+        const cached = messageSortedFields.get(this.desc);
+        if (cached) {
+          return cached;
+        }
+        const sortedFields = this.desc.fields.concat().sort((a, b) => a.number - b.number);
+        messageSortedFields.set(this.desc, sortedFields);
+        return sortedFields;
+      }
+      constructor(messageDesc2, message, check = true) {
+        this.lists = /* @__PURE__ */ new Map();
+        this.maps = /* @__PURE__ */ new Map();
+        this.check = check;
+        this.desc = messageDesc2;
+        this.message = this[unsafeLocal] = message !== null && message !== void 0 ? message : create(messageDesc2);
+        this.fields = messageDesc2.fields;
+        this.oneofs = messageDesc2.oneofs;
+        this.members = messageDesc2.members;
+      }
+      findNumber(number) {
+        if (!this._fieldsByNumber) {
+          this._fieldsByNumber = new Map(this.desc.fields.map((f) => [f.number, f]));
+        }
+        return this._fieldsByNumber.get(number);
+      }
+      oneofCase(oneof) {
+        assertOwn(this.message, oneof);
+        return unsafeOneofCase(this.message, oneof);
+      }
+      isSet(field) {
+        assertOwn(this.message, field);
+        return unsafeIsSet(this.message, field);
+      }
+      clear(field) {
+        assertOwn(this.message, field);
+        unsafeClear(this.message, field);
+      }
+      get(field) {
+        assertOwn(this.message, field);
+        const value = unsafeGet(this.message, field);
+        switch (field.fieldKind) {
+          case "list":
+            let list = this.lists.get(field);
+            if (!list || list[unsafeLocal] !== value) {
+              this.lists.set(
+                field,
+                // biome-ignore lint/suspicious/noAssignInExpressions: no
+                list = new ReflectListImpl(field, value, this.check)
+              );
+            }
+            return list;
+          case "map":
+            let map = this.maps.get(field);
+            if (!map || map[unsafeLocal] !== value) {
+              this.maps.set(
+                field,
+                // biome-ignore lint/suspicious/noAssignInExpressions: no
+                map = new ReflectMapImpl(field, value, this.check)
+              );
+            }
+            return map;
+          case "message":
+            return messageToReflect(field, value, this.check);
+          case "scalar":
+            return value === void 0 ? scalarZeroValue(field.scalar, false) : longToReflect(field, value);
+          case "enum":
+            return value !== null && value !== void 0 ? value : field.enum.values[0].number;
+        }
+      }
+      set(field, value) {
+        assertOwn(this.message, field);
+        if (this.check) {
+          const err = checkField(field, value);
+          if (err) {
+            throw err;
+          }
+        }
+        let local;
+        if (field.fieldKind == "message") {
+          local = messageToLocal(field, value);
+        } else if (isReflectMap(value) || isReflectList(value)) {
+          local = value[unsafeLocal];
+        } else {
+          local = longToLocal(field, value);
+        }
+        unsafeSet(this.message, field, local);
+      }
+      getUnknown() {
+        return this.message.$unknown;
+      }
+      setUnknown(value) {
+        this.message.$unknown = value;
+      }
+    };
+    ReflectListImpl = class {
+      field() {
+        return this._field;
+      }
+      get size() {
+        return this._arr.length;
+      }
+      constructor(field, unsafeInput, check) {
+        this._field = field;
+        this._arr = this[unsafeLocal] = unsafeInput;
+        this.check = check;
+      }
+      get(index) {
+        const item = this._arr[index];
+        return item === void 0 ? void 0 : listItemToReflect(this._field, item, this.check);
+      }
+      set(index, item) {
+        if (index < 0 || index >= this._arr.length) {
+          throw new FieldError(this._field, `list item #${index + 1}: out of range`);
+        }
+        if (this.check) {
+          const err = checkListItem(this._field, index, item);
+          if (err) {
+            throw err;
+          }
+        }
+        this._arr[index] = listItemToLocal(this._field, item);
+      }
+      add(item) {
+        if (this.check) {
+          const err = checkListItem(this._field, this._arr.length, item);
+          if (err) {
+            throw err;
+          }
+        }
+        this._arr.push(listItemToLocal(this._field, item));
+        return void 0;
+      }
+      clear() {
+        this._arr.splice(0, this._arr.length);
+      }
+      [Symbol.iterator]() {
+        return this.values();
+      }
+      keys() {
+        return this._arr.keys();
+      }
+      *values() {
+        for (const item of this._arr) {
+          yield listItemToReflect(this._field, item, this.check);
+        }
+      }
+      *entries() {
+        for (let i = 0; i < this._arr.length; i++) {
+          yield [i, listItemToReflect(this._field, this._arr[i], this.check)];
+        }
+      }
+    };
+    ReflectMapImpl = class {
+      constructor(field, unsafeInput, check = true) {
+        this.obj = this[unsafeLocal] = unsafeInput !== null && unsafeInput !== void 0 ? unsafeInput : {};
+        this.check = check;
+        this._field = field;
+      }
+      field() {
+        return this._field;
+      }
+      set(key, value) {
+        if (this.check) {
+          const err = checkMapEntry(this._field, key, value);
+          if (err) {
+            throw err;
+          }
+        }
+        this.obj[mapKeyToLocal(key)] = mapValueToLocal(this._field, value);
+        return this;
+      }
+      delete(key) {
+        const k = mapKeyToLocal(key);
+        const has = Object.prototype.hasOwnProperty.call(this.obj, k);
+        if (has) {
+          delete this.obj[k];
+        }
+        return has;
+      }
+      clear() {
+        for (const key of Object.keys(this.obj)) {
+          delete this.obj[key];
+        }
+      }
+      get(key) {
+        let val = this.obj[mapKeyToLocal(key)];
+        if (val !== void 0) {
+          val = mapValueToReflect(this._field, val, this.check);
+        }
+        return val;
+      }
+      has(key) {
+        return Object.prototype.hasOwnProperty.call(this.obj, mapKeyToLocal(key));
+      }
+      *keys() {
+        for (const objKey of Object.keys(this.obj)) {
+          yield mapKeyToReflect(objKey, this._field.mapKey);
+        }
+      }
+      *entries() {
+        for (const objEntry of Object.entries(this.obj)) {
+          yield [
+            mapKeyToReflect(objEntry[0], this._field.mapKey),
+            mapValueToReflect(this._field, objEntry[1], this.check)
+          ];
+        }
+      }
+      [Symbol.iterator]() {
+        return this.entries();
+      }
+      get size() {
+        return Object.keys(this.obj).length;
+      }
+      *values() {
+        for (const val of Object.values(this.obj)) {
+          yield mapValueToReflect(this._field, val, this.check);
+        }
+      }
+      forEach(callbackfn, thisArg) {
+        for (const mapEntry of this.entries()) {
+          callbackfn.call(thisArg, mapEntry[1], mapEntry[0], this);
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/clone.js
+function clone(schema, message) {
+  return cloneReflect(reflect(schema, message)).message;
+}
+function cloneReflect(i) {
+  const o = reflect(i.desc);
+  for (const f of i.fields) {
+    if (!i.isSet(f)) {
+      continue;
+    }
+    switch (f.fieldKind) {
+      case "list":
+        const list = o.get(f);
+        for (const item of i.get(f)) {
+          list.add(cloneSingular(f, item));
+        }
+        break;
+      case "map":
+        const map = o.get(f);
+        for (const entry of i.get(f).entries()) {
+          map.set(entry[0], cloneSingular(f, entry[1]));
+        }
+        break;
+      default: {
+        o.set(f, cloneSingular(f, i.get(f)));
+        break;
+      }
+    }
+  }
+  const unknown = i.getUnknown();
+  if (unknown && unknown.length > 0) {
+    o.setUnknown([...unknown]);
+  }
+  return o;
+}
+function cloneSingular(field, value) {
+  if (field.message !== void 0 && isReflectMessage(value)) {
+    return cloneReflect(value);
+  }
+  if (field.scalar == ScalarType.BYTES && value instanceof Uint8Array) {
+    return value.slice();
+  }
+  return value;
+}
+var init_clone = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/clone.js"() {
+    init_descriptors();
+    init_reflect();
+    init_guard();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/base64-encoding.js
+function base64Decode(base64Str) {
+  const table = getDecodeTable();
+  let es = base64Str.length * 3 / 4;
+  if (base64Str[base64Str.length - 2] == "=")
+    es -= 2;
+  else if (base64Str[base64Str.length - 1] == "=")
+    es -= 1;
+  let bytes = new Uint8Array(es), bytePos = 0, groupPos = 0, b, p = 0;
+  for (let i = 0; i < base64Str.length; i++) {
+    b = table[base64Str.charCodeAt(i)];
+    if (b === void 0) {
+      switch (base64Str[i]) {
+        // @ts-ignore TS7029: Fallthrough case in switch -- ignore instead of expect-error for compiler settings without noFallthroughCasesInSwitch: true
+        case "=":
+          groupPos = 0;
+        // reset state when padding found
+        case "\n":
+        case "\r":
+        case "	":
+        case " ":
+          continue;
+        // skip white-space, and padding
+        default:
+          throw Error("invalid base64 string");
+      }
+    }
+    switch (groupPos) {
+      case 0:
+        p = b;
+        groupPos = 1;
+        break;
+      case 1:
+        bytes[bytePos++] = p << 2 | (b & 48) >> 4;
+        p = b;
+        groupPos = 2;
+        break;
+      case 2:
+        bytes[bytePos++] = (p & 15) << 4 | (b & 60) >> 2;
+        p = b;
+        groupPos = 3;
+        break;
+      case 3:
+        bytes[bytePos++] = (p & 3) << 6 | b;
+        groupPos = 0;
+        break;
+    }
+  }
+  if (groupPos == 1)
+    throw Error("invalid base64 string");
+  return bytes.subarray(0, bytePos);
+}
+function base64Encode(bytes, encoding = "std") {
+  const table = getEncodeTable(encoding);
+  const pad = encoding == "std";
+  let base64 = "", groupPos = 0, b, p = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    b = bytes[i];
+    switch (groupPos) {
+      case 0:
+        base64 += table[b >> 2];
+        p = (b & 3) << 4;
+        groupPos = 1;
+        break;
+      case 1:
+        base64 += table[p | b >> 4];
+        p = (b & 15) << 2;
+        groupPos = 2;
+        break;
+      case 2:
+        base64 += table[p | b >> 6];
+        base64 += table[b & 63];
+        groupPos = 0;
+        break;
+    }
+  }
+  if (groupPos) {
+    base64 += table[p];
+    if (pad) {
+      base64 += "=";
+      if (groupPos == 1)
+        base64 += "=";
+    }
+  }
+  return base64;
+}
+function getEncodeTable(encoding) {
+  if (!encodeTableStd) {
+    encodeTableStd = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("");
+    encodeTableUrl = encodeTableStd.slice(0, -2).concat("-", "_");
+  }
+  return encoding == "url" ? (
+    // biome-ignore lint/style/noNonNullAssertion: TS fails to narrow down
+    encodeTableUrl
+  ) : encodeTableStd;
+}
+function getDecodeTable() {
+  if (!decodeTable) {
+    decodeTable = [];
+    const encodeTable = getEncodeTable("std");
+    for (let i = 0; i < encodeTable.length; i++)
+      decodeTable[encodeTable[i].charCodeAt(0)] = i;
+    decodeTable["-".charCodeAt(0)] = encodeTable.indexOf("+");
+    decodeTable["_".charCodeAt(0)] = encodeTable.indexOf("/");
+  }
+  return decodeTable;
+}
+var encodeTableStd, encodeTableUrl, decodeTable;
+var init_base64_encoding = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/base64-encoding.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/names.js
+function protoCamelCase(snakeCase) {
+  let capNext = false;
+  const b = [];
+  for (let i = 0; i < snakeCase.length; i++) {
+    let c = snakeCase.charAt(i);
+    switch (c) {
+      case "_":
+        capNext = true;
+        break;
+      case "0":
+      case "1":
+      case "2":
+      case "3":
+      case "4":
+      case "5":
+      case "6":
+      case "7":
+      case "8":
+      case "9":
+        b.push(c);
+        capNext = false;
+        break;
+      default:
+        if (capNext) {
+          capNext = false;
+          c = c.toUpperCase();
+        }
+        b.push(c);
+        break;
+    }
+  }
+  return b.join("");
+}
+function protoSnakeCase(lowerCamelCase) {
+  return lowerCamelCase.replace(/[A-Z]/g, (letter) => "_" + letter.toLowerCase());
+}
+function safeObjectProperty(name) {
+  return reservedObjectProperties.has(name) ? name + "$" : name;
+}
+var reservedObjectProperties;
+var init_names = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/names.js"() {
+    reservedObjectProperties = /* @__PURE__ */ new Set([
+      // names reserved by JavaScript
+      "constructor",
+      "toString",
+      "toJSON",
+      "valueOf"
+    ]);
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/restore-json-names.js
+function restoreJsonNames(message) {
+  for (const f of message.field) {
+    if (!unsafeIsSetExplicit(f, "jsonName")) {
+      f.jsonName = protoCamelCase(f.name);
+    }
+  }
+  message.nestedType.forEach(restoreJsonNames);
+}
+var init_restore_json_names = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/restore-json-names.js"() {
+    init_names();
+    init_unsafe();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/text-format.js
+function parseTextFormatEnumValue(descEnum, value) {
+  const enumValue = descEnum.values.find((v) => v.name === value);
+  if (!enumValue) {
+    throw new Error(`cannot parse ${descEnum} default value: ${value}`);
+  }
+  return enumValue.number;
+}
+function parseTextFormatScalarValue(type, value) {
+  switch (type) {
+    case ScalarType.STRING:
+      return value;
+    case ScalarType.BYTES: {
+      const u = unescapeBytesDefaultValue(value);
+      if (u === false) {
+        throw new Error(`cannot parse ${ScalarType[type]} default value: ${value}`);
+      }
+      return u;
+    }
+    case ScalarType.INT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      return protoInt64.parse(value);
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return protoInt64.uParse(value);
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      switch (value) {
+        case "inf":
+          return Number.POSITIVE_INFINITY;
+        case "-inf":
+          return Number.NEGATIVE_INFINITY;
+        case "nan":
+          return Number.NaN;
+        default:
+          return parseFloat(value);
+      }
+    case ScalarType.BOOL:
+      return value === "true";
+    case ScalarType.INT32:
+    case ScalarType.UINT32:
+    case ScalarType.SINT32:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return parseInt(value, 10);
+  }
+}
+function unescapeBytesDefaultValue(str) {
+  const b = [];
+  const input = {
+    tail: str,
+    c: "",
+    next() {
+      if (this.tail.length == 0) {
+        return false;
+      }
+      this.c = this.tail[0];
+      this.tail = this.tail.substring(1);
+      return true;
+    },
+    take(n) {
+      if (this.tail.length >= n) {
+        const r = this.tail.substring(0, n);
+        this.tail = this.tail.substring(n);
+        return r;
+      }
+      return false;
+    }
+  };
+  while (input.next()) {
+    switch (input.c) {
+      case "\\":
+        if (input.next()) {
+          switch (input.c) {
+            case "\\":
+              b.push(input.c.charCodeAt(0));
+              break;
+            case "b":
+              b.push(8);
+              break;
+            case "f":
+              b.push(12);
+              break;
+            case "n":
+              b.push(10);
+              break;
+            case "r":
+              b.push(13);
+              break;
+            case "t":
+              b.push(9);
+              break;
+            case "v":
+              b.push(11);
+              break;
+            case "0":
+            case "1":
+            case "2":
+            case "3":
+            case "4":
+            case "5":
+            case "6":
+            case "7": {
+              const s = input.c;
+              const t = input.take(2);
+              if (t === false) {
+                return false;
+              }
+              const n = parseInt(s + t, 8);
+              if (Number.isNaN(n)) {
+                return false;
+              }
+              b.push(n);
+              break;
+            }
+            case "x": {
+              const s = input.c;
+              const t = input.take(2);
+              if (t === false) {
+                return false;
+              }
+              const n = parseInt(s + t, 16);
+              if (Number.isNaN(n)) {
+                return false;
+              }
+              b.push(n);
+              break;
+            }
+            case "u": {
+              const s = input.c;
+              const t = input.take(4);
+              if (t === false) {
+                return false;
+              }
+              const n = parseInt(s + t, 16);
+              if (Number.isNaN(n)) {
+                return false;
+              }
+              const chunk = new Uint8Array(4);
+              const view = new DataView(chunk.buffer);
+              view.setInt32(0, n, true);
+              b.push(chunk[0], chunk[1], chunk[2], chunk[3]);
+              break;
+            }
+            case "U": {
+              const s = input.c;
+              const t = input.take(8);
+              if (t === false) {
+                return false;
+              }
+              const tc = protoInt64.uEnc(s + t);
+              const chunk = new Uint8Array(8);
+              const view = new DataView(chunk.buffer);
+              view.setInt32(0, tc.lo, true);
+              view.setInt32(4, tc.hi, true);
+              b.push(chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]);
+              break;
+            }
+          }
+        }
+        break;
+      default:
+        b.push(input.c.charCodeAt(0));
+    }
+  }
+  return new Uint8Array(b);
+}
+var init_text_format = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/text-format.js"() {
+    init_descriptors();
+    init_proto_int64();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/nested-types.js
+function* nestedTypes(desc) {
+  switch (desc.kind) {
+    case "file":
+      for (const message of desc.messages) {
+        yield message;
+        yield* nestedTypes(message);
+      }
+      yield* desc.enums;
+      yield* desc.services;
+      yield* desc.extensions;
+      break;
+    case "message":
+      for (const message of desc.nestedMessages) {
+        yield message;
+        yield* nestedTypes(message);
+      }
+      yield* desc.nestedEnums;
+      yield* desc.nestedExtensions;
+      break;
+  }
+}
+var init_nested_types = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/reflect/nested-types.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/registry.js
+function createFileRegistry(...args) {
+  const registry = createBaseRegistry();
+  if (!args.length) {
+    return registry;
+  }
+  if ("$typeName" in args[0] && args[0].$typeName == "google.protobuf.FileDescriptorSet") {
+    for (const file of args[0].file) {
+      addFile(file, registry);
+    }
+    return registry;
+  }
+  if ("$typeName" in args[0]) {
+    let recurseDeps = function(file) {
+      const deps = [];
+      for (const protoFileName of file.dependency) {
+        if (registry.getFile(protoFileName) != void 0) {
+          continue;
+        }
+        if (seen.has(protoFileName)) {
+          continue;
+        }
+        const dep = resolve10(protoFileName);
+        if (!dep) {
+          throw new Error(`Unable to resolve ${protoFileName}, imported by ${file.name}`);
+        }
+        if ("kind" in dep) {
+          registry.addFile(dep, false, true);
+        } else {
+          seen.add(dep.name);
+          deps.push(dep);
+        }
+      }
+      return deps.concat(...deps.map(recurseDeps));
+    };
+    const input = args[0];
+    const resolve10 = args[1];
+    const seen = /* @__PURE__ */ new Set();
+    for (const file of [input, ...recurseDeps(input)].reverse()) {
+      addFile(file, registry);
+    }
+  } else {
+    for (const fileReg of args) {
+      for (const file of fileReg.files) {
+        registry.addFile(file);
+      }
+    }
+  }
+  return registry;
+}
+function createBaseRegistry() {
+  const types = /* @__PURE__ */ new Map();
+  const extendees = /* @__PURE__ */ new Map();
+  const files = /* @__PURE__ */ new Map();
+  return {
+    kind: "registry",
+    types,
+    extendees,
+    [Symbol.iterator]() {
+      return types.values();
+    },
+    get files() {
+      return files.values();
+    },
+    addFile(file, skipTypes, withDeps) {
+      files.set(file.proto.name, file);
+      if (!skipTypes) {
+        for (const type of nestedTypes(file)) {
+          this.add(type);
+        }
+      }
+      if (withDeps) {
+        for (const f of file.dependencies) {
+          this.addFile(f, skipTypes, withDeps);
+        }
+      }
+    },
+    add(desc) {
+      if (desc.kind == "extension") {
+        let numberToExt = extendees.get(desc.extendee.typeName);
+        if (!numberToExt) {
+          extendees.set(
+            desc.extendee.typeName,
+            // biome-ignore lint/suspicious/noAssignInExpressions: no
+            numberToExt = /* @__PURE__ */ new Map()
+          );
+        }
+        numberToExt.set(desc.number, desc);
+      }
+      types.set(desc.typeName, desc);
+    },
+    get(typeName2) {
+      return types.get(typeName2);
+    },
+    getFile(fileName) {
+      return files.get(fileName);
+    },
+    getMessage(typeName2) {
+      const t = types.get(typeName2);
+      return (t === null || t === void 0 ? void 0 : t.kind) == "message" ? t : void 0;
+    },
+    getEnum(typeName2) {
+      const t = types.get(typeName2);
+      return (t === null || t === void 0 ? void 0 : t.kind) == "enum" ? t : void 0;
+    },
+    getExtension(typeName2) {
+      const t = types.get(typeName2);
+      return (t === null || t === void 0 ? void 0 : t.kind) == "extension" ? t : void 0;
+    },
+    getExtensionFor(extendee, no) {
+      var _a;
+      return (_a = extendees.get(extendee.typeName)) === null || _a === void 0 ? void 0 : _a.get(no);
+    },
+    getService(typeName2) {
+      const t = types.get(typeName2);
+      return (t === null || t === void 0 ? void 0 : t.kind) == "service" ? t : void 0;
+    }
+  };
+}
+function addFile(proto, reg) {
+  var _a, _b;
+  const file = {
+    kind: "file",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    edition: getFileEdition(proto),
+    name: proto.name.replace(/\.proto$/, ""),
+    dependencies: findFileDependencies(proto, reg),
+    enums: [],
+    messages: [],
+    extensions: [],
+    services: [],
+    toString() {
+      return `file ${proto.name}`;
+    }
+  };
+  const mapEntriesStore = /* @__PURE__ */ new Map();
+  const mapEntries = {
+    get(typeName2) {
+      return mapEntriesStore.get(typeName2);
+    },
+    add(desc) {
+      var _a2;
+      assert(((_a2 = desc.proto.options) === null || _a2 === void 0 ? void 0 : _a2.mapEntry) === true);
+      mapEntriesStore.set(desc.typeName, desc);
+    }
+  };
+  for (const enumProto of proto.enumType) {
+    addEnum(enumProto, file, void 0, reg);
+  }
+  for (const messageProto of proto.messageType) {
+    addMessage(messageProto, file, void 0, reg, mapEntries);
+  }
+  for (const serviceProto of proto.service) {
+    addService(serviceProto, file, reg);
+  }
+  addExtensions(file, reg);
+  for (const mapEntry of mapEntriesStore.values()) {
+    addFields(mapEntry, reg, mapEntries);
+  }
+  for (const message of file.messages) {
+    addFields(message, reg, mapEntries);
+    addExtensions(message, reg);
+  }
+  reg.addFile(file, true);
+}
+function addExtensions(desc, reg) {
+  switch (desc.kind) {
+    case "file":
+      for (const proto of desc.proto.extension) {
+        const ext = newField(proto, desc, reg);
+        desc.extensions.push(ext);
+        reg.add(ext);
+      }
+      break;
+    case "message":
+      for (const proto of desc.proto.extension) {
+        const ext = newField(proto, desc, reg);
+        desc.nestedExtensions.push(ext);
+        reg.add(ext);
+      }
+      for (const message of desc.nestedMessages) {
+        addExtensions(message, reg);
+      }
+      break;
+  }
+}
+function addFields(message, reg, mapEntries) {
+  const allOneofs = message.proto.oneofDecl.map((proto) => newOneof(proto, message));
+  const oneofsSeen = /* @__PURE__ */ new Set();
+  for (const proto of message.proto.field) {
+    const oneof = findOneof(proto, allOneofs);
+    const field = newField(proto, message, reg, oneof, mapEntries);
+    message.fields.push(field);
+    message.field[field.localName] = field;
+    if (oneof === void 0) {
+      message.members.push(field);
+    } else {
+      oneof.fields.push(field);
+      if (!oneofsSeen.has(oneof)) {
+        oneofsSeen.add(oneof);
+        message.members.push(oneof);
+      }
+    }
+  }
+  for (const oneof of allOneofs.filter((o) => oneofsSeen.has(o))) {
+    message.oneofs.push(oneof);
+  }
+  for (const child of message.nestedMessages) {
+    addFields(child, reg, mapEntries);
+  }
+}
+function addEnum(proto, file, parent, reg) {
+  var _a, _b, _c, _d, _e;
+  const sharedPrefix = findEnumSharedPrefix(proto.name, proto.value);
+  const desc = {
+    kind: "enum",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    file,
+    parent,
+    open: true,
+    name: proto.name,
+    typeName: makeTypeName(proto, parent, file),
+    value: {},
+    values: [],
+    sharedPrefix,
+    toString() {
+      return `enum ${this.typeName}`;
+    }
+  };
+  desc.open = isEnumOpen(desc);
+  reg.add(desc);
+  for (const p of proto.value) {
+    const name = p.name;
+    desc.values.push(
+      // biome-ignore lint/suspicious/noAssignInExpressions: no
+      desc.value[p.number] = {
+        kind: "enum_value",
+        proto: p,
+        deprecated: (_d = (_c = p.options) === null || _c === void 0 ? void 0 : _c.deprecated) !== null && _d !== void 0 ? _d : false,
+        parent: desc,
+        name,
+        localName: safeObjectProperty(sharedPrefix == void 0 ? name : name.substring(sharedPrefix.length)),
+        number: p.number,
+        toString() {
+          return `enum value ${desc.typeName}.${name}`;
+        }
+      }
+    );
+  }
+  ((_e = parent === null || parent === void 0 ? void 0 : parent.nestedEnums) !== null && _e !== void 0 ? _e : file.enums).push(desc);
+}
+function addMessage(proto, file, parent, reg, mapEntries) {
+  var _a, _b, _c, _d;
+  const desc = {
+    kind: "message",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    file,
+    parent,
+    name: proto.name,
+    typeName: makeTypeName(proto, parent, file),
+    fields: [],
+    field: {},
+    oneofs: [],
+    members: [],
+    nestedEnums: [],
+    nestedMessages: [],
+    nestedExtensions: [],
+    toString() {
+      return `message ${this.typeName}`;
+    }
+  };
+  if (((_c = proto.options) === null || _c === void 0 ? void 0 : _c.mapEntry) === true) {
+    mapEntries.add(desc);
+  } else {
+    ((_d = parent === null || parent === void 0 ? void 0 : parent.nestedMessages) !== null && _d !== void 0 ? _d : file.messages).push(desc);
+    reg.add(desc);
+  }
+  for (const enumProto of proto.enumType) {
+    addEnum(enumProto, file, desc, reg);
+  }
+  for (const messageProto of proto.nestedType) {
+    addMessage(messageProto, file, desc, reg, mapEntries);
+  }
+}
+function addService(proto, file, reg) {
+  var _a, _b;
+  const desc = {
+    kind: "service",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    file,
+    name: proto.name,
+    typeName: makeTypeName(proto, void 0, file),
+    methods: [],
+    method: {},
+    toString() {
+      return `service ${this.typeName}`;
+    }
+  };
+  file.services.push(desc);
+  reg.add(desc);
+  for (const methodProto of proto.method) {
+    const method = newMethod(methodProto, desc, reg);
+    desc.methods.push(method);
+    desc.method[method.localName] = method;
+  }
+}
+function newMethod(proto, parent, reg) {
+  var _a, _b, _c, _d;
+  let methodKind;
+  if (proto.clientStreaming && proto.serverStreaming) {
+    methodKind = "bidi_streaming";
+  } else if (proto.clientStreaming) {
+    methodKind = "client_streaming";
+  } else if (proto.serverStreaming) {
+    methodKind = "server_streaming";
+  } else {
+    methodKind = "unary";
+  }
+  const input = reg.getMessage(trimLeadingDot(proto.inputType));
+  const output = reg.getMessage(trimLeadingDot(proto.outputType));
+  assert(input, `invalid MethodDescriptorProto: input_type ${proto.inputType} not found`);
+  assert(output, `invalid MethodDescriptorProto: output_type ${proto.inputType} not found`);
+  const name = proto.name;
+  return {
+    kind: "rpc",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    parent,
+    name,
+    localName: safeObjectProperty(name.length ? safeObjectProperty(name[0].toLowerCase() + name.substring(1)) : name),
+    methodKind,
+    input,
+    output,
+    idempotency: (_d = (_c = proto.options) === null || _c === void 0 ? void 0 : _c.idempotencyLevel) !== null && _d !== void 0 ? _d : IDEMPOTENCY_UNKNOWN,
+    toString() {
+      return `rpc ${parent.typeName}.${name}`;
+    }
+  };
+}
+function newOneof(proto, parent) {
+  return {
+    kind: "oneof",
+    proto,
+    deprecated: false,
+    parent,
+    fields: [],
+    name: proto.name,
+    localName: safeObjectProperty(protoCamelCase(proto.name)),
+    toString() {
+      return `oneof ${parent.typeName}.${this.name}`;
+    }
+  };
+}
+function newField(proto, parentOrFile, reg, oneof, mapEntries) {
+  var _a, _b, _c;
+  const isExtension = mapEntries === void 0;
+  const field = {
+    kind: "field",
+    proto,
+    deprecated: (_b = (_a = proto.options) === null || _a === void 0 ? void 0 : _a.deprecated) !== null && _b !== void 0 ? _b : false,
+    name: proto.name,
+    number: proto.number,
+    scalar: void 0,
+    message: void 0,
+    enum: void 0,
+    presence: getFieldPresence(proto, oneof, isExtension, parentOrFile),
+    utf8Validation: isUtf8Validated(proto, parentOrFile),
+    listKind: void 0,
+    mapKind: void 0,
+    mapKey: void 0,
+    delimitedEncoding: void 0,
+    packed: void 0,
+    longAsString: false,
+    getDefaultValue: void 0
+  };
+  if (isExtension) {
+    const file = parentOrFile.kind == "file" ? parentOrFile : parentOrFile.file;
+    const parent = parentOrFile.kind == "file" ? void 0 : parentOrFile;
+    const typeName2 = makeTypeName(proto, parent, file);
+    field.kind = "extension";
+    field.file = file;
+    field.parent = parent;
+    field.oneof = void 0;
+    field.typeName = typeName2;
+    field.jsonName = `[${typeName2}]`;
+    field.toString = () => `extension ${typeName2}`;
+    const extendee = reg.getMessage(trimLeadingDot(proto.extendee));
+    assert(extendee, `invalid FieldDescriptorProto: extendee ${proto.extendee} not found`);
+    field.extendee = extendee;
+  } else {
+    const parent = parentOrFile;
+    assert(parent.kind == "message");
+    field.parent = parent;
+    field.oneof = oneof;
+    field.localName = oneof ? protoCamelCase(proto.name) : safeObjectProperty(protoCamelCase(proto.name));
+    field.jsonName = proto.jsonName;
+    field.toString = () => `field ${parent.typeName}.${proto.name}`;
+  }
+  const label = proto.label;
+  const type = proto.type;
+  const jstype = (_c = proto.options) === null || _c === void 0 ? void 0 : _c.jstype;
+  if (label === LABEL_REPEATED) {
+    const mapEntry = type == TYPE_MESSAGE ? mapEntries === null || mapEntries === void 0 ? void 0 : mapEntries.get(trimLeadingDot(proto.typeName)) : void 0;
+    if (mapEntry) {
+      field.fieldKind = "map";
+      const { key, value } = findMapEntryFields(mapEntry);
+      field.mapKey = key.scalar;
+      field.mapKind = value.fieldKind;
+      field.message = value.message;
+      field.delimitedEncoding = false;
+      field.enum = value.enum;
+      field.scalar = value.scalar;
+      return field;
+    }
+    field.fieldKind = "list";
+    switch (type) {
+      case TYPE_MESSAGE:
+      case TYPE_GROUP:
+        field.listKind = "message";
+        field.message = reg.getMessage(trimLeadingDot(proto.typeName));
+        assert(field.message);
+        field.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
+        break;
+      case TYPE_ENUM:
+        field.listKind = "enum";
+        field.enum = reg.getEnum(trimLeadingDot(proto.typeName));
+        assert(field.enum);
+        break;
+      default:
+        field.listKind = "scalar";
+        field.scalar = type;
+        field.longAsString = jstype == JS_STRING;
+        break;
+    }
+    field.packed = isPackedField(proto, parentOrFile);
+    return field;
+  }
+  switch (type) {
+    case TYPE_MESSAGE:
+    case TYPE_GROUP:
+      field.fieldKind = "message";
+      field.message = reg.getMessage(trimLeadingDot(proto.typeName));
+      assert(field.message, `invalid FieldDescriptorProto: type_name ${proto.typeName} not found`);
+      field.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
+      field.getDefaultValue = () => void 0;
+      break;
+    case TYPE_ENUM: {
+      const enumeration = reg.getEnum(trimLeadingDot(proto.typeName));
+      assert(enumeration !== void 0, `invalid FieldDescriptorProto: type_name ${proto.typeName} not found`);
+      field.fieldKind = "enum";
+      field.enum = reg.getEnum(trimLeadingDot(proto.typeName));
+      field.getDefaultValue = () => {
+        return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatEnumValue(enumeration, proto.defaultValue) : void 0;
+      };
+      break;
+    }
+    default: {
+      field.fieldKind = "scalar";
+      field.scalar = type;
+      field.longAsString = jstype == JS_STRING;
+      field.getDefaultValue = () => {
+        return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatScalarValue(type, proto.defaultValue) : void 0;
+      };
+      break;
+    }
+  }
+  return field;
+}
+function getFileEdition(proto) {
+  switch (proto.syntax) {
+    case "":
+    case "proto2":
+      return EDITION_PROTO22;
+    case "proto3":
+      return EDITION_PROTO32;
+    case "editions":
+      if (proto.edition === EDITION_UNSTABLE) {
+        return maximumEdition;
+      }
+      if (proto.edition in featureDefaults) {
+        return proto.edition;
+      }
+      throw new Error(`${proto.name}: unsupported edition`);
+    default:
+      throw new Error(`${proto.name}: unsupported syntax "${proto.syntax}"`);
+  }
+}
+function findFileDependencies(proto, reg) {
+  return proto.dependency.map((wantName) => {
+    const dep = reg.getFile(wantName);
+    if (!dep) {
+      throw new Error(`Cannot find ${wantName}, imported by ${proto.name}`);
+    }
+    return dep;
+  });
+}
+function findEnumSharedPrefix(enumName, values) {
+  const prefix = camelToSnakeCase(enumName) + "_";
+  for (const value of values) {
+    if (!value.name.toLowerCase().startsWith(prefix)) {
+      return void 0;
+    }
+    const shortName = value.name.substring(prefix.length);
+    if (shortName.length == 0) {
+      return void 0;
+    }
+    if (/^\d/.test(shortName)) {
+      return void 0;
+    }
+  }
+  return prefix;
+}
+function camelToSnakeCase(camel) {
+  return (camel.substring(0, 1) + camel.substring(1).replace(/[A-Z]/g, (c) => "_" + c)).toLowerCase();
+}
+function makeTypeName(proto, parent, file) {
+  let typeName2;
+  if (parent) {
+    typeName2 = `${parent.typeName}.${proto.name}`;
+  } else if (file.proto.package.length > 0) {
+    typeName2 = `${file.proto.package}.${proto.name}`;
+  } else {
+    typeName2 = `${proto.name}`;
+  }
+  return typeName2;
+}
+function trimLeadingDot(typeName2) {
+  return typeName2.startsWith(".") ? typeName2.substring(1) : typeName2;
+}
+function findOneof(proto, allOneofs) {
+  if (!unsafeIsSetExplicit(proto, "oneofIndex")) {
+    return void 0;
+  }
+  if (proto.proto3Optional) {
+    return void 0;
+  }
+  const oneof = allOneofs[proto.oneofIndex];
+  assert(oneof, `invalid FieldDescriptorProto: oneof #${proto.oneofIndex} for field #${proto.number} not found`);
+  return oneof;
+}
+function getFieldPresence(proto, oneof, isExtension, parent) {
+  if (proto.label == LABEL_REQUIRED) {
+    return LEGACY_REQUIRED;
+  }
+  if (proto.label == LABEL_REPEATED) {
+    return IMPLICIT3;
+  }
+  if (!!oneof || proto.proto3Optional) {
+    return EXPLICIT;
+  }
+  if (isExtension) {
+    return EXPLICIT;
+  }
+  const resolved = resolveFeature("fieldPresence", { proto, parent });
+  if (resolved == IMPLICIT3 && (proto.type == TYPE_MESSAGE || proto.type == TYPE_GROUP)) {
+    return EXPLICIT;
+  }
+  return resolved;
+}
+function isPackedField(proto, parent) {
+  if (proto.label != LABEL_REPEATED) {
+    return false;
+  }
+  switch (proto.type) {
+    case TYPE_STRING:
+    case TYPE_BYTES:
+    case TYPE_GROUP:
+    case TYPE_MESSAGE:
+      return false;
+  }
+  const o = proto.options;
+  if (o && unsafeIsSetExplicit(o, "packed")) {
+    return o.packed;
+  }
+  return PACKED == resolveFeature("repeatedFieldEncoding", {
+    proto,
+    parent
+  });
+}
+function findMapEntryFields(mapEntry) {
+  const key = mapEntry.fields.find((f) => f.number === 1);
+  const value = mapEntry.fields.find((f) => f.number === 2);
+  assert(key && key.fieldKind == "scalar" && key.scalar != ScalarType.BYTES && key.scalar != ScalarType.FLOAT && key.scalar != ScalarType.DOUBLE && value && value.fieldKind != "list" && value.fieldKind != "map");
+  return { key, value };
+}
+function isEnumOpen(desc) {
+  var _a;
+  return OPEN == resolveFeature("enumType", {
+    proto: desc.proto,
+    parent: (_a = desc.parent) !== null && _a !== void 0 ? _a : desc.file
+  });
+}
+function isDelimitedEncoding(proto, parent) {
+  if (proto.type == TYPE_GROUP) {
+    return true;
+  }
+  return DELIMITED == resolveFeature("messageEncoding", {
+    proto,
+    parent
+  });
+}
+function isUtf8Validated(proto, parent) {
+  return VERIFY == resolveFeature("utf8Validation", {
+    proto,
+    parent
+  });
+}
+function resolveFeature(name, ref) {
+  var _a, _b;
+  const featureSet = (_a = ref.proto.options) === null || _a === void 0 ? void 0 : _a.features;
+  if (featureSet) {
+    const val = featureSet[name];
+    if (val != 0) {
+      return val;
+    }
+  }
+  if ("kind" in ref) {
+    if (ref.kind == "message") {
+      return resolveFeature(name, (_b = ref.parent) !== null && _b !== void 0 ? _b : ref.file);
+    }
+    const editionDefaults = featureDefaults[ref.edition];
+    if (!editionDefaults) {
+      throw new Error(`feature default for edition ${ref.edition} not found`);
+    }
+    return editionDefaults[name];
+  }
+  return resolveFeature(name, ref.parent);
+}
+function assert(condition, msg) {
+  if (!condition) {
+    throw new Error(msg);
+  }
+}
+var EDITION_PROTO22, EDITION_PROTO32, EDITION_UNSTABLE, TYPE_STRING, TYPE_GROUP, TYPE_MESSAGE, TYPE_BYTES, TYPE_ENUM, LABEL_REPEATED, LABEL_REQUIRED, JS_STRING, IDEMPOTENCY_UNKNOWN, EXPLICIT, IMPLICIT3, LEGACY_REQUIRED, PACKED, DELIMITED, OPEN, VERIFY, maximumEdition, featureDefaults;
+var init_registry = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/registry.js"() {
+    init_descriptors();
+    init_text_format();
+    init_nested_types();
+    init_unsafe();
+    init_names();
+    EDITION_PROTO22 = 998;
+    EDITION_PROTO32 = 999;
+    EDITION_UNSTABLE = 9999;
+    TYPE_STRING = 9;
+    TYPE_GROUP = 10;
+    TYPE_MESSAGE = 11;
+    TYPE_BYTES = 12;
+    TYPE_ENUM = 14;
+    LABEL_REPEATED = 3;
+    LABEL_REQUIRED = 2;
+    JS_STRING = 1;
+    IDEMPOTENCY_UNKNOWN = 0;
+    EXPLICIT = 1;
+    IMPLICIT3 = 2;
+    LEGACY_REQUIRED = 3;
+    PACKED = 1;
+    DELIMITED = 2;
+    OPEN = 1;
+    VERIFY = 2;
+    maximumEdition = 1001;
+    featureDefaults = {
+      // EDITION_PROTO2
+      998: {
+        fieldPresence: 1,
+        // EXPLICIT,
+        enumType: 2,
+        // CLOSED,
+        repeatedFieldEncoding: 2,
+        // EXPANDED,
+        utf8Validation: 3,
+        // NONE,
+        messageEncoding: 1,
+        // LENGTH_PREFIXED,
+        jsonFormat: 2,
+        // LEGACY_BEST_EFFORT,
+        enforceNamingStyle: 2,
+        // STYLE_LEGACY,
+        defaultSymbolVisibility: 1
+        // EXPORT_ALL,
+      },
+      // EDITION_PROTO3
+      999: {
+        fieldPresence: 2,
+        // IMPLICIT,
+        enumType: 1,
+        // OPEN,
+        repeatedFieldEncoding: 1,
+        // PACKED,
+        utf8Validation: 2,
+        // VERIFY,
+        messageEncoding: 1,
+        // LENGTH_PREFIXED,
+        jsonFormat: 1,
+        // ALLOW,
+        enforceNamingStyle: 2,
+        // STYLE_LEGACY,
+        defaultSymbolVisibility: 1
+        // EXPORT_ALL,
+      },
+      // EDITION_2023
+      1e3: {
+        fieldPresence: 1,
+        // EXPLICIT,
+        enumType: 1,
+        // OPEN,
+        repeatedFieldEncoding: 1,
+        // PACKED,
+        utf8Validation: 2,
+        // VERIFY,
+        messageEncoding: 1,
+        // LENGTH_PREFIXED,
+        jsonFormat: 1,
+        // ALLOW,
+        enforceNamingStyle: 2,
+        // STYLE_LEGACY,
+        defaultSymbolVisibility: 1
+        // EXPORT_ALL,
+      },
+      // EDITION_2024
+      1001: {
+        fieldPresence: 1,
+        // EXPLICIT,
+        enumType: 1,
+        // OPEN,
+        repeatedFieldEncoding: 1,
+        // PACKED,
+        utf8Validation: 2,
+        // VERIFY,
+        messageEncoding: 1,
+        // LENGTH_PREFIXED,
+        jsonFormat: 1,
+        // ALLOW,
+        enforceNamingStyle: 1,
+        // STYLE2024,
+        defaultSymbolVisibility: 2
+        // EXPORT_TOP_LEVEL,
+      }
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/boot.js
+function boot(boot2) {
+  const root = bootFileDescriptorProto(boot2);
+  root.messageType.forEach(restoreJsonNames);
+  const reg = createFileRegistry(root, () => void 0);
+  return reg.getFile(root.name);
+}
+function bootFileDescriptorProto(init) {
+  const proto = /* @__PURE__ */ Object.create({
+    syntax: "",
+    edition: 0
+  });
+  return Object.assign(proto, Object.assign(Object.assign({ $typeName: "google.protobuf.FileDescriptorProto", dependency: [], publicDependency: [], weakDependency: [], optionDependency: [], service: [], extension: [] }, init), { messageType: init.messageType.map(bootDescriptorProto), enumType: init.enumType.map(bootEnumDescriptorProto) }));
+}
+function bootDescriptorProto(init) {
+  var _a, _b, _c, _d, _e, _f, _g, _h;
+  const proto = /* @__PURE__ */ Object.create({
+    visibility: 0
+  });
+  return Object.assign(proto, {
+    $typeName: "google.protobuf.DescriptorProto",
+    name: init.name,
+    field: (_b = (_a = init.field) === null || _a === void 0 ? void 0 : _a.map(bootFieldDescriptorProto)) !== null && _b !== void 0 ? _b : [],
+    extension: [],
+    nestedType: (_d = (_c = init.nestedType) === null || _c === void 0 ? void 0 : _c.map(bootDescriptorProto)) !== null && _d !== void 0 ? _d : [],
+    enumType: (_f = (_e = init.enumType) === null || _e === void 0 ? void 0 : _e.map(bootEnumDescriptorProto)) !== null && _f !== void 0 ? _f : [],
+    extensionRange: (_h = (_g = init.extensionRange) === null || _g === void 0 ? void 0 : _g.map((e) => Object.assign({ $typeName: "google.protobuf.DescriptorProto.ExtensionRange" }, e))) !== null && _h !== void 0 ? _h : [],
+    oneofDecl: [],
+    reservedRange: [],
+    reservedName: []
+  });
+}
+function bootFieldDescriptorProto(init) {
+  const proto = /* @__PURE__ */ Object.create({
+    label: 1,
+    typeName: "",
+    extendee: "",
+    defaultValue: "",
+    oneofIndex: 0,
+    jsonName: "",
+    proto3Optional: false
+  });
+  return Object.assign(proto, Object.assign(Object.assign({ $typeName: "google.protobuf.FieldDescriptorProto" }, init), { options: init.options ? bootFieldOptions(init.options) : void 0 }));
+}
+function bootFieldOptions(init) {
+  var _a, _b, _c;
+  const proto = /* @__PURE__ */ Object.create({
+    ctype: 0,
+    packed: false,
+    jstype: 0,
+    lazy: false,
+    unverifiedLazy: false,
+    deprecated: false,
+    weak: false,
+    debugRedact: false,
+    retention: 0
+  });
+  return Object.assign(proto, Object.assign(Object.assign({ $typeName: "google.protobuf.FieldOptions" }, init), { targets: (_a = init.targets) !== null && _a !== void 0 ? _a : [], editionDefaults: (_c = (_b = init.editionDefaults) === null || _b === void 0 ? void 0 : _b.map((e) => Object.assign({ $typeName: "google.protobuf.FieldOptions.EditionDefault" }, e))) !== null && _c !== void 0 ? _c : [], uninterpretedOption: [] }));
+}
+function bootEnumDescriptorProto(init) {
+  const proto = /* @__PURE__ */ Object.create({
+    visibility: 0
+  });
+  return Object.assign(proto, {
+    $typeName: "google.protobuf.EnumDescriptorProto",
+    name: init.name,
+    reservedName: [],
+    reservedRange: [],
+    value: init.value.map((e) => Object.assign({ $typeName: "google.protobuf.EnumValueDescriptorProto" }, e))
+  });
+}
+var init_boot = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/boot.js"() {
+    init_restore_json_names();
+    init_registry();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
+function messageDesc(file, path, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path]);
+}
+var init_message = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
+var init_enum = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/descriptor_pb.js
+var file_google_protobuf_descriptor, FileDescriptorProtoSchema, ExtensionRangeOptions_VerificationState, FieldDescriptorProto_Type, FieldDescriptorProto_Label, FileOptions_OptimizeMode, FieldOptions_CType, FieldOptions_JSType, FieldOptions_OptionRetention, FieldOptions_OptionTargetType, MethodOptions_IdempotencyLevel, FeatureSet_VisibilityFeature_DefaultSymbolVisibility, FeatureSet_FieldPresence, FeatureSet_EnumType, FeatureSet_RepeatedFieldEncoding, FeatureSet_Utf8Validation, FeatureSet_MessageEncoding, FeatureSet_JsonFormat, FeatureSet_EnforceNamingStyle, GeneratedCodeInfo_Annotation_Semantic, Edition, SymbolVisibility;
+var init_descriptor_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/descriptor_pb.js"() {
+    init_boot();
+    init_message();
+    file_google_protobuf_descriptor = /* @__PURE__ */ boot({ "name": "google/protobuf/descriptor.proto", "package": "google.protobuf", "messageType": [{ "name": "FileDescriptorSet", "field": [{ "name": "file", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.FileDescriptorProto" }], "extensionRange": [{ "start": 536e6, "end": 536000001 }] }, { "name": "FileDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "package", "number": 2, "type": 9, "label": 1 }, { "name": "dependency", "number": 3, "type": 9, "label": 3 }, { "name": "public_dependency", "number": 10, "type": 5, "label": 3 }, { "name": "weak_dependency", "number": 11, "type": 5, "label": 3 }, { "name": "option_dependency", "number": 15, "type": 9, "label": 3 }, { "name": "message_type", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto" }, { "name": "enum_type", "number": 5, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto" }, { "name": "service", "number": 6, "type": 11, "label": 3, "typeName": ".google.protobuf.ServiceDescriptorProto" }, { "name": "extension", "number": 7, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "options", "number": 8, "type": 11, "label": 1, "typeName": ".google.protobuf.FileOptions" }, { "name": "source_code_info", "number": 9, "type": 11, "label": 1, "typeName": ".google.protobuf.SourceCodeInfo" }, { "name": "syntax", "number": 12, "type": 9, "label": 1 }, { "name": "edition", "number": 14, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }] }, { "name": "DescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "field", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "extension", "number": 6, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "nested_type", "number": 3, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto" }, { "name": "enum_type", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto" }, { "name": "extension_range", "number": 5, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto.ExtensionRange" }, { "name": "oneof_decl", "number": 8, "type": 11, "label": 3, "typeName": ".google.protobuf.OneofDescriptorProto" }, { "name": "options", "number": 7, "type": 11, "label": 1, "typeName": ".google.protobuf.MessageOptions" }, { "name": "reserved_range", "number": 9, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto.ReservedRange" }, { "name": "reserved_name", "number": 10, "type": 9, "label": 3 }, { "name": "visibility", "number": 11, "type": 14, "label": 1, "typeName": ".google.protobuf.SymbolVisibility" }], "nestedType": [{ "name": "ExtensionRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.ExtensionRangeOptions" }] }, { "name": "ReservedRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }] }] }, { "name": "ExtensionRangeOptions", "field": [{ "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }, { "name": "declaration", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.ExtensionRangeOptions.Declaration", "options": { "retention": 2 } }, { "name": "features", "number": 50, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "verification", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.ExtensionRangeOptions.VerificationState", "defaultValue": "UNVERIFIED", "options": { "retention": 2 } }], "nestedType": [{ "name": "Declaration", "field": [{ "name": "number", "number": 1, "type": 5, "label": 1 }, { "name": "full_name", "number": 2, "type": 9, "label": 1 }, { "name": "type", "number": 3, "type": 9, "label": 1 }, { "name": "reserved", "number": 5, "type": 8, "label": 1 }, { "name": "repeated", "number": 6, "type": 8, "label": 1 }] }], "enumType": [{ "name": "VerificationState", "value": [{ "name": "DECLARATION", "number": 0 }, { "name": "UNVERIFIED", "number": 1 }] }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "FieldDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "number", "number": 3, "type": 5, "label": 1 }, { "name": "label", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldDescriptorProto.Label" }, { "name": "type", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldDescriptorProto.Type" }, { "name": "type_name", "number": 6, "type": 9, "label": 1 }, { "name": "extendee", "number": 2, "type": 9, "label": 1 }, { "name": "default_value", "number": 7, "type": 9, "label": 1 }, { "name": "oneof_index", "number": 9, "type": 5, "label": 1 }, { "name": "json_name", "number": 10, "type": 9, "label": 1 }, { "name": "options", "number": 8, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions" }, { "name": "proto3_optional", "number": 17, "type": 8, "label": 1 }], "enumType": [{ "name": "Type", "value": [{ "name": "TYPE_DOUBLE", "number": 1 }, { "name": "TYPE_FLOAT", "number": 2 }, { "name": "TYPE_INT64", "number": 3 }, { "name": "TYPE_UINT64", "number": 4 }, { "name": "TYPE_INT32", "number": 5 }, { "name": "TYPE_FIXED64", "number": 6 }, { "name": "TYPE_FIXED32", "number": 7 }, { "name": "TYPE_BOOL", "number": 8 }, { "name": "TYPE_STRING", "number": 9 }, { "name": "TYPE_GROUP", "number": 10 }, { "name": "TYPE_MESSAGE", "number": 11 }, { "name": "TYPE_BYTES", "number": 12 }, { "name": "TYPE_UINT32", "number": 13 }, { "name": "TYPE_ENUM", "number": 14 }, { "name": "TYPE_SFIXED32", "number": 15 }, { "name": "TYPE_SFIXED64", "number": 16 }, { "name": "TYPE_SINT32", "number": 17 }, { "name": "TYPE_SINT64", "number": 18 }] }, { "name": "Label", "value": [{ "name": "LABEL_OPTIONAL", "number": 1 }, { "name": "LABEL_REPEATED", "number": 3 }, { "name": "LABEL_REQUIRED", "number": 2 }] }] }, { "name": "OneofDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "options", "number": 2, "type": 11, "label": 1, "typeName": ".google.protobuf.OneofOptions" }] }, { "name": "EnumDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "value", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumValueDescriptorProto" }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.EnumOptions" }, { "name": "reserved_range", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto.EnumReservedRange" }, { "name": "reserved_name", "number": 5, "type": 9, "label": 3 }, { "name": "visibility", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.SymbolVisibility" }], "nestedType": [{ "name": "EnumReservedRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }] }] }, { "name": "EnumValueDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "number", "number": 2, "type": 5, "label": 1 }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.EnumValueOptions" }] }, { "name": "ServiceDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "method", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.MethodDescriptorProto" }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.ServiceOptions" }] }, { "name": "MethodDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "input_type", "number": 2, "type": 9, "label": 1 }, { "name": "output_type", "number": 3, "type": 9, "label": 1 }, { "name": "options", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.MethodOptions" }, { "name": "client_streaming", "number": 5, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "server_streaming", "number": 6, "type": 8, "label": 1, "defaultValue": "false" }] }, { "name": "FileOptions", "field": [{ "name": "java_package", "number": 1, "type": 9, "label": 1 }, { "name": "java_outer_classname", "number": 8, "type": 9, "label": 1 }, { "name": "java_multiple_files", "number": 10, "type": 8, "label": 1, "defaultValue": "false", "options": {} }, { "name": "java_generate_equals_and_hash", "number": 20, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "java_string_check_utf8", "number": 27, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "optimize_for", "number": 9, "type": 14, "label": 1, "typeName": ".google.protobuf.FileOptions.OptimizeMode", "defaultValue": "SPEED" }, { "name": "go_package", "number": 11, "type": 9, "label": 1 }, { "name": "cc_generic_services", "number": 16, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "java_generic_services", "number": 17, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "py_generic_services", "number": 18, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 23, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "cc_enable_arenas", "number": 31, "type": 8, "label": 1, "defaultValue": "true" }, { "name": "objc_class_prefix", "number": 36, "type": 9, "label": 1 }, { "name": "csharp_namespace", "number": 37, "type": 9, "label": 1 }, { "name": "swift_prefix", "number": 39, "type": 9, "label": 1 }, { "name": "php_class_prefix", "number": 40, "type": 9, "label": 1 }, { "name": "php_namespace", "number": 41, "type": 9, "label": 1 }, { "name": "php_metadata_namespace", "number": 44, "type": 9, "label": 1 }, { "name": "ruby_package", "number": 45, "type": 9, "label": 1 }, { "name": "features", "number": 50, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "enumType": [{ "name": "OptimizeMode", "value": [{ "name": "SPEED", "number": 1 }, { "name": "CODE_SIZE", "number": 2 }, { "name": "LITE_RUNTIME", "number": 3 }] }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "MessageOptions", "field": [{ "name": "message_set_wire_format", "number": 1, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "no_standard_descriptor_accessor", "number": 2, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "map_entry", "number": 7, "type": 8, "label": 1 }, { "name": "deprecated_legacy_json_field_conflicts", "number": 11, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "features", "number": 12, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "FieldOptions", "field": [{ "name": "ctype", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.CType", "defaultValue": "STRING" }, { "name": "packed", "number": 2, "type": 8, "label": 1 }, { "name": "jstype", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.JSType", "defaultValue": "JS_NORMAL" }, { "name": "lazy", "number": 5, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "unverified_lazy", "number": 15, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "weak", "number": 10, "type": 8, "label": 1, "defaultValue": "false", "options": { "deprecated": true } }, { "name": "debug_redact", "number": 16, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "retention", "number": 17, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.OptionRetention" }, { "name": "targets", "number": 19, "type": 14, "label": 3, "typeName": ".google.protobuf.FieldOptions.OptionTargetType" }, { "name": "edition_defaults", "number": 20, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldOptions.EditionDefault" }, { "name": "features", "number": 21, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "feature_support", "number": 22, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions.FeatureSupport" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "nestedType": [{ "name": "EditionDefault", "field": [{ "name": "edition", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "value", "number": 2, "type": 9, "label": 1 }] }, { "name": "FeatureSupport", "field": [{ "name": "edition_introduced", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "edition_deprecated", "number": 2, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "deprecation_warning", "number": 3, "type": 9, "label": 1 }, { "name": "edition_removed", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "removal_error", "number": 5, "type": 9, "label": 1 }] }], "enumType": [{ "name": "CType", "value": [{ "name": "STRING", "number": 0 }, { "name": "CORD", "number": 1 }, { "name": "STRING_PIECE", "number": 2 }] }, { "name": "JSType", "value": [{ "name": "JS_NORMAL", "number": 0 }, { "name": "JS_STRING", "number": 1 }, { "name": "JS_NUMBER", "number": 2 }] }, { "name": "OptionRetention", "value": [{ "name": "RETENTION_UNKNOWN", "number": 0 }, { "name": "RETENTION_RUNTIME", "number": 1 }, { "name": "RETENTION_SOURCE", "number": 2 }] }, { "name": "OptionTargetType", "value": [{ "name": "TARGET_TYPE_UNKNOWN", "number": 0 }, { "name": "TARGET_TYPE_FILE", "number": 1 }, { "name": "TARGET_TYPE_EXTENSION_RANGE", "number": 2 }, { "name": "TARGET_TYPE_MESSAGE", "number": 3 }, { "name": "TARGET_TYPE_FIELD", "number": 4 }, { "name": "TARGET_TYPE_ONEOF", "number": 5 }, { "name": "TARGET_TYPE_ENUM", "number": 6 }, { "name": "TARGET_TYPE_ENUM_ENTRY", "number": 7 }, { "name": "TARGET_TYPE_SERVICE", "number": 8 }, { "name": "TARGET_TYPE_METHOD", "number": 9 }] }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "OneofOptions", "field": [{ "name": "features", "number": 1, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "EnumOptions", "field": [{ "name": "allow_alias", "number": 2, "type": 8, "label": 1 }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated_legacy_json_field_conflicts", "number": 6, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "features", "number": 7, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "EnumValueOptions", "field": [{ "name": "deprecated", "number": 1, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "features", "number": 2, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "debug_redact", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "feature_support", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions.FeatureSupport" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "ServiceOptions", "field": [{ "name": "features", "number": 34, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "deprecated", "number": 33, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "MethodOptions", "field": [{ "name": "deprecated", "number": 33, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "idempotency_level", "number": 34, "type": 14, "label": 1, "typeName": ".google.protobuf.MethodOptions.IdempotencyLevel", "defaultValue": "IDEMPOTENCY_UNKNOWN" }, { "name": "features", "number": 35, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "enumType": [{ "name": "IdempotencyLevel", "value": [{ "name": "IDEMPOTENCY_UNKNOWN", "number": 0 }, { "name": "NO_SIDE_EFFECTS", "number": 1 }, { "name": "IDEMPOTENT", "number": 2 }] }], "extensionRange": [{ "start": 1e3, "end": 536870912 }] }, { "name": "UninterpretedOption", "field": [{ "name": "name", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption.NamePart" }, { "name": "identifier_value", "number": 3, "type": 9, "label": 1 }, { "name": "positive_int_value", "number": 4, "type": 4, "label": 1 }, { "name": "negative_int_value", "number": 5, "type": 3, "label": 1 }, { "name": "double_value", "number": 6, "type": 1, "label": 1 }, { "name": "string_value", "number": 7, "type": 12, "label": 1 }, { "name": "aggregate_value", "number": 8, "type": 9, "label": 1 }], "nestedType": [{ "name": "NamePart", "field": [{ "name": "name_part", "number": 1, "type": 9, "label": 2 }, { "name": "is_extension", "number": 2, "type": 8, "label": 2 }] }] }, { "name": "FeatureSet", "field": [{ "name": "field_presence", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.FieldPresence", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "EXPLICIT", "edition": 900 }, { "value": "IMPLICIT", "edition": 999 }, { "value": "EXPLICIT", "edition": 1e3 }] } }, { "name": "enum_type", "number": 2, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.EnumType", "options": { "retention": 1, "targets": [6, 1], "editionDefaults": [{ "value": "CLOSED", "edition": 900 }, { "value": "OPEN", "edition": 999 }] } }, { "name": "repeated_field_encoding", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.RepeatedFieldEncoding", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "EXPANDED", "edition": 900 }, { "value": "PACKED", "edition": 999 }] } }, { "name": "utf8_validation", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.Utf8Validation", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "NONE", "edition": 900 }, { "value": "VERIFY", "edition": 999 }] } }, { "name": "message_encoding", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.MessageEncoding", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "LENGTH_PREFIXED", "edition": 900 }] } }, { "name": "json_format", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.JsonFormat", "options": { "retention": 1, "targets": [3, 6, 1], "editionDefaults": [{ "value": "LEGACY_BEST_EFFORT", "edition": 900 }, { "value": "ALLOW", "edition": 999 }] } }, { "name": "enforce_naming_style", "number": 7, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.EnforceNamingStyle", "options": { "retention": 2, "targets": [1, 2, 3, 4, 5, 6, 7, 8, 9], "editionDefaults": [{ "value": "STYLE_LEGACY", "edition": 900 }, { "value": "STYLE2024", "edition": 1001 }] } }, { "name": "default_symbol_visibility", "number": 8, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.VisibilityFeature.DefaultSymbolVisibility", "options": { "retention": 2, "targets": [1], "editionDefaults": [{ "value": "EXPORT_ALL", "edition": 900 }, { "value": "EXPORT_TOP_LEVEL", "edition": 1001 }] } }], "nestedType": [{ "name": "VisibilityFeature", "enumType": [{ "name": "DefaultSymbolVisibility", "value": [{ "name": "DEFAULT_SYMBOL_VISIBILITY_UNKNOWN", "number": 0 }, { "name": "EXPORT_ALL", "number": 1 }, { "name": "EXPORT_TOP_LEVEL", "number": 2 }, { "name": "LOCAL_ALL", "number": 3 }, { "name": "STRICT", "number": 4 }] }] }], "enumType": [{ "name": "FieldPresence", "value": [{ "name": "FIELD_PRESENCE_UNKNOWN", "number": 0 }, { "name": "EXPLICIT", "number": 1 }, { "name": "IMPLICIT", "number": 2 }, { "name": "LEGACY_REQUIRED", "number": 3 }] }, { "name": "EnumType", "value": [{ "name": "ENUM_TYPE_UNKNOWN", "number": 0 }, { "name": "OPEN", "number": 1 }, { "name": "CLOSED", "number": 2 }] }, { "name": "RepeatedFieldEncoding", "value": [{ "name": "REPEATED_FIELD_ENCODING_UNKNOWN", "number": 0 }, { "name": "PACKED", "number": 1 }, { "name": "EXPANDED", "number": 2 }] }, { "name": "Utf8Validation", "value": [{ "name": "UTF8_VALIDATION_UNKNOWN", "number": 0 }, { "name": "VERIFY", "number": 2 }, { "name": "NONE", "number": 3 }] }, { "name": "MessageEncoding", "value": [{ "name": "MESSAGE_ENCODING_UNKNOWN", "number": 0 }, { "name": "LENGTH_PREFIXED", "number": 1 }, { "name": "DELIMITED", "number": 2 }] }, { "name": "JsonFormat", "value": [{ "name": "JSON_FORMAT_UNKNOWN", "number": 0 }, { "name": "ALLOW", "number": 1 }, { "name": "LEGACY_BEST_EFFORT", "number": 2 }] }, { "name": "EnforceNamingStyle", "value": [{ "name": "ENFORCE_NAMING_STYLE_UNKNOWN", "number": 0 }, { "name": "STYLE2024", "number": 1 }, { "name": "STYLE_LEGACY", "number": 2 }] }], "extensionRange": [{ "start": 1e3, "end": 9995 }, { "start": 9995, "end": 1e4 }, { "start": 1e4, "end": 10001 }] }, { "name": "FeatureSetDefaults", "field": [{ "name": "defaults", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault" }, { "name": "minimum_edition", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "maximum_edition", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }], "nestedType": [{ "name": "FeatureSetEditionDefault", "field": [{ "name": "edition", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "overridable_features", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "fixed_features", "number": 5, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }] }] }, { "name": "SourceCodeInfo", "field": [{ "name": "location", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.SourceCodeInfo.Location" }], "nestedType": [{ "name": "Location", "field": [{ "name": "path", "number": 1, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "span", "number": 2, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "leading_comments", "number": 3, "type": 9, "label": 1 }, { "name": "trailing_comments", "number": 4, "type": 9, "label": 1 }, { "name": "leading_detached_comments", "number": 6, "type": 9, "label": 3 }] }], "extensionRange": [{ "start": 536e6, "end": 536000001 }] }, { "name": "GeneratedCodeInfo", "field": [{ "name": "annotation", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.GeneratedCodeInfo.Annotation" }], "nestedType": [{ "name": "Annotation", "field": [{ "name": "path", "number": 1, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "source_file", "number": 2, "type": 9, "label": 1 }, { "name": "begin", "number": 3, "type": 5, "label": 1 }, { "name": "end", "number": 4, "type": 5, "label": 1 }, { "name": "semantic", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.GeneratedCodeInfo.Annotation.Semantic" }], "enumType": [{ "name": "Semantic", "value": [{ "name": "NONE", "number": 0 }, { "name": "SET", "number": 1 }, { "name": "ALIAS", "number": 2 }] }] }] }], "enumType": [{ "name": "Edition", "value": [{ "name": "EDITION_UNKNOWN", "number": 0 }, { "name": "EDITION_LEGACY", "number": 900 }, { "name": "EDITION_PROTO2", "number": 998 }, { "name": "EDITION_PROTO3", "number": 999 }, { "name": "EDITION_2023", "number": 1e3 }, { "name": "EDITION_2024", "number": 1001 }, { "name": "EDITION_UNSTABLE", "number": 9999 }, { "name": "EDITION_1_TEST_ONLY", "number": 1 }, { "name": "EDITION_2_TEST_ONLY", "number": 2 }, { "name": "EDITION_99997_TEST_ONLY", "number": 99997 }, { "name": "EDITION_99998_TEST_ONLY", "number": 99998 }, { "name": "EDITION_99999_TEST_ONLY", "number": 99999 }, { "name": "EDITION_MAX", "number": 2147483647 }] }, { "name": "SymbolVisibility", "value": [{ "name": "VISIBILITY_UNSET", "number": 0 }, { "name": "VISIBILITY_LOCAL", "number": 1 }, { "name": "VISIBILITY_EXPORT", "number": 2 }] }] });
+    FileDescriptorProtoSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_descriptor, 1);
+    (function(ExtensionRangeOptions_VerificationState2) {
+      ExtensionRangeOptions_VerificationState2[ExtensionRangeOptions_VerificationState2["DECLARATION"] = 0] = "DECLARATION";
+      ExtensionRangeOptions_VerificationState2[ExtensionRangeOptions_VerificationState2["UNVERIFIED"] = 1] = "UNVERIFIED";
+    })(ExtensionRangeOptions_VerificationState || (ExtensionRangeOptions_VerificationState = {}));
+    (function(FieldDescriptorProto_Type2) {
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["DOUBLE"] = 1] = "DOUBLE";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["FLOAT"] = 2] = "FLOAT";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["INT64"] = 3] = "INT64";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["UINT64"] = 4] = "UINT64";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["INT32"] = 5] = "INT32";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["FIXED64"] = 6] = "FIXED64";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["FIXED32"] = 7] = "FIXED32";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["BOOL"] = 8] = "BOOL";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["STRING"] = 9] = "STRING";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["GROUP"] = 10] = "GROUP";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["MESSAGE"] = 11] = "MESSAGE";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["BYTES"] = 12] = "BYTES";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["UINT32"] = 13] = "UINT32";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["ENUM"] = 14] = "ENUM";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["SFIXED32"] = 15] = "SFIXED32";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["SFIXED64"] = 16] = "SFIXED64";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["SINT32"] = 17] = "SINT32";
+      FieldDescriptorProto_Type2[FieldDescriptorProto_Type2["SINT64"] = 18] = "SINT64";
+    })(FieldDescriptorProto_Type || (FieldDescriptorProto_Type = {}));
+    (function(FieldDescriptorProto_Label2) {
+      FieldDescriptorProto_Label2[FieldDescriptorProto_Label2["OPTIONAL"] = 1] = "OPTIONAL";
+      FieldDescriptorProto_Label2[FieldDescriptorProto_Label2["REPEATED"] = 3] = "REPEATED";
+      FieldDescriptorProto_Label2[FieldDescriptorProto_Label2["REQUIRED"] = 2] = "REQUIRED";
+    })(FieldDescriptorProto_Label || (FieldDescriptorProto_Label = {}));
+    (function(FileOptions_OptimizeMode2) {
+      FileOptions_OptimizeMode2[FileOptions_OptimizeMode2["SPEED"] = 1] = "SPEED";
+      FileOptions_OptimizeMode2[FileOptions_OptimizeMode2["CODE_SIZE"] = 2] = "CODE_SIZE";
+      FileOptions_OptimizeMode2[FileOptions_OptimizeMode2["LITE_RUNTIME"] = 3] = "LITE_RUNTIME";
+    })(FileOptions_OptimizeMode || (FileOptions_OptimizeMode = {}));
+    (function(FieldOptions_CType2) {
+      FieldOptions_CType2[FieldOptions_CType2["STRING"] = 0] = "STRING";
+      FieldOptions_CType2[FieldOptions_CType2["CORD"] = 1] = "CORD";
+      FieldOptions_CType2[FieldOptions_CType2["STRING_PIECE"] = 2] = "STRING_PIECE";
+    })(FieldOptions_CType || (FieldOptions_CType = {}));
+    (function(FieldOptions_JSType2) {
+      FieldOptions_JSType2[FieldOptions_JSType2["JS_NORMAL"] = 0] = "JS_NORMAL";
+      FieldOptions_JSType2[FieldOptions_JSType2["JS_STRING"] = 1] = "JS_STRING";
+      FieldOptions_JSType2[FieldOptions_JSType2["JS_NUMBER"] = 2] = "JS_NUMBER";
+    })(FieldOptions_JSType || (FieldOptions_JSType = {}));
+    (function(FieldOptions_OptionRetention2) {
+      FieldOptions_OptionRetention2[FieldOptions_OptionRetention2["RETENTION_UNKNOWN"] = 0] = "RETENTION_UNKNOWN";
+      FieldOptions_OptionRetention2[FieldOptions_OptionRetention2["RETENTION_RUNTIME"] = 1] = "RETENTION_RUNTIME";
+      FieldOptions_OptionRetention2[FieldOptions_OptionRetention2["RETENTION_SOURCE"] = 2] = "RETENTION_SOURCE";
+    })(FieldOptions_OptionRetention || (FieldOptions_OptionRetention = {}));
+    (function(FieldOptions_OptionTargetType2) {
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_UNKNOWN"] = 0] = "TARGET_TYPE_UNKNOWN";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_FILE"] = 1] = "TARGET_TYPE_FILE";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_EXTENSION_RANGE"] = 2] = "TARGET_TYPE_EXTENSION_RANGE";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_MESSAGE"] = 3] = "TARGET_TYPE_MESSAGE";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_FIELD"] = 4] = "TARGET_TYPE_FIELD";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_ONEOF"] = 5] = "TARGET_TYPE_ONEOF";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_ENUM"] = 6] = "TARGET_TYPE_ENUM";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_ENUM_ENTRY"] = 7] = "TARGET_TYPE_ENUM_ENTRY";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_SERVICE"] = 8] = "TARGET_TYPE_SERVICE";
+      FieldOptions_OptionTargetType2[FieldOptions_OptionTargetType2["TARGET_TYPE_METHOD"] = 9] = "TARGET_TYPE_METHOD";
+    })(FieldOptions_OptionTargetType || (FieldOptions_OptionTargetType = {}));
+    (function(MethodOptions_IdempotencyLevel2) {
+      MethodOptions_IdempotencyLevel2[MethodOptions_IdempotencyLevel2["IDEMPOTENCY_UNKNOWN"] = 0] = "IDEMPOTENCY_UNKNOWN";
+      MethodOptions_IdempotencyLevel2[MethodOptions_IdempotencyLevel2["NO_SIDE_EFFECTS"] = 1] = "NO_SIDE_EFFECTS";
+      MethodOptions_IdempotencyLevel2[MethodOptions_IdempotencyLevel2["IDEMPOTENT"] = 2] = "IDEMPOTENT";
+    })(MethodOptions_IdempotencyLevel || (MethodOptions_IdempotencyLevel = {}));
+    (function(FeatureSet_VisibilityFeature_DefaultSymbolVisibility2) {
+      FeatureSet_VisibilityFeature_DefaultSymbolVisibility2[FeatureSet_VisibilityFeature_DefaultSymbolVisibility2["DEFAULT_SYMBOL_VISIBILITY_UNKNOWN"] = 0] = "DEFAULT_SYMBOL_VISIBILITY_UNKNOWN";
+      FeatureSet_VisibilityFeature_DefaultSymbolVisibility2[FeatureSet_VisibilityFeature_DefaultSymbolVisibility2["EXPORT_ALL"] = 1] = "EXPORT_ALL";
+      FeatureSet_VisibilityFeature_DefaultSymbolVisibility2[FeatureSet_VisibilityFeature_DefaultSymbolVisibility2["EXPORT_TOP_LEVEL"] = 2] = "EXPORT_TOP_LEVEL";
+      FeatureSet_VisibilityFeature_DefaultSymbolVisibility2[FeatureSet_VisibilityFeature_DefaultSymbolVisibility2["LOCAL_ALL"] = 3] = "LOCAL_ALL";
+      FeatureSet_VisibilityFeature_DefaultSymbolVisibility2[FeatureSet_VisibilityFeature_DefaultSymbolVisibility2["STRICT"] = 4] = "STRICT";
+    })(FeatureSet_VisibilityFeature_DefaultSymbolVisibility || (FeatureSet_VisibilityFeature_DefaultSymbolVisibility = {}));
+    (function(FeatureSet_FieldPresence2) {
+      FeatureSet_FieldPresence2[FeatureSet_FieldPresence2["FIELD_PRESENCE_UNKNOWN"] = 0] = "FIELD_PRESENCE_UNKNOWN";
+      FeatureSet_FieldPresence2[FeatureSet_FieldPresence2["EXPLICIT"] = 1] = "EXPLICIT";
+      FeatureSet_FieldPresence2[FeatureSet_FieldPresence2["IMPLICIT"] = 2] = "IMPLICIT";
+      FeatureSet_FieldPresence2[FeatureSet_FieldPresence2["LEGACY_REQUIRED"] = 3] = "LEGACY_REQUIRED";
+    })(FeatureSet_FieldPresence || (FeatureSet_FieldPresence = {}));
+    (function(FeatureSet_EnumType2) {
+      FeatureSet_EnumType2[FeatureSet_EnumType2["ENUM_TYPE_UNKNOWN"] = 0] = "ENUM_TYPE_UNKNOWN";
+      FeatureSet_EnumType2[FeatureSet_EnumType2["OPEN"] = 1] = "OPEN";
+      FeatureSet_EnumType2[FeatureSet_EnumType2["CLOSED"] = 2] = "CLOSED";
+    })(FeatureSet_EnumType || (FeatureSet_EnumType = {}));
+    (function(FeatureSet_RepeatedFieldEncoding2) {
+      FeatureSet_RepeatedFieldEncoding2[FeatureSet_RepeatedFieldEncoding2["REPEATED_FIELD_ENCODING_UNKNOWN"] = 0] = "REPEATED_FIELD_ENCODING_UNKNOWN";
+      FeatureSet_RepeatedFieldEncoding2[FeatureSet_RepeatedFieldEncoding2["PACKED"] = 1] = "PACKED";
+      FeatureSet_RepeatedFieldEncoding2[FeatureSet_RepeatedFieldEncoding2["EXPANDED"] = 2] = "EXPANDED";
+    })(FeatureSet_RepeatedFieldEncoding || (FeatureSet_RepeatedFieldEncoding = {}));
+    (function(FeatureSet_Utf8Validation2) {
+      FeatureSet_Utf8Validation2[FeatureSet_Utf8Validation2["UTF8_VALIDATION_UNKNOWN"] = 0] = "UTF8_VALIDATION_UNKNOWN";
+      FeatureSet_Utf8Validation2[FeatureSet_Utf8Validation2["VERIFY"] = 2] = "VERIFY";
+      FeatureSet_Utf8Validation2[FeatureSet_Utf8Validation2["NONE"] = 3] = "NONE";
+    })(FeatureSet_Utf8Validation || (FeatureSet_Utf8Validation = {}));
+    (function(FeatureSet_MessageEncoding2) {
+      FeatureSet_MessageEncoding2[FeatureSet_MessageEncoding2["MESSAGE_ENCODING_UNKNOWN"] = 0] = "MESSAGE_ENCODING_UNKNOWN";
+      FeatureSet_MessageEncoding2[FeatureSet_MessageEncoding2["LENGTH_PREFIXED"] = 1] = "LENGTH_PREFIXED";
+      FeatureSet_MessageEncoding2[FeatureSet_MessageEncoding2["DELIMITED"] = 2] = "DELIMITED";
+    })(FeatureSet_MessageEncoding || (FeatureSet_MessageEncoding = {}));
+    (function(FeatureSet_JsonFormat2) {
+      FeatureSet_JsonFormat2[FeatureSet_JsonFormat2["JSON_FORMAT_UNKNOWN"] = 0] = "JSON_FORMAT_UNKNOWN";
+      FeatureSet_JsonFormat2[FeatureSet_JsonFormat2["ALLOW"] = 1] = "ALLOW";
+      FeatureSet_JsonFormat2[FeatureSet_JsonFormat2["LEGACY_BEST_EFFORT"] = 2] = "LEGACY_BEST_EFFORT";
+    })(FeatureSet_JsonFormat || (FeatureSet_JsonFormat = {}));
+    (function(FeatureSet_EnforceNamingStyle2) {
+      FeatureSet_EnforceNamingStyle2[FeatureSet_EnforceNamingStyle2["ENFORCE_NAMING_STYLE_UNKNOWN"] = 0] = "ENFORCE_NAMING_STYLE_UNKNOWN";
+      FeatureSet_EnforceNamingStyle2[FeatureSet_EnforceNamingStyle2["STYLE2024"] = 1] = "STYLE2024";
+      FeatureSet_EnforceNamingStyle2[FeatureSet_EnforceNamingStyle2["STYLE_LEGACY"] = 2] = "STYLE_LEGACY";
+    })(FeatureSet_EnforceNamingStyle || (FeatureSet_EnforceNamingStyle = {}));
+    (function(GeneratedCodeInfo_Annotation_Semantic2) {
+      GeneratedCodeInfo_Annotation_Semantic2[GeneratedCodeInfo_Annotation_Semantic2["NONE"] = 0] = "NONE";
+      GeneratedCodeInfo_Annotation_Semantic2[GeneratedCodeInfo_Annotation_Semantic2["SET"] = 1] = "SET";
+      GeneratedCodeInfo_Annotation_Semantic2[GeneratedCodeInfo_Annotation_Semantic2["ALIAS"] = 2] = "ALIAS";
+    })(GeneratedCodeInfo_Annotation_Semantic || (GeneratedCodeInfo_Annotation_Semantic = {}));
+    (function(Edition2) {
+      Edition2[Edition2["EDITION_UNKNOWN"] = 0] = "EDITION_UNKNOWN";
+      Edition2[Edition2["EDITION_LEGACY"] = 900] = "EDITION_LEGACY";
+      Edition2[Edition2["EDITION_PROTO2"] = 998] = "EDITION_PROTO2";
+      Edition2[Edition2["EDITION_PROTO3"] = 999] = "EDITION_PROTO3";
+      Edition2[Edition2["EDITION_2023"] = 1e3] = "EDITION_2023";
+      Edition2[Edition2["EDITION_2024"] = 1001] = "EDITION_2024";
+      Edition2[Edition2["EDITION_UNSTABLE"] = 9999] = "EDITION_UNSTABLE";
+      Edition2[Edition2["EDITION_1_TEST_ONLY"] = 1] = "EDITION_1_TEST_ONLY";
+      Edition2[Edition2["EDITION_2_TEST_ONLY"] = 2] = "EDITION_2_TEST_ONLY";
+      Edition2[Edition2["EDITION_99997_TEST_ONLY"] = 99997] = "EDITION_99997_TEST_ONLY";
+      Edition2[Edition2["EDITION_99998_TEST_ONLY"] = 99998] = "EDITION_99998_TEST_ONLY";
+      Edition2[Edition2["EDITION_99999_TEST_ONLY"] = 99999] = "EDITION_99999_TEST_ONLY";
+      Edition2[Edition2["EDITION_MAX"] = 2147483647] = "EDITION_MAX";
+    })(Edition || (Edition = {}));
+    (function(SymbolVisibility2) {
+      SymbolVisibility2[SymbolVisibility2["VISIBILITY_UNSET"] = 0] = "VISIBILITY_UNSET";
+      SymbolVisibility2[SymbolVisibility2["VISIBILITY_LOCAL"] = 1] = "VISIBILITY_LOCAL";
+      SymbolVisibility2[SymbolVisibility2["VISIBILITY_EXPORT"] = 2] = "VISIBILITY_EXPORT";
+    })(SymbolVisibility || (SymbolVisibility = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/from-binary.js
+function makeReadContext(options) {
+  return Object.assign(Object.assign({ readUnknownFields: true, recursionLimit: 100 }, options), { depth: 0 });
+}
+function fromBinary(schema, bytes, options) {
+  const msg = reflect(schema, void 0, false);
+  readMessage(msg, new BinaryReader(bytes), makeReadContext(options), false, bytes.byteLength);
+  return msg.message;
+}
+function readMessage(message, reader, ctx, delimited, lengthOrDelimitedFieldNo) {
+  var _a;
+  if (++ctx.depth > ctx.recursionLimit) {
+    throw new Error(`cannot decode ${message.desc} from binary: maximum recursion depth of ${ctx.recursionLimit} reached`);
+  }
+  const end = delimited ? reader.len : reader.pos + lengthOrDelimitedFieldNo;
+  let fieldNo;
+  let wireType;
+  const unknownFields = (_a = message.getUnknown()) !== null && _a !== void 0 ? _a : [];
+  while (reader.pos < end) {
+    [fieldNo, wireType] = reader.tag();
+    if (delimited && wireType == WireType.EndGroup) {
+      break;
+    }
+    const field = message.findNumber(fieldNo);
+    if (!field) {
+      const recursionLimit = ctx.recursionLimit - ctx.depth;
+      const data = reader.skip(wireType, fieldNo, recursionLimit);
+      if (ctx.readUnknownFields) {
+        unknownFields.push({ no: fieldNo, wireType, data });
+      }
+      continue;
+    }
+    readField(message, reader, field, wireType, ctx);
+  }
+  if (delimited) {
+    if (wireType != WireType.EndGroup || fieldNo !== lengthOrDelimitedFieldNo) {
+      throw new Error("invalid end group tag");
+    }
+  }
+  if (unknownFields.length > 0) {
+    message.setUnknown(unknownFields);
+  }
+  ctx.depth--;
+}
+function readField(message, reader, field, wireType, ctx) {
+  var _a;
+  switch (field.fieldKind) {
+    case "scalar":
+      message.set(field, readScalar(reader, field.scalar, field.utf8Validation));
+      break;
+    case "enum":
+      const val = readScalar(reader, ScalarType.INT32);
+      if (field.enum.open) {
+        message.set(field, val);
+      } else {
+        const ok = field.enum.values.some((v) => v.number === val);
+        if (ok) {
+          message.set(field, val);
+        } else if (ctx.readUnknownFields) {
+          const bytes = [];
+          varint32write(val, bytes);
+          const unknownFields = (_a = message.getUnknown()) !== null && _a !== void 0 ? _a : [];
+          unknownFields.push({
+            no: field.number,
+            wireType,
+            data: new Uint8Array(bytes)
+          });
+          message.setUnknown(unknownFields);
+        }
+      }
+      break;
+    case "message":
+      message.set(field, readMessageField(reader, ctx, field, message.get(field)));
+      break;
+    case "list":
+      readListField(reader, wireType, message.get(field), ctx);
+      break;
+    case "map":
+      readMapEntry(reader, message.get(field), ctx);
+      break;
+  }
+}
+function readMapEntry(reader, map, ctx) {
+  const field = map.field();
+  let key;
+  let val;
+  const len = reader.uint32();
+  const end = reader.pos + len;
+  while (reader.pos < end) {
+    const [fieldNo] = reader.tag();
+    switch (fieldNo) {
+      case 1:
+        key = readScalar(reader, field.mapKey, field.utf8Validation);
+        break;
+      case 2:
+        switch (field.mapKind) {
+          case "scalar":
+            val = readScalar(reader, field.scalar, field.utf8Validation);
+            break;
+          case "enum":
+            val = reader.int32();
+            break;
+          case "message":
+            val = readMessageField(reader, ctx, field);
+            break;
+        }
+        break;
+    }
+  }
+  if (key === void 0) {
+    key = scalarZeroValue(field.mapKey, false);
+  }
+  if (val === void 0) {
+    switch (field.mapKind) {
+      case "scalar":
+        val = scalarZeroValue(field.scalar, false);
+        break;
+      case "enum":
+        val = field.enum.values[0].number;
+        break;
+      case "message":
+        val = reflect(field.message, void 0, false);
+        break;
+    }
+  }
+  map.set(key, val);
+}
+function readListField(reader, wireType, list, ctx) {
+  var _a;
+  const field = list.field();
+  if (field.listKind === "message") {
+    list.add(readMessageField(reader, ctx, field));
+    return;
+  }
+  const scalarType = (_a = field.scalar) !== null && _a !== void 0 ? _a : ScalarType.INT32;
+  const packed = wireType == WireType.LengthDelimited && scalarType != ScalarType.STRING && scalarType != ScalarType.BYTES;
+  if (!packed) {
+    list.add(readScalar(reader, scalarType, field.utf8Validation));
+    return;
+  }
+  const e = reader.uint32() + reader.pos;
+  while (reader.pos < e) {
+    list.add(readScalar(reader, scalarType, field.utf8Validation));
+  }
+}
+function readMessageField(reader, ctx, field, mergeMessage) {
+  const delimited = field.delimitedEncoding;
+  const message = mergeMessage !== null && mergeMessage !== void 0 ? mergeMessage : reflect(field.message, void 0, false);
+  readMessage(message, reader, ctx, delimited, delimited ? field.number : reader.uint32());
+  return message;
+}
+function readScalar(reader, type, validateUtf8 = false) {
+  switch (type) {
+    case ScalarType.STRING:
+      return reader.string(validateUtf8);
+    case ScalarType.BOOL:
+      return reader.bool();
+    case ScalarType.DOUBLE:
+      return reader.double();
+    case ScalarType.FLOAT:
+      return reader.float();
+    case ScalarType.INT32:
+      return reader.int32();
+    case ScalarType.INT64:
+      return reader.int64();
+    case ScalarType.UINT64:
+      return reader.uint64();
+    case ScalarType.FIXED64:
+      return reader.fixed64();
+    case ScalarType.BYTES:
+      return reader.bytes();
+    case ScalarType.FIXED32:
+      return reader.fixed32();
+    case ScalarType.SFIXED32:
+      return reader.sfixed32();
+    case ScalarType.SFIXED64:
+      return reader.sfixed64();
+    case ScalarType.SINT64:
+      return reader.sint64();
+    case ScalarType.UINT32:
+      return reader.uint32();
+    case ScalarType.SINT32:
+      return reader.sint32();
+  }
+}
+var init_from_binary = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/from-binary.js"() {
+    init_descriptors();
+    init_scalar();
+    init_reflect();
+    init_binary_encoding();
+    init_varint();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/file.js
+function fileDesc(b64, imports) {
+  var _a;
+  const root = fromBinary(FileDescriptorProtoSchema, base64Decode(b64));
+  root.messageType.forEach(restoreJsonNames);
+  root.dependency = (_a = imports === null || imports === void 0 ? void 0 : imports.map((f) => f.proto.name)) !== null && _a !== void 0 ? _a : [];
+  const reg = createFileRegistry(root, (protoFileName) => imports === null || imports === void 0 ? void 0 : imports.find((f) => f.proto.name === protoFileName));
+  return reg.getFile(root.name);
+}
+var init_file = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/file.js"() {
+    init_base64_encoding();
+    init_descriptor_pb();
+    init_registry();
+    init_restore_json_names();
+    init_from_binary();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/timestamp_pb.js
+var file_google_protobuf_timestamp, TimestampSchema;
+var init_timestamp_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/timestamp_pb.js"() {
+    init_file();
+    init_message();
+    file_google_protobuf_timestamp = /* @__PURE__ */ fileDesc("Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiKwoJVGltZXN0YW1wEg8KB3NlY29uZHMYASABKAMSDQoFbmFub3MYAiABKAVChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDlRpbWVzdGFtcFByb3RvUAFaMmdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL3RpbWVzdGFtcHBi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
+    TimestampSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_timestamp, 0);
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/timestamp.js
+function timestampDate(timestamp) {
+  return new Date(timestampMs(timestamp));
+}
+function timestampFromMs(timestampMs2) {
+  const seconds = Math.floor(timestampMs2 / 1e3);
+  return create(TimestampSchema, {
+    seconds: protoInt64.parse(seconds),
+    nanos: (timestampMs2 - seconds * 1e3) * 1e6
+  });
+}
+function timestampMs(timestamp) {
+  return Number(timestamp.seconds) * 1e3 + Math.round(timestamp.nanos / 1e6);
+}
+var init_timestamp = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/timestamp.js"() {
+    init_timestamp_pb();
+    init_create();
+    init_proto_int64();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/duration_pb.js
+var init_duration_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/duration_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/duration.js
+var init_duration = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/duration.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/any_pb.js
+var file_google_protobuf_any, AnySchema;
+var init_any_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/any_pb.js"() {
+    init_file();
+    init_message();
+    file_google_protobuf_any = /* @__PURE__ */ fileDesc("Chlnb29nbGUvcHJvdG9idWYvYW55LnByb3RvEg9nb29nbGUucHJvdG9idWYiJgoDQW55EhAKCHR5cGVfdXJsGAEgASgJEg0KBXZhbHVlGAIgASgMQnYKE2NvbS5nb29nbGUucHJvdG9idWZCCEFueVByb3RvUAFaLGdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2FueXBiogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
+    AnySchema = /* @__PURE__ */ messageDesc(file_google_protobuf_any, 0);
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/to-binary.js
+function makeWriteOptions(options) {
+  return options ? Object.assign(Object.assign({}, writeDefaults), options) : writeDefaults;
+}
+function toBinary(schema, message, options) {
+  return writeFields(new BinaryWriter(), makeWriteOptions(options), reflect(schema, message)).finish();
+}
+function writeFields(writer, opts, msg) {
+  var _a;
+  for (const f of msg.sortedFields) {
+    if (!msg.isSet(f)) {
+      if (f.presence == LEGACY_REQUIRED2) {
+        throw new Error(`cannot encode ${f} to binary: required field not set`);
+      }
+      continue;
+    }
+    writeField(writer, opts, msg, f);
+  }
+  if (opts.writeUnknownFields) {
+    for (const { no, wireType, data } of (_a = msg.getUnknown()) !== null && _a !== void 0 ? _a : []) {
+      writer.tag(no, wireType).raw(data);
+    }
+  }
+  return writer;
+}
+function writeField(writer, opts, msg, field) {
+  var _a;
+  switch (field.fieldKind) {
+    case "scalar":
+    case "enum":
+      writeScalar(writer, msg.desc.typeName, field.name, (_a = field.scalar) !== null && _a !== void 0 ? _a : ScalarType.INT32, field.number, msg.get(field));
+      break;
+    case "list":
+      writeListField(writer, opts, field, msg.get(field));
+      break;
+    case "message":
+      writeMessageField(writer, opts, field, msg.get(field));
+      break;
+    case "map":
+      for (const [key, val] of msg.get(field)) {
+        writeMapEntry(writer, opts, field, key, val);
+      }
+      break;
+  }
+}
+function writeScalar(writer, msgName, fieldName, scalarType, fieldNo, value) {
+  writeScalarValue(writer.tag(fieldNo, writeTypeOfScalar(scalarType)), msgName, fieldName, scalarType, value);
+}
+function writeMessageField(writer, opts, field, message) {
+  if (field.delimitedEncoding) {
+    writeFields(writer.tag(field.number, WireType.StartGroup), opts, message).tag(field.number, WireType.EndGroup);
+  } else {
+    writeFields(writer.tag(field.number, WireType.LengthDelimited).fork(), opts, message).join();
+  }
+}
+function writeListField(writer, opts, field, list) {
+  var _a;
+  if (field.listKind == "message") {
+    for (const item of list) {
+      writeMessageField(writer, opts, field, item);
+    }
+    return;
+  }
+  const scalarType = (_a = field.scalar) !== null && _a !== void 0 ? _a : ScalarType.INT32;
+  if (field.packed) {
+    if (!list.size) {
+      return;
+    }
+    writer.tag(field.number, WireType.LengthDelimited).fork();
+    for (const item of list) {
+      writeScalarValue(writer, field.parent.typeName, field.name, scalarType, item);
+    }
+    writer.join();
+    return;
+  }
+  for (const item of list) {
+    writeScalar(writer, field.parent.typeName, field.name, scalarType, field.number, item);
+  }
+}
+function writeMapEntry(writer, opts, field, key, value) {
+  var _a;
+  writer.tag(field.number, WireType.LengthDelimited).fork();
+  writeScalar(writer, field.parent.typeName, field.name, field.mapKey, 1, key);
+  switch (field.mapKind) {
+    case "scalar":
+    case "enum":
+      writeScalar(writer, field.parent.typeName, field.name, (_a = field.scalar) !== null && _a !== void 0 ? _a : ScalarType.INT32, 2, value);
+      break;
+    case "message":
+      writeFields(writer.tag(2, WireType.LengthDelimited).fork(), opts, value).join();
+      break;
+  }
+  writer.join();
+}
+function writeScalarValue(writer, msgName, fieldName, type, value) {
+  try {
+    switch (type) {
+      case ScalarType.STRING:
+        writer.string(value);
+        break;
+      case ScalarType.BOOL:
+        writer.bool(value);
+        break;
+      case ScalarType.DOUBLE:
+        writer.double(value);
+        break;
+      case ScalarType.FLOAT:
+        writer.float(value);
+        break;
+      case ScalarType.INT32:
+        writer.int32(value);
+        break;
+      case ScalarType.INT64:
+        writer.int64(value);
+        break;
+      case ScalarType.UINT64:
+        writer.uint64(value);
+        break;
+      case ScalarType.FIXED64:
+        writer.fixed64(value);
+        break;
+      case ScalarType.BYTES:
+        writer.bytes(value);
+        break;
+      case ScalarType.FIXED32:
+        writer.fixed32(value);
+        break;
+      case ScalarType.SFIXED32:
+        writer.sfixed32(value);
+        break;
+      case ScalarType.SFIXED64:
+        writer.sfixed64(value);
+        break;
+      case ScalarType.SINT64:
+        writer.sint64(value);
+        break;
+      case ScalarType.UINT32:
+        writer.uint32(value);
+        break;
+      case ScalarType.SINT32:
+        writer.sint32(value);
+        break;
+    }
+  } catch (e) {
+    if (e instanceof Error) {
+      throw new Error(`cannot encode field ${msgName}.${fieldName} to binary: ${e.message}`);
+    }
+    throw e;
+  }
+}
+function writeTypeOfScalar(type) {
+  switch (type) {
+    case ScalarType.BYTES:
+    case ScalarType.STRING:
+      return WireType.LengthDelimited;
+    case ScalarType.DOUBLE:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return WireType.Bit64;
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+    case ScalarType.FLOAT:
+      return WireType.Bit32;
+    default:
+      return WireType.Varint;
+  }
+}
+var LEGACY_REQUIRED2, writeDefaults;
+var init_to_binary = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/to-binary.js"() {
+    init_reflect();
+    init_binary_encoding();
+    init_descriptors();
+    LEGACY_REQUIRED2 = 3;
+    writeDefaults = {
+      writeUnknownFields: true
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/any.js
+function anyPack(schema, message, into) {
+  let ret = false;
+  if (!into) {
+    into = create(AnySchema);
+    ret = true;
+  }
+  into.value = toBinary(schema, message);
+  into.typeUrl = typeNameToUrl(message.$typeName);
+  return ret ? into : void 0;
+}
+function anyIs(any, descOrTypeName) {
+  if (any.typeUrl === "") {
+    return false;
+  }
+  const want = typeof descOrTypeName == "string" ? descOrTypeName : descOrTypeName.typeName;
+  const got = typeUrlToName(any.typeUrl);
+  return want === got;
+}
+function anyUnpack(any, registryOrMessageDesc) {
+  if (any.typeUrl === "") {
+    return void 0;
+  }
+  const desc = registryOrMessageDesc.kind == "message" ? registryOrMessageDesc : registryOrMessageDesc.getMessage(typeUrlToName(any.typeUrl));
+  if (!desc || !anyIs(any, desc)) {
+    return void 0;
+  }
+  return fromBinary(desc, any.value);
+}
+function typeNameToUrl(name) {
+  return `type.googleapis.com/${name}`;
+}
+function typeUrlToName(url) {
+  const slash = url.lastIndexOf("/");
+  const name = slash >= 0 ? url.substring(slash + 1) : url;
+  if (!name.length) {
+    throw new Error(`invalid type url: ${url}`);
+  }
+  return name;
+}
+var init_any = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/any.js"() {
+    init_any_pb();
+    init_create();
+    init_to_binary();
+    init_from_binary();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/source_context_pb.js
+var init_source_context_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/source_context_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/type_pb.js
+var Field_Kind, Field_Cardinality, Syntax;
+var init_type_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/type_pb.js"() {
+    (function(Field_Kind2) {
+      Field_Kind2[Field_Kind2["TYPE_UNKNOWN"] = 0] = "TYPE_UNKNOWN";
+      Field_Kind2[Field_Kind2["TYPE_DOUBLE"] = 1] = "TYPE_DOUBLE";
+      Field_Kind2[Field_Kind2["TYPE_FLOAT"] = 2] = "TYPE_FLOAT";
+      Field_Kind2[Field_Kind2["TYPE_INT64"] = 3] = "TYPE_INT64";
+      Field_Kind2[Field_Kind2["TYPE_UINT64"] = 4] = "TYPE_UINT64";
+      Field_Kind2[Field_Kind2["TYPE_INT32"] = 5] = "TYPE_INT32";
+      Field_Kind2[Field_Kind2["TYPE_FIXED64"] = 6] = "TYPE_FIXED64";
+      Field_Kind2[Field_Kind2["TYPE_FIXED32"] = 7] = "TYPE_FIXED32";
+      Field_Kind2[Field_Kind2["TYPE_BOOL"] = 8] = "TYPE_BOOL";
+      Field_Kind2[Field_Kind2["TYPE_STRING"] = 9] = "TYPE_STRING";
+      Field_Kind2[Field_Kind2["TYPE_GROUP"] = 10] = "TYPE_GROUP";
+      Field_Kind2[Field_Kind2["TYPE_MESSAGE"] = 11] = "TYPE_MESSAGE";
+      Field_Kind2[Field_Kind2["TYPE_BYTES"] = 12] = "TYPE_BYTES";
+      Field_Kind2[Field_Kind2["TYPE_UINT32"] = 13] = "TYPE_UINT32";
+      Field_Kind2[Field_Kind2["TYPE_ENUM"] = 14] = "TYPE_ENUM";
+      Field_Kind2[Field_Kind2["TYPE_SFIXED32"] = 15] = "TYPE_SFIXED32";
+      Field_Kind2[Field_Kind2["TYPE_SFIXED64"] = 16] = "TYPE_SFIXED64";
+      Field_Kind2[Field_Kind2["TYPE_SINT32"] = 17] = "TYPE_SINT32";
+      Field_Kind2[Field_Kind2["TYPE_SINT64"] = 18] = "TYPE_SINT64";
+    })(Field_Kind || (Field_Kind = {}));
+    (function(Field_Cardinality2) {
+      Field_Cardinality2[Field_Cardinality2["UNKNOWN"] = 0] = "UNKNOWN";
+      Field_Cardinality2[Field_Cardinality2["OPTIONAL"] = 1] = "OPTIONAL";
+      Field_Cardinality2[Field_Cardinality2["REQUIRED"] = 2] = "REQUIRED";
+      Field_Cardinality2[Field_Cardinality2["REPEATED"] = 3] = "REPEATED";
+    })(Field_Cardinality || (Field_Cardinality = {}));
+    (function(Syntax2) {
+      Syntax2[Syntax2["PROTO2"] = 0] = "PROTO2";
+      Syntax2[Syntax2["PROTO3"] = 1] = "PROTO3";
+      Syntax2[Syntax2["EDITIONS"] = 2] = "EDITIONS";
+    })(Syntax || (Syntax = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/api_pb.js
+var init_api_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/api_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/extension.js
+var init_extension = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/extension.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/cpp_features_pb.js
+var CppFeatures_StringType;
+var init_cpp_features_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/cpp_features_pb.js"() {
+    (function(CppFeatures_StringType2) {
+      CppFeatures_StringType2[CppFeatures_StringType2["STRING_TYPE_UNKNOWN"] = 0] = "STRING_TYPE_UNKNOWN";
+      CppFeatures_StringType2[CppFeatures_StringType2["VIEW"] = 1] = "VIEW";
+      CppFeatures_StringType2[CppFeatures_StringType2["CORD"] = 2] = "CORD";
+      CppFeatures_StringType2[CppFeatures_StringType2["STRING"] = 3] = "STRING";
+    })(CppFeatures_StringType || (CppFeatures_StringType = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/empty_pb.js
+var init_empty_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/empty_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/field_mask_pb.js
+var init_field_mask_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/field_mask_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/go_features_pb.js
+var GoFeatures_OptimizeModeFeature_OptimizeMode, GoFeatures_APILevel, GoFeatures_StripEnumPrefix;
+var init_go_features_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/go_features_pb.js"() {
+    (function(GoFeatures_OptimizeModeFeature_OptimizeMode2) {
+      GoFeatures_OptimizeModeFeature_OptimizeMode2[GoFeatures_OptimizeModeFeature_OptimizeMode2["OPTIMIZE_MODE_UNSPECIFIED"] = 0] = "OPTIMIZE_MODE_UNSPECIFIED";
+      GoFeatures_OptimizeModeFeature_OptimizeMode2[GoFeatures_OptimizeModeFeature_OptimizeMode2["SPEED"] = 1] = "SPEED";
+      GoFeatures_OptimizeModeFeature_OptimizeMode2[GoFeatures_OptimizeModeFeature_OptimizeMode2["CODE_SIZE"] = 2] = "CODE_SIZE";
+    })(GoFeatures_OptimizeModeFeature_OptimizeMode || (GoFeatures_OptimizeModeFeature_OptimizeMode = {}));
+    (function(GoFeatures_APILevel2) {
+      GoFeatures_APILevel2[GoFeatures_APILevel2["API_LEVEL_UNSPECIFIED"] = 0] = "API_LEVEL_UNSPECIFIED";
+      GoFeatures_APILevel2[GoFeatures_APILevel2["API_OPEN"] = 1] = "API_OPEN";
+      GoFeatures_APILevel2[GoFeatures_APILevel2["API_HYBRID"] = 2] = "API_HYBRID";
+      GoFeatures_APILevel2[GoFeatures_APILevel2["API_OPAQUE"] = 3] = "API_OPAQUE";
+    })(GoFeatures_APILevel || (GoFeatures_APILevel = {}));
+    (function(GoFeatures_StripEnumPrefix2) {
+      GoFeatures_StripEnumPrefix2[GoFeatures_StripEnumPrefix2["UNSPECIFIED"] = 0] = "UNSPECIFIED";
+      GoFeatures_StripEnumPrefix2[GoFeatures_StripEnumPrefix2["KEEP"] = 1] = "KEEP";
+      GoFeatures_StripEnumPrefix2[GoFeatures_StripEnumPrefix2["GENERATE_BOTH"] = 2] = "GENERATE_BOTH";
+      GoFeatures_StripEnumPrefix2[GoFeatures_StripEnumPrefix2["STRIP"] = 3] = "STRIP";
+    })(GoFeatures_StripEnumPrefix || (GoFeatures_StripEnumPrefix = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/java_features_pb.js
+var JavaFeatures_NestInFileClassFeature_NestInFileClass, JavaFeatures_Utf8Validation;
+var init_java_features_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/java_features_pb.js"() {
+    (function(JavaFeatures_NestInFileClassFeature_NestInFileClass2) {
+      JavaFeatures_NestInFileClassFeature_NestInFileClass2[JavaFeatures_NestInFileClassFeature_NestInFileClass2["NEST_IN_FILE_CLASS_UNKNOWN"] = 0] = "NEST_IN_FILE_CLASS_UNKNOWN";
+      JavaFeatures_NestInFileClassFeature_NestInFileClass2[JavaFeatures_NestInFileClassFeature_NestInFileClass2["NO"] = 1] = "NO";
+      JavaFeatures_NestInFileClassFeature_NestInFileClass2[JavaFeatures_NestInFileClassFeature_NestInFileClass2["YES"] = 2] = "YES";
+      JavaFeatures_NestInFileClassFeature_NestInFileClass2[JavaFeatures_NestInFileClassFeature_NestInFileClass2["LEGACY"] = 3] = "LEGACY";
+    })(JavaFeatures_NestInFileClassFeature_NestInFileClass || (JavaFeatures_NestInFileClassFeature_NestInFileClass = {}));
+    (function(JavaFeatures_Utf8Validation2) {
+      JavaFeatures_Utf8Validation2[JavaFeatures_Utf8Validation2["UTF8_VALIDATION_UNKNOWN"] = 0] = "UTF8_VALIDATION_UNKNOWN";
+      JavaFeatures_Utf8Validation2[JavaFeatures_Utf8Validation2["DEFAULT"] = 1] = "DEFAULT";
+      JavaFeatures_Utf8Validation2[JavaFeatures_Utf8Validation2["VERIFY"] = 2] = "VERIFY";
+    })(JavaFeatures_Utf8Validation || (JavaFeatures_Utf8Validation = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/struct_pb.js
+var file_google_protobuf_struct, StructSchema, ValueSchema, ListValueSchema, NullValue;
+var init_struct_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/struct_pb.js"() {
+    init_file();
+    init_message();
+    file_google_protobuf_struct = /* @__PURE__ */ fileDesc("Chxnb29nbGUvcHJvdG9idWYvc3RydWN0LnByb3RvEg9nb29nbGUucHJvdG9idWYihAEKBlN0cnVjdBIzCgZmaWVsZHMYASADKAsyIy5nb29nbGUucHJvdG9idWYuU3RydWN0LkZpZWxkc0VudHJ5GkUKC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEi6gEKBVZhbHVlEjAKCm51bGxfdmFsdWUYASABKA4yGi5nb29nbGUucHJvdG9idWYuTnVsbFZhbHVlSAASFgoMbnVtYmVyX3ZhbHVlGAIgASgBSAASFgoMc3RyaW5nX3ZhbHVlGAMgASgJSAASFAoKYm9vbF92YWx1ZRgEIAEoCEgAEi8KDHN0cnVjdF92YWx1ZRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIABIwCgpsaXN0X3ZhbHVlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZUgAQgYKBGtpbmQiMwoJTGlzdFZhbHVlEiYKBnZhbHVlcxgBIAMoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSobCglOdWxsVmFsdWUSDgoKTlVMTF9WQUxVRRAAQn8KE2NvbS5nb29nbGUucHJvdG9idWZCC1N0cnVjdFByb3RvUAFaL2dvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL3N0cnVjdHBi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
+    StructSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_struct, 0);
+    ValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_struct, 1);
+    ListValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_struct, 2);
+    (function(NullValue2) {
+      NullValue2[NullValue2["NULL_VALUE"] = 0] = "NULL_VALUE";
+    })(NullValue || (NullValue = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/wrappers_pb.js
+var init_wrappers_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/wrappers_pb.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/compiler/plugin_pb.js
+var CodeGeneratorResponse_Feature;
+var init_plugin_pb = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/gen/google/protobuf/compiler/plugin_pb.js"() {
+    (function(CodeGeneratorResponse_Feature2) {
+      CodeGeneratorResponse_Feature2[CodeGeneratorResponse_Feature2["NONE"] = 0] = "NONE";
+      CodeGeneratorResponse_Feature2[CodeGeneratorResponse_Feature2["PROTO3_OPTIONAL"] = 1] = "PROTO3_OPTIONAL";
+      CodeGeneratorResponse_Feature2[CodeGeneratorResponse_Feature2["SUPPORTS_EDITIONS"] = 2] = "SUPPORTS_EDITIONS";
+    })(CodeGeneratorResponse_Feature || (CodeGeneratorResponse_Feature = {}));
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/index.js
+var init_wkt = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wkt/index.js"() {
+    init_timestamp();
+    init_duration();
+    init_any();
+    init_wrappers();
+    init_any_pb();
+    init_api_pb();
+    init_cpp_features_pb();
+    init_descriptor_pb();
+    init_duration_pb();
+    init_empty_pb();
+    init_field_mask_pb();
+    init_go_features_pb();
+    init_java_features_pb();
+    init_source_context_pb();
+    init_struct_pb();
+    init_timestamp_pb();
+    init_type_pb();
+    init_wrappers_pb();
+    init_plugin_pb();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/extensions.js
+function getExtension(message, extension, options) {
+  assertExtendee(extension, message);
+  const ufs = filterUnknownFields(message.$unknown, extension);
+  const [container, field, get] = createExtensionContainer(extension);
+  const ctx = makeReadContext(options);
+  for (const uf of ufs) {
+    readField(container, new BinaryReader(uf.data), field, uf.wireType, ctx);
+  }
+  return get();
+}
+function setExtension(message, extension, value) {
+  var _a;
+  assertExtendee(extension, message);
+  const ufs = ((_a = message.$unknown) !== null && _a !== void 0 ? _a : []).filter((uf) => uf.no !== extension.number);
+  const [container, field] = createExtensionContainer(extension, value);
+  const writer = new BinaryWriter();
+  writeField(writer, { writeUnknownFields: true }, container, field);
+  const reader = new BinaryReader(writer.finish());
+  while (reader.pos < reader.len) {
+    const [no, wireType] = reader.tag();
+    const data = reader.skip(wireType, no);
+    ufs.push({ no, wireType, data });
+  }
+  message.$unknown = ufs;
+}
+function filterUnknownFields(unknownFields, extension) {
+  if (unknownFields === void 0)
+    return [];
+  if (extension.fieldKind === "enum" || extension.fieldKind === "scalar") {
+    for (let i = unknownFields.length - 1; i >= 0; --i) {
+      if (unknownFields[i].no == extension.number) {
+        return [unknownFields[i]];
+      }
+    }
+    return [];
+  }
+  return unknownFields.filter((uf) => uf.no === extension.number);
+}
+function createExtensionContainer(extension, value) {
+  const localName = extension.typeName;
+  const field = Object.assign(Object.assign({}, extension), { kind: "field", parent: extension.extendee, localName });
+  const desc = Object.assign(Object.assign({}, extension.extendee), { fields: [field], members: [field], oneofs: [] });
+  const container = create(desc, value !== void 0 ? { [localName]: value } : void 0);
+  return [
+    reflect(desc, container),
+    field,
+    () => {
+      const value2 = container[localName];
+      if (value2 === void 0) {
+        const desc2 = extension.message;
+        if (isWrapperDesc(desc2)) {
+          return scalarZeroValue(desc2.fields[0].scalar, desc2.fields[0].longAsString);
+        }
+        return create(desc2);
+      }
+      return value2;
+    }
+  ];
+}
+function assertExtendee(extension, message) {
+  if (extension.extendee.typeName != message.$typeName) {
+    throw new Error(`extension ${extension.typeName} can only be applied to message ${extension.extendee.typeName}`);
+  }
+}
+var init_extensions = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/extensions.js"() {
+    init_create();
+    init_from_binary();
+    init_reflect();
+    init_scalar();
+    init_to_binary();
+    init_binary_encoding();
+    init_wrappers();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/equals.js
+var init_equals = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/equals.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/fields.js
+var init_fields = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/fields.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/size-delimited.js
+var defaultReadMaxBytes;
+var init_size_delimited = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/size-delimited.js"() {
+    defaultReadMaxBytes = 64 * 1024 * 1024;
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/wire/index.js
+var init_wire = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/wire/index.js"() {
+    init_binary_encoding();
+    init_base64_encoding();
+    init_text_encoding();
+    init_text_format();
+    init_size_delimited();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/to-json.js
+function makeWriteOptions2(options) {
+  return options ? Object.assign(Object.assign({}, jsonWriteDefaults), options) : jsonWriteDefaults;
+}
+function toJson(schema, message, options) {
+  return reflectToJson(reflect(schema, message), makeWriteOptions2(options));
+}
+function toJsonString(schema, message, options) {
+  var _a;
+  const jsonValue = toJson(schema, message, options);
+  return JSON.stringify(jsonValue, null, (_a = options === null || options === void 0 ? void 0 : options.prettySpaces) !== null && _a !== void 0 ? _a : 0);
+}
+function reflectToJson(msg, opts) {
+  var _a;
+  const wktJson = tryWktToJson(msg, opts);
+  if (wktJson !== void 0)
+    return wktJson;
+  const json = {};
+  for (const f of msg.sortedFields) {
+    if (!msg.isSet(f)) {
+      if (f.presence == LEGACY_REQUIRED3) {
+        throw new Error(`cannot encode ${f} to JSON: required field not set`);
+      }
+      if (!opts.alwaysEmitImplicit || f.presence !== IMPLICIT4) {
+        continue;
+      }
+    }
+    const jsonValue = fieldToJson(f, msg.get(f), opts);
+    if (jsonValue !== void 0) {
+      json[jsonName(f, opts)] = jsonValue;
+    }
+  }
+  if (opts.registry) {
+    const tagSeen = /* @__PURE__ */ new Set();
+    for (const { no } of (_a = msg.getUnknown()) !== null && _a !== void 0 ? _a : []) {
+      if (!tagSeen.has(no)) {
+        tagSeen.add(no);
+        const extension = opts.registry.getExtensionFor(msg.desc, no);
+        if (!extension) {
+          continue;
+        }
+        const value = getExtension(msg.message, extension);
+        const [container, field] = createExtensionContainer(extension, value);
+        const jsonValue = fieldToJson(field, container.get(field), opts);
+        if (jsonValue !== void 0) {
+          json[extension.jsonName] = jsonValue;
+        }
+      }
+    }
+  }
+  return json;
+}
+function fieldToJson(f, val, opts) {
+  switch (f.fieldKind) {
+    case "scalar":
+      return scalarToJson(f, val);
+    case "message":
+      return reflectToJson(val, opts);
+    case "enum":
+      return enumToJsonInternal(f.enum, val, opts.enumAsInteger);
+    case "list":
+      return listToJson(val, opts);
+    case "map":
+      return mapToJson(val, opts);
+  }
+}
+function mapToJson(map, opts) {
+  const f = map.field();
+  const jsonObj = {};
+  switch (f.mapKind) {
+    case "scalar":
+      for (const [entryKey2, entryValue] of map) {
+        jsonObj[entryKey2] = scalarToJson(f, entryValue);
+      }
+      break;
+    case "message":
+      for (const [entryKey2, entryValue] of map) {
+        jsonObj[entryKey2] = reflectToJson(entryValue, opts);
+      }
+      break;
+    case "enum":
+      for (const [entryKey2, entryValue] of map) {
+        jsonObj[entryKey2] = enumToJsonInternal(f.enum, entryValue, opts.enumAsInteger);
+      }
+      break;
+  }
+  return opts.alwaysEmitImplicit || map.size > 0 ? jsonObj : void 0;
+}
+function listToJson(list, opts) {
+  const f = list.field();
+  const jsonArr = [];
+  switch (f.listKind) {
+    case "scalar":
+      for (const item of list) {
+        jsonArr.push(scalarToJson(f, item));
+      }
+      break;
+    case "enum":
+      for (const item of list) {
+        jsonArr.push(enumToJsonInternal(f.enum, item, opts.enumAsInteger));
+      }
+      break;
+    case "message":
+      for (const item of list) {
+        jsonArr.push(reflectToJson(item, opts));
+      }
+      break;
+  }
+  return opts.alwaysEmitImplicit || jsonArr.length > 0 ? jsonArr : void 0;
+}
+function enumToJsonInternal(desc, value, enumAsInteger) {
+  var _a;
+  if (typeof value != "number") {
+    throw new Error(`cannot encode ${desc} to JSON: expected number, got ${formatVal(value)}`);
+  }
+  if (desc.typeName == "google.protobuf.NullValue") {
+    return null;
+  }
+  if (enumAsInteger) {
+    return value;
+  }
+  const val = desc.value[value];
+  return (_a = val === null || val === void 0 ? void 0 : val.name) !== null && _a !== void 0 ? _a : value;
+}
+function scalarToJson(field, value) {
+  var _a, _b, _c, _d, _e, _f;
+  switch (field.scalar) {
+    // int32, fixed32, uint32: JSON value will be a decimal number. Either numbers or strings are accepted.
+    case ScalarType.INT32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32:
+    case ScalarType.FIXED32:
+    case ScalarType.UINT32:
+      if (typeof value != "number") {
+        throw new Error(`cannot encode ${field} to JSON: ${(_a = checkField(field, value)) === null || _a === void 0 ? void 0 : _a.message}`);
+      }
+      return value;
+    // float, double: JSON value will be a number or one of the special string values "NaN", "Infinity", and "-Infinity".
+    // Either numbers or strings are accepted. Exponent notation is also accepted.
+    case ScalarType.FLOAT:
+    case ScalarType.DOUBLE:
+      if (typeof value != "number") {
+        throw new Error(`cannot encode ${field} to JSON: ${(_b = checkField(field, value)) === null || _b === void 0 ? void 0 : _b.message}`);
+      }
+      if (Number.isNaN(value))
+        return "NaN";
+      if (value === Number.POSITIVE_INFINITY)
+        return "Infinity";
+      if (value === Number.NEGATIVE_INFINITY)
+        return "-Infinity";
+      return value;
+    // string:
+    case ScalarType.STRING:
+      if (typeof value != "string") {
+        throw new Error(`cannot encode ${field} to JSON: ${(_c = checkField(field, value)) === null || _c === void 0 ? void 0 : _c.message}`);
+      }
+      return value;
+    // bool:
+    case ScalarType.BOOL:
+      if (typeof value != "boolean") {
+        throw new Error(`cannot encode ${field} to JSON: ${(_d = checkField(field, value)) === null || _d === void 0 ? void 0 : _d.message}`);
+      }
+      return value;
+    // JSON value will be a decimal string. Either numbers or strings are accepted.
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.INT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      if (typeof value == "bigint" || typeof value == "string" || typeof value == "number" && Number.isInteger(value)) {
+        return value.toString();
+      }
+      throw new Error(`cannot encode ${field} to JSON: ${(_e = checkField(field, value)) === null || _e === void 0 ? void 0 : _e.message}`);
+    // bytes: JSON value will be the data encoded as a string using standard base64 encoding with paddings.
+    // Either standard or URL-safe base64 encoding with/without paddings are accepted.
+    case ScalarType.BYTES:
+      if (value instanceof Uint8Array) {
+        return base64Encode(value);
+      }
+      throw new Error(`cannot encode ${field} to JSON: ${(_f = checkField(field, value)) === null || _f === void 0 ? void 0 : _f.message}`);
+  }
+}
+function jsonName(f, opts) {
+  return opts.useProtoFieldName ? f.name : f.jsonName;
+}
+function tryWktToJson(msg, opts) {
+  if (!msg.desc.typeName.startsWith("google.protobuf.")) {
+    return void 0;
+  }
+  switch (msg.desc.typeName) {
+    case "google.protobuf.Any":
+      return anyToJson(msg.message, opts);
+    case "google.protobuf.Timestamp":
+      return timestampToJson(msg.message);
+    case "google.protobuf.Duration":
+      return durationToJson(msg.message);
+    case "google.protobuf.FieldMask":
+      return fieldMaskToJson(msg.message);
+    case "google.protobuf.Struct":
+      return structToJson(msg.message);
+    case "google.protobuf.Value":
+      return valueToJson(msg.message);
+    case "google.protobuf.ListValue":
+      return listValueToJson(msg.message);
+    default:
+      if (isWrapperDesc(msg.desc)) {
+        const valueField = msg.desc.fields[0];
+        return scalarToJson(valueField, msg.get(valueField));
+      }
+      return void 0;
+  }
+}
+function anyToJson(val, opts) {
+  if (val.typeUrl === "") {
+    return {};
+  }
+  const { registry } = opts;
+  let message;
+  let desc;
+  if (registry) {
+    message = anyUnpack(val, registry);
+    if (message) {
+      desc = registry.getMessage(message.$typeName);
+    }
+  }
+  if (!desc || !message) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: "${val.typeUrl}" is not in the type registry`);
+  }
+  const reflected = reflect(desc, message);
+  const json = hasCustomJsonRepresentation(desc) ? { value: tryWktToJson(reflected, opts) } : reflectToJson(reflected, opts);
+  json["@type"] = val.typeUrl;
+  return json;
+}
+function durationToJson(val) {
+  const seconds = Number(val.seconds);
+  const nanos = val.nanos;
+  if (seconds > 315576e6 || seconds < -315576e6) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: value out of range`);
+  }
+  if (seconds > 0 && nanos < 0 || seconds < 0 && nanos > 0) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: nanos sign must match seconds sign`);
+  }
+  let text = val.seconds.toString();
+  if (nanos !== 0) {
+    let nanosStr = Math.abs(nanos).toString();
+    nanosStr = "0".repeat(9 - nanosStr.length) + nanosStr;
+    if (nanosStr.substring(3) === "000000") {
+      nanosStr = nanosStr.substring(0, 3);
+    } else if (nanosStr.substring(6) === "000") {
+      nanosStr = nanosStr.substring(0, 6);
+    }
+    text += "." + nanosStr;
+    if (nanos < 0 && seconds == 0) {
+      text = "-" + text;
+    }
+  }
+  return text + "s";
+}
+function fieldMaskToJson(val) {
+  return val.paths.map((p) => {
+    if (protoSnakeCase(protoCamelCase(p)) !== p) {
+      throw new Error(`cannot encode message ${val.$typeName} to JSON: lowerCamelCase of path name "${p}" is irreversible`);
+    }
+    return protoCamelCase(p);
+  }).join(",");
+}
+function structToJson(val) {
+  const json = {};
+  for (const [k, v] of Object.entries(val.fields)) {
+    json[k] = valueToJson(v);
+  }
+  return json;
+}
+function valueToJson(val) {
+  switch (val.kind.case) {
+    case "nullValue":
+      return null;
+    case "numberValue":
+      if (!Number.isFinite(val.kind.value)) {
+        throw new Error(`${val.$typeName} cannot be NaN or Infinity`);
+      }
+      return val.kind.value;
+    case "boolValue":
+      return val.kind.value;
+    case "stringValue":
+      return val.kind.value;
+    case "structValue":
+      return structToJson(val.kind.value);
+    case "listValue":
+      return listValueToJson(val.kind.value);
+    default:
+      throw new Error(`${val.$typeName} must have a value`);
+  }
+}
+function listValueToJson(val) {
+  return val.values.map(valueToJson);
+}
+function timestampToJson(val) {
+  const ms = Number(val.seconds) * 1e3;
+  if (ms < Date.parse("0001-01-01T00:00:00Z") || ms > Date.parse("9999-12-31T23:59:59Z")) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z inclusive`);
+  }
+  if (val.nanos < 0) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: nanos must not be negative`);
+  }
+  if (val.nanos > 999999999) {
+    throw new Error(`cannot encode message ${val.$typeName} to JSON: nanos must not be greater than 99999999`);
+  }
+  let z = "Z";
+  if (val.nanos > 0) {
+    const nanosStr = (val.nanos + 1e9).toString().substring(1);
+    if (nanosStr.substring(3) === "000000") {
+      z = "." + nanosStr.substring(0, 3) + "Z";
+    } else if (nanosStr.substring(6) === "000") {
+      z = "." + nanosStr.substring(0, 6) + "Z";
+    } else {
+      z = "." + nanosStr + "Z";
+    }
+  }
+  return new Date(ms).toISOString().replace(".000Z", z);
+}
+var LEGACY_REQUIRED3, IMPLICIT4, jsonWriteDefaults;
+var init_to_json = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/to-json.js"() {
+    init_descriptors();
+    init_names();
+    init_reflect();
+    init_wkt();
+    init_wrappers();
+    init_wire();
+    init_extensions();
+    init_reflect_check();
+    LEGACY_REQUIRED3 = 3;
+    IMPLICIT4 = 2;
+    jsonWriteDefaults = {
+      alwaysEmitImplicit: false,
+      enumAsInteger: false,
+      useProtoFieldName: false
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/from-json.js
+function makeReadContext2(options) {
+  return Object.assign(Object.assign({ ignoreUnknownFields: false, recursionLimit: 100 }, options), { depth: 0 });
+}
+function fromJsonString(schema, json, options) {
+  return fromJson(schema, parseJsonString(json, schema.typeName), options);
+}
+function fromJson(schema, json, options) {
+  const msg = reflect(schema);
+  try {
+    readMessage2(msg, json, makeReadContext2(options));
+  } catch (e) {
+    if (isFieldError(e)) {
+      throw new Error(`cannot decode ${e.field()} from JSON: ${e.message}`, {
+        cause: e
+      });
+    }
+    throw e;
+  }
+  return msg.message;
+}
+function getJsonField(desc, jsonKey) {
+  var _a;
+  if (!messageJsonFields.has(desc)) {
+    const jsonNames = /* @__PURE__ */ new Map();
+    for (const field of desc.fields) {
+      jsonNames.set(field.name, field).set(field.jsonName, field);
+    }
+    messageJsonFields.set(desc, jsonNames);
+  }
+  return (_a = messageJsonFields.get(desc)) === null || _a === void 0 ? void 0 : _a.get(jsonKey);
+}
+function readMessage2(msg, json, ctx) {
+  var _a;
+  if (++ctx.depth > ctx.recursionLimit) {
+    throw new Error(`cannot decode ${msg.desc} from JSON: maximum recursion depth of ${ctx.recursionLimit} reached`);
+  }
+  if (tryWktFromJson(msg, json, ctx)) {
+    ctx.depth--;
+    return;
+  }
+  if (json == null || Array.isArray(json) || typeof json != "object") {
+    throw new Error(`cannot decode ${msg.desc} from JSON: ${formatVal(json)}`);
+  }
+  const oneofSeen = /* @__PURE__ */ new Map();
+  const fieldSeen = /* @__PURE__ */ new Set();
+  for (const [jsonKey, jsonValue] of Object.entries(json)) {
+    const field = getJsonField(msg.desc, jsonKey);
+    if (field) {
+      if (fieldSeen.has(field)) {
+        throw new FieldError(field, "set multiple times");
+      }
+      fieldSeen.add(field);
+      if (field.oneof && jsonValue === null && field.fieldKind == "scalar") {
+        continue;
+      }
+      if (field.oneof) {
+        const seen = oneofSeen.get(field.oneof);
+        if (seen !== void 0) {
+          throw new FieldError(field.oneof, `oneof set multiple times by ${seen.name} and ${field.name}`);
+        }
+        oneofSeen.set(field.oneof, field);
+      }
+      readField2(msg, field, jsonValue, ctx);
+    } else {
+      let extension = void 0;
+      if (jsonKey.startsWith("[") && jsonKey.endsWith("]") && // biome-ignore lint/suspicious/noAssignInExpressions: no
+      (extension = (_a = ctx.registry) === null || _a === void 0 ? void 0 : _a.getExtension(jsonKey.substring(1, jsonKey.length - 1))) && extension.extendee.typeName === msg.desc.typeName) {
+        const [container, field2, get] = createExtensionContainer(extension);
+        readField2(container, field2, jsonValue, ctx);
+        setExtension(msg.message, extension, get());
+      }
+      if (!extension && !ctx.ignoreUnknownFields) {
+        throw new Error(`cannot decode ${msg.desc} from JSON: key "${jsonKey}" is unknown`);
+      }
+    }
+  }
+  ctx.depth--;
+}
+function readField2(msg, field, json, ctx) {
+  switch (field.fieldKind) {
+    case "scalar":
+      readScalarField(msg, field, json);
+      break;
+    case "enum":
+      readEnumField(msg, field, json, ctx);
+      break;
+    case "message":
+      readMessageField2(msg, field, json, ctx);
+      break;
+    case "list":
+      readListField2(msg.get(field), json, ctx);
+      break;
+    case "map":
+      readMapField(msg.get(field), json, ctx);
+      break;
+  }
+}
+function readListOrMapItem(field, json, ctx) {
+  if (field.scalar && json !== null) {
+    return scalarFromJson(field, json);
+  }
+  if (field.message && !isResetSentinelNullValue(field, json)) {
+    const msgValue = reflect(field.message);
+    readMessage2(msgValue, json, ctx);
+    return msgValue;
+  }
+  if (field.enum && !isResetSentinelNullValue(field, json)) {
+    return readEnum(field.enum, json, ctx.ignoreUnknownFields);
+  }
+  throw new FieldError(field, `${field.fieldKind === "list" ? "list item" : "map value"} must not be null`);
+}
+function readMapField(map, json, ctx) {
+  if (json === null) {
+    return;
+  }
+  const field = map.field();
+  if (typeof json != "object" || Array.isArray(json)) {
+    throw new FieldError(field, "expected object, got " + formatVal(json));
+  }
+  const seen = /* @__PURE__ */ new Set();
+  for (const [jsonMapKey, jsonMapValue] of Object.entries(json)) {
+    const key = mapKeyFromJson(field.mapKey, jsonMapKey);
+    if (seen.has(key)) {
+      throw new FieldError(field, `duplicate map key "${jsonMapKey}"`);
+    }
+    seen.add(key);
+    const value = readListOrMapItem(field, jsonMapValue, ctx);
+    if (value !== tokenIgnoredUnknownEnum) {
+      map.set(key, value);
+    }
+  }
+}
+function readListField2(list, json, ctx) {
+  if (json === null) {
+    return;
+  }
+  const field = list.field();
+  if (!Array.isArray(json)) {
+    throw new FieldError(field, "expected Array, got " + formatVal(json));
+  }
+  for (const jsonItem of json) {
+    const value = readListOrMapItem(field, jsonItem, ctx);
+    if (value !== tokenIgnoredUnknownEnum) {
+      list.add(value);
+    }
+  }
+}
+function readMessageField2(msg, field, json, ctx) {
+  if (isResetSentinelNullValue(field, json)) {
+    msg.clear(field);
+    return;
+  }
+  const msgValue = msg.isSet(field) ? msg.get(field) : reflect(field.message);
+  readMessage2(msgValue, json, ctx);
+  msg.set(field, msgValue);
+}
+function readEnumField(msg, field, json, ctx) {
+  if (isResetSentinelNullValue(field, json)) {
+    msg.clear(field);
+    return;
+  }
+  const enumValue = readEnum(field.enum, json, ctx.ignoreUnknownFields);
+  if (enumValue !== tokenIgnoredUnknownEnum) {
+    msg.set(field, enumValue);
+  }
+}
+function readScalarField(msg, field, json) {
+  if (json === null) {
+    msg.clear(field);
+  } else {
+    msg.set(field, scalarFromJson(field, json));
+  }
+}
+function isResetSentinelNullValue(field, json) {
+  var _a, _b;
+  return json === null && ((_a = field.message) === null || _a === void 0 ? void 0 : _a.typeName) != "google.protobuf.Value" && ((_b = field.enum) === null || _b === void 0 ? void 0 : _b.typeName) != "google.protobuf.NullValue";
+}
+function readEnum(desc, json, ignoreUnknownFields) {
+  if (json === null) {
+    return desc.values[0].number;
+  }
+  switch (typeof json) {
+    case "number":
+      if (Number.isInteger(json)) {
+        return json;
+      }
+      break;
+    case "string":
+      const value = desc.values.find((ev) => ev.name === json);
+      if (value !== void 0) {
+        return value.number;
+      }
+      if (ignoreUnknownFields) {
+        return tokenIgnoredUnknownEnum;
+      }
+      break;
+  }
+  throw new Error(`cannot decode ${desc} from JSON: ${formatVal(json)}`);
+}
+function scalarFromJson(field, json) {
+  switch (field.scalar) {
+    // float, double: JSON value will be a number or one of the special string values "NaN", "Infinity", and "-Infinity".
+    // Either numbers or strings are accepted. Exponent notation is also accepted.
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      if (json === "NaN")
+        return NaN;
+      if (json === "Infinity")
+        return Number.POSITIVE_INFINITY;
+      if (json === "-Infinity")
+        return Number.NEGATIVE_INFINITY;
+      if (typeof json == "number") {
+        if (Number.isNaN(json)) {
+          throw new FieldError(field, "unexpected NaN number");
+        }
+        if (!Number.isFinite(json)) {
+          throw new FieldError(field, "unexpected infinite number");
+        }
+        break;
+      }
+      if (typeof json == "string") {
+        if (json === "") {
+          break;
+        }
+        if (json.trim().length !== json.length) {
+          break;
+        }
+        const float = Number(json);
+        if (!Number.isFinite(float)) {
+          break;
+        }
+        return float;
+      }
+      break;
+    // int32, fixed32, uint32: JSON value will be a decimal number. Either numbers or strings are accepted.
+    case ScalarType.INT32:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32:
+    case ScalarType.UINT32:
+      return int32FromJson(json);
+    // bytes: JSON value will be the data encoded as a string using standard base64 encoding with paddings.
+    // Either standard or URL-safe base64 encoding with/without paddings are accepted.
+    case ScalarType.BYTES:
+      if (typeof json == "string") {
+        if (json === "") {
+          return new Uint8Array(0);
+        }
+        try {
+          return base64Decode(json);
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          throw new FieldError(field, message);
+        }
+      }
+      break;
+  }
+  return json;
+}
+function mapKeyFromJson(type, jsonString) {
+  switch (type) {
+    case ScalarType.BOOL:
+      switch (jsonString) {
+        case "true":
+          return true;
+        case "false":
+          return false;
+      }
+      return jsonString;
+    case ScalarType.INT32:
+    case ScalarType.FIXED32:
+    case ScalarType.UINT32:
+    case ScalarType.SFIXED32:
+    case ScalarType.SINT32:
+      return int32FromJson(jsonString);
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return /^-?0+$/.test(jsonString) ? "0" : jsonString.replace(/^(-?)0+(?=\d)/, "$1");
+    default:
+      return jsonString;
+  }
+}
+function int32FromJson(json) {
+  if (typeof json == "string") {
+    if (json === "") {
+      return json;
+    }
+    if (json.trim().length !== json.length) {
+      return json;
+    }
+    const num = Number(json);
+    if (Number.isNaN(num)) {
+      return json;
+    }
+    return num;
+  }
+  return json;
+}
+function parseJsonString(jsonString, typeName2) {
+  let json;
+  try {
+    json = JSON.parse(jsonString);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `cannot decode message ${typeName2} from JSON: ${message}`,
+      // @ts-expect-error we use the ES2022 error CTOR option "cause" for better stack traces
+      { cause: e }
+    );
+  }
+  checkDuplicateKeys(jsonString, typeName2);
+  return json;
+}
+function checkDuplicateKeys(jsonString, typeName2) {
+  const stack = [];
+  let expectKey = false;
+  let i = 0;
+  while (i < jsonString.length) {
+    switch (jsonString[i]) {
+      case "{":
+        stack.push(/* @__PURE__ */ new Set());
+        expectKey = true;
+        i++;
+        break;
+      case "[":
+        stack.push(null);
+        expectKey = false;
+        i++;
+        break;
+      case "}":
+      case "]":
+        stack.pop();
+        expectKey = false;
+        i++;
+        break;
+      case ",":
+        expectKey = stack[stack.length - 1] != null;
+        i++;
+        break;
+      case ":":
+        expectKey = false;
+        i++;
+        break;
+      case '"': {
+        const open = i++;
+        let escaped = false;
+        while (i < jsonString.length) {
+          if (jsonString[i] == "\\") {
+            escaped = true;
+            i += 2;
+            continue;
+          }
+          if (jsonString[i] == '"') {
+            break;
+          }
+          i++;
+        }
+        const close = i++;
+        const seen = stack[stack.length - 1];
+        if (expectKey && seen) {
+          const name = escaped ? JSON.parse(jsonString.substring(open, close + 1)) : jsonString.substring(open + 1, close);
+          if (seen.has(name)) {
+            throw new Error(`cannot decode message ${typeName2} from JSON: duplicate object key "${name}"`);
+          }
+          seen.add(name);
+        }
+        expectKey = false;
+        break;
+      }
+      default:
+        i++;
+        break;
+    }
+  }
+}
+function tryWktFromJson(msg, jsonValue, ctx) {
+  if (!msg.desc.typeName.startsWith("google.protobuf.")) {
+    return false;
+  }
+  switch (msg.desc.typeName) {
+    case "google.protobuf.Any":
+      anyFromJson(msg.message, jsonValue, ctx);
+      return true;
+    case "google.protobuf.Timestamp":
+      timestampFromJson(msg.message, jsonValue);
+      return true;
+    case "google.protobuf.Duration":
+      durationFromJson(msg.message, jsonValue);
+      return true;
+    case "google.protobuf.FieldMask":
+      fieldMaskFromJson(msg.message, jsonValue);
+      return true;
+    case "google.protobuf.Struct":
+      structFromJson(msg.message, jsonValue, ctx);
+      return true;
+    case "google.protobuf.Value":
+      valueFromJson(msg.message, jsonValue, ctx);
+      return true;
+    case "google.protobuf.ListValue":
+      listValueFromJson(msg.message, jsonValue, ctx);
+      return true;
+    default:
+      if (isWrapperDesc(msg.desc)) {
+        const valueField = msg.desc.fields[0];
+        if (jsonValue === null) {
+          msg.clear(valueField);
+        } else {
+          msg.set(valueField, scalarFromJson(valueField, jsonValue));
+        }
+        return true;
+      }
+      return false;
+  }
+}
+function anyFromJson(any, json, ctx) {
+  var _a;
+  if (json === null || Array.isArray(json) || typeof json != "object") {
+    throw new Error(`cannot decode message ${any.$typeName} from JSON: expected object but got ${formatVal(json)}`);
+  }
+  if (Object.keys(json).length == 0) {
+    return;
+  }
+  const typeUrl = json["@type"];
+  if (typeof typeUrl != "string" || typeUrl == "") {
+    throw new Error(`cannot decode message ${any.$typeName} from JSON: "@type" is empty`);
+  }
+  const typeName2 = typeUrl.includes("/") ? typeUrl.substring(typeUrl.lastIndexOf("/") + 1) : typeUrl;
+  if (!typeName2.length) {
+    throw new Error(`cannot decode message ${any.$typeName} from JSON: "@type" is invalid`);
+  }
+  const desc = (_a = ctx.registry) === null || _a === void 0 ? void 0 : _a.getMessage(typeName2);
+  if (!desc) {
+    throw new Error(`cannot decode message ${any.$typeName} from JSON: ${typeUrl} is not in the type registry`);
+  }
+  const msg = reflect(desc);
+  if (hasCustomJsonRepresentation(desc) && Object.prototype.hasOwnProperty.call(json, "value")) {
+    const value = json.value;
+    readMessage2(msg, value, ctx);
+  } else {
+    const copy = Object.assign({}, json);
+    delete copy["@type"];
+    readMessage2(msg, copy, ctx);
+  }
+  anyPack(msg.desc, msg.message, any);
+}
+function timestampFromJson(timestamp, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: ${formatVal(json)}`);
+  }
+  const matches = json.match(/^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(?:Z|([+-][0-9][0-9]:[0-9][0-9]))$/);
+  if (!matches) {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: invalid RFC 3339 string`);
+  }
+  const ms = Date.parse(
+    // biome-ignore format: want this to read well
+    matches[1] + "-" + matches[2] + "-" + matches[3] + "T" + matches[4] + ":" + matches[5] + ":" + matches[6] + (matches[8] ? matches[8] : "Z")
+  );
+  if (Number.isNaN(ms)) {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: invalid RFC 3339 string`);
+  }
+  if (ms < Date.parse("0001-01-01T00:00:00Z") || ms > Date.parse("9999-12-31T23:59:59Z")) {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z inclusive`);
+  }
+  timestamp.seconds = protoInt64.parse(ms / 1e3);
+  timestamp.nanos = 0;
+  if (matches[7]) {
+    timestamp.nanos = parseInt("1" + matches[7] + "0".repeat(9 - matches[7].length)) - 1e9;
+  }
+}
+function durationFromJson(duration, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
+  }
+  const match = json.match(/^(-?[0-9]+)(?:\.([0-9]+))?s/);
+  if (match === null) {
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
+  }
+  const longSeconds = Number(match[1]);
+  if (longSeconds > 315576e6 || longSeconds < -315576e6) {
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
+  }
+  duration.seconds = protoInt64.parse(longSeconds);
+  if (typeof match[2] !== "string") {
+    return;
+  }
+  const nanosStr = match[2] + "0".repeat(9 - match[2].length);
+  duration.nanos = parseInt(nanosStr);
+  if (longSeconds < 0 || Object.is(longSeconds, -0)) {
+    duration.nanos = -duration.nanos;
+  }
+}
+function fieldMaskFromJson(fieldMask, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${fieldMask.$typeName} from JSON: ${formatVal(json)}`);
+  }
+  if (json === "") {
+    return;
+  }
+  fieldMask.paths = json.split(",").map((path) => {
+    if (path.includes("_")) {
+      throw new Error(`cannot decode message ${fieldMask.$typeName} from JSON: path names must be lowerCamelCase`);
+    }
+    return protoSnakeCase(path);
+  });
+}
+function structFromJson(struct, json, ctx) {
+  if (typeof json != "object" || json == null || Array.isArray(json)) {
+    throw new Error(`cannot decode message ${struct.$typeName} from JSON ${formatVal(json)}`);
+  }
+  for (const [k, v] of Object.entries(json)) {
+    const parsedV = create(ValueSchema);
+    valueFromJson(parsedV, v, ctx);
+    struct.fields[k] = parsedV;
+  }
+}
+function valueFromJson(value, json, ctx) {
+  if (++ctx.depth > ctx.recursionLimit) {
+    throw new Error(`cannot decode ${value.$typeName} from JSON: maximum recursion depth of ${ctx.recursionLimit} reached`);
+  }
+  switch (typeof json) {
+    case "number":
+      value.kind = { case: "numberValue", value: json };
+      break;
+    case "string":
+      value.kind = { case: "stringValue", value: json };
+      break;
+    case "boolean":
+      value.kind = { case: "boolValue", value: json };
+      break;
+    case "object":
+      if (json === null) {
+        value.kind = { case: "nullValue", value: NullValue.NULL_VALUE };
+      } else if (Array.isArray(json)) {
+        const listValue = create(ListValueSchema);
+        listValueFromJson(listValue, json, ctx);
+        value.kind = { case: "listValue", value: listValue };
+      } else {
+        const struct = create(StructSchema);
+        structFromJson(struct, json, ctx);
+        value.kind = { case: "structValue", value: struct };
+      }
+      break;
+    default:
+      throw new Error(`cannot decode message ${value.$typeName} from JSON ${formatVal(json)}`);
+  }
+  ctx.depth--;
+  return value;
+}
+function listValueFromJson(listValue, json, ctx) {
+  if (!Array.isArray(json)) {
+    throw new Error(`cannot decode message ${listValue.$typeName} from JSON ${formatVal(json)}`);
+  }
+  for (const e of json) {
+    const value = create(ValueSchema);
+    valueFromJson(value, e, ctx);
+    listValue.values.push(value);
+  }
+}
+var messageJsonFields, tokenIgnoredUnknownEnum;
+var init_from_json = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/from-json.js"() {
+    init_descriptors();
+    init_proto_int64();
+    init_create();
+    init_reflect();
+    init_error();
+    init_reflect_check();
+    init_names();
+    init_base64_encoding();
+    init_wkt();
+    init_extensions();
+    messageJsonFields = /* @__PURE__ */ new WeakMap();
+    tokenIgnoredUnknownEnum = /* @__PURE__ */ Symbol();
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/merge.js
+var init_merge = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/merge.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/unknown-enum.js
+var init_unknown_enum = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/unknown-enum.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/index.js
+var init_esm = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/index.js"() {
+    init_types2();
+    init_is_message();
+    init_create();
+    init_clone();
+    init_descriptors();
+    init_equals();
+    init_fields();
+    init_registry();
+    init_to_binary();
+    init_from_binary();
+    init_to_json();
+    init_from_json();
+    init_merge();
+    init_proto_int64();
+    init_unknown_enum();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/code.js
+var Code;
+var init_code = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/code.js"() {
+    (function(Code2) {
+      Code2[Code2["Canceled"] = 1] = "Canceled";
+      Code2[Code2["Unknown"] = 2] = "Unknown";
+      Code2[Code2["InvalidArgument"] = 3] = "InvalidArgument";
+      Code2[Code2["DeadlineExceeded"] = 4] = "DeadlineExceeded";
+      Code2[Code2["NotFound"] = 5] = "NotFound";
+      Code2[Code2["AlreadyExists"] = 6] = "AlreadyExists";
+      Code2[Code2["PermissionDenied"] = 7] = "PermissionDenied";
+      Code2[Code2["ResourceExhausted"] = 8] = "ResourceExhausted";
+      Code2[Code2["FailedPrecondition"] = 9] = "FailedPrecondition";
+      Code2[Code2["Aborted"] = 10] = "Aborted";
+      Code2[Code2["OutOfRange"] = 11] = "OutOfRange";
+      Code2[Code2["Unimplemented"] = 12] = "Unimplemented";
+      Code2[Code2["Internal"] = 13] = "Internal";
+      Code2[Code2["Unavailable"] = 14] = "Unavailable";
+      Code2[Code2["DataLoss"] = 15] = "DataLoss";
+      Code2[Code2["Unauthenticated"] = 16] = "Unauthenticated";
+    })(Code || (Code = {}));
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-connect/code-string.js
+function codeToString(value) {
+  const name = Code[value];
+  if (typeof name != "string") {
+    return value.toString();
+  }
+  return name[0].toLowerCase() + name.substring(1).replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+var init_code_string = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-connect/code-string.js"() {
+    init_code();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/connect-error.js
+function createMessage(message, code) {
+  return message.length ? `[${codeToString(code)}] ${message}` : `[${codeToString(code)}]`;
+}
+var ConnectError;
+var init_connect_error = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/connect-error.js"() {
+    init_code();
+    init_esm();
+    init_code_string();
+    ConnectError = class _ConnectError extends Error {
+      /**
+       * Create a new ConnectError.
+       * If no code is provided, code "unknown" is used.
+       * Outgoing details are only relevant for the server side - a service may
+       * raise an error with details, and it is up to the protocol implementation
+       * to encode and send the details along with the error.
+       */
+      constructor(message, code = Code.Unknown, metadata, outgoingDetails, cause) {
+        super(createMessage(message, code));
+        this.name = "ConnectError";
+        Object.setPrototypeOf(this, new.target.prototype);
+        this.rawMessage = message;
+        this.code = code;
+        this.metadata = new Headers(metadata !== null && metadata !== void 0 ? metadata : {});
+        this.details = outgoingDetails !== null && outgoingDetails !== void 0 ? outgoingDetails : [];
+        this.cause = cause;
+      }
+      /**
+       * Convert any value - typically a caught error into a ConnectError,
+       * following these rules:
+       * - If the value is already a ConnectError, return it as is.
+       * - If the value is an AbortError or TimeoutError from the fetch API, return
+       *   the message of the error with code Canceled.
+       * - For other Errors, return the error message with code Unknown by default.
+       * - For other values, return the values String representation as a message,
+       *   with the code Unknown by default.
+       * The original value will be used for the "cause" property for the new
+       * ConnectError.
+       */
+      static from(reason, code = Code.Unknown) {
+        if (reason instanceof _ConnectError) {
+          return reason;
+        }
+        if (reason instanceof Error) {
+          if (reason.name == "AbortError" || reason.name == "TimeoutError") {
+            return new _ConnectError(reason.message, Code.Canceled);
+          }
+          return new _ConnectError(reason.message, code, void 0, void 0, reason);
+        }
+        return new _ConnectError(String(reason), code, void 0, void 0, reason);
+      }
+      static [Symbol.hasInstance](v) {
+        if (!(v instanceof Error)) {
+          return false;
+        }
+        if (Object.getPrototypeOf(v) === _ConnectError.prototype) {
+          return true;
+        }
+        return v.name === "ConnectError" && "code" in v && typeof v.code === "number" && "metadata" in v && "details" in v && Array.isArray(v.details) && "rawMessage" in v && typeof v.rawMessage == "string" && "cause" in v;
+      }
+      findDetails(typeOrRegistry) {
+        const registry = typeOrRegistry.kind === "message" ? {
+          getMessage: (typeName2) => typeName2 === typeOrRegistry.typeName ? typeOrRegistry : void 0
+        } : typeOrRegistry;
+        const details = [];
+        for (const data of this.details) {
+          if ("desc" in data) {
+            if (registry.getMessage(data.desc.typeName)) {
+              details.push(create(data.desc, data.value));
+            }
+            continue;
+          }
+          const desc = registry.getMessage(data.type);
+          if (desc) {
+            try {
+              details.push(fromBinary(desc, data.value));
+            } catch (_) {
+            }
+          }
+        }
+        return details;
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/http-headers.js
+function decodeBinaryHeader(value, desc, options) {
+  try {
+    const bytes = base64Decode(value);
+    if (desc) {
+      return fromBinary(desc, bytes, options);
+    }
+    return bytes;
+  } catch (e) {
+    throw ConnectError.from(e, Code.DataLoss);
+  }
+}
+var init_http_headers = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/http-headers.js"() {
+    init_esm();
+    init_wire();
+    init_connect_error();
+    init_code();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/any-client.js
+function makeAnyClient(service, createMethod) {
+  const client = {};
+  for (const desc of service.methods) {
+    const method = createMethod(desc);
+    if (method != null) {
+      client[desc.localName] = method;
+    }
+  }
+  return client;
+}
+var init_any_client = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/any-client.js"() {
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/compression.js
+var compressedFlag;
+var init_compression = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/compression.js"() {
+    compressedFlag = 1;
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/limit-io.js
+function validateReadWriteMaxBytes(readMaxBytes, writeMaxBytes, compressMinBytes) {
+  writeMaxBytes !== null && writeMaxBytes !== void 0 ? writeMaxBytes : writeMaxBytes = maxWriteMaxBytes;
+  readMaxBytes !== null && readMaxBytes !== void 0 ? readMaxBytes : readMaxBytes = maxReadMaxBytes;
+  compressMinBytes !== null && compressMinBytes !== void 0 ? compressMinBytes : compressMinBytes = defaultCompressMinBytes;
+  if (writeMaxBytes < 1 || writeMaxBytes > maxWriteMaxBytes) {
+    throw new ConnectError(`writeMaxBytes ${writeMaxBytes} must be >= 1 and <= ${maxWriteMaxBytes}`, Code.Internal);
+  }
+  if (readMaxBytes < 1 || readMaxBytes > maxReadMaxBytes) {
+    throw new ConnectError(`readMaxBytes ${readMaxBytes} must be >= 1 and <= ${maxReadMaxBytes}`, Code.Internal);
+  }
+  return {
+    readMaxBytes,
+    writeMaxBytes,
+    compressMinBytes
+  };
+}
+function assertWriteMaxBytes(writeMaxBytes, bytesWritten) {
+  if (bytesWritten > writeMaxBytes) {
+    throw new ConnectError(`message size ${bytesWritten} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted);
+  }
+}
+function assertReadMaxBytes(readMaxBytes, bytesRead, totalSizeKnown = false) {
+  if (bytesRead > readMaxBytes) {
+    let message = `message size is larger than configured readMaxBytes ${readMaxBytes}`;
+    if (totalSizeKnown) {
+      message = `message size ${bytesRead} is larger than configured readMaxBytes ${readMaxBytes}`;
+    }
+    throw new ConnectError(message, Code.ResourceExhausted);
+  }
+}
+var maxReadMaxBytes, maxWriteMaxBytes, defaultCompressMinBytes;
+var init_limit_io = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/limit-io.js"() {
+    init_connect_error();
+    init_code();
+    maxReadMaxBytes = 4294967295;
+    maxWriteMaxBytes = maxReadMaxBytes;
+    defaultCompressMinBytes = 1024;
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/envelope.js
+function createEnvelopeDecoder(readMaxBytes) {
+  return new EnvelopeDecoderImpl(readMaxBytes);
+}
+async function envelopeCompress(envelope, compression, compressMinBytes) {
+  let { flags, data } = envelope;
+  if ((flags & compressedFlag) === compressedFlag) {
+    throw new ConnectError("invalid envelope, already compressed", Code.Internal);
+  }
+  if (compression && data.byteLength >= compressMinBytes) {
+    data = await compression.compress(data);
+    flags = flags | compressedFlag;
+  }
+  return { data, flags };
+}
+async function envelopeDecompress(envelope, compression, readMaxBytes) {
+  let { flags, data } = envelope;
+  if ((flags & compressedFlag) === compressedFlag) {
+    if (!compression) {
+      throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
+    }
+    data = await compression.decompress(data, readMaxBytes);
+    flags = flags ^ compressedFlag;
+  }
+  return { data, flags };
+}
+function encodeEnvelope(flags, data) {
+  const bytes = new Uint8Array(data.length + 5);
+  bytes.set(data, 5);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  v.setUint8(0, flags);
+  v.setUint32(1, data.length);
+  return bytes;
+}
+var EnvelopeDecoderImpl;
+var init_envelope = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/envelope.js"() {
+    init_connect_error();
+    init_code();
+    init_compression();
+    init_limit_io();
+    EnvelopeDecoderImpl = class {
+      constructor(readMaxBytes) {
+        this.readMaxBytes = readMaxBytes;
+        this.header = new Uint8Array(5);
+        this.headerView = new DataView(this.header.buffer);
+        this.buf = [];
+      }
+      get byteLength() {
+        return this.buf.reduce((a, b) => a + b.byteLength, 0);
+      }
+      decode(chunk) {
+        this.buf.push(chunk);
+        const envs = [];
+        for (; ; ) {
+          let env = this.pop();
+          if (!env) {
+            break;
+          }
+          envs.push(env);
+        }
+        return envs;
+      }
+      // consume an enveloped message
+      pop() {
+        if (!this.env) {
+          this.env = this.head();
+          if (!this.env) {
+            return void 0;
+          }
+        }
+        if (this.cons(this.env.data)) {
+          const env = this.env;
+          this.env = void 0;
+          return env;
+        }
+        return void 0;
+      }
+      // consume header
+      head() {
+        if (!this.cons(this.header)) {
+          return void 0;
+        }
+        const flags = this.headerView.getUint8(0);
+        const length = this.headerView.getUint32(1);
+        assertReadMaxBytes(this.readMaxBytes, length, true);
+        return {
+          flags,
+          data: new Uint8Array(length)
+        };
+      }
+      // consume from buffer, fill target
+      cons(target) {
+        const wantLength = target.byteLength;
+        if (this.byteLength < wantLength) {
+          return false;
+        }
+        let offset = 0;
+        while (offset < wantLength) {
+          const chunk = this.buf.shift();
+          if (chunk.byteLength > wantLength - offset) {
+            target.set(chunk.subarray(0, wantLength - offset), offset);
+            this.buf.unshift(chunk.subarray(wantLength - offset));
+            offset += wantLength - offset;
+          } else {
+            target.set(chunk, offset);
+            offset += chunk.byteLength;
+          }
+        }
+        return true;
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/async-iterable.js
+function pipeTo(source, ...rest) {
+  const [transforms, sink, opt] = pickTransformsAndSink(rest);
+  let iterable = source;
+  let abortable;
+  if ((opt === null || opt === void 0 ? void 0 : opt.propagateDownStreamError) === true) {
+    iterable = abortable = makeIterableAbortable(iterable);
+  }
+  iterable = pipe(iterable, ...transforms, { propagateDownStreamError: false });
+  return sink(iterable).catch((reason) => {
+    if (abortable) {
+      return abortable.abort(reason).then(() => Promise.reject(reason));
+    }
+    return Promise.reject(reason);
+  });
+}
+function pickTransformsAndSink(rest) {
+  let opt;
+  if (typeof rest[rest.length - 1] != "function") {
+    opt = rest.pop();
+  }
+  const sink = rest.pop();
+  return [rest, sink, opt];
+}
+function pipe(source, ...rest) {
+  return __asyncGenerator(this, arguments, function* pipe_1() {
+    var _a;
+    const [transforms, opt] = pickTransforms(rest);
+    let abortable;
+    const sourceIt = source[Symbol.asyncIterator]();
+    const cachedSource = {
+      [Symbol.asyncIterator]() {
+        return sourceIt;
+      }
+    };
+    let iterable = cachedSource;
+    if ((opt === null || opt === void 0 ? void 0 : opt.propagateDownStreamError) === true) {
+      iterable = abortable = makeIterableAbortable(iterable);
+    }
+    for (const t of transforms) {
+      iterable = t(iterable);
+    }
+    const it = iterable[Symbol.asyncIterator]();
+    try {
+      for (; ; ) {
+        const r = yield __await(it.next());
+        if (r.done === true) {
+          break;
+        }
+        if (!abortable) {
+          yield yield __await(r.value);
+          continue;
+        }
+        try {
+          yield yield __await(r.value);
+        } catch (e) {
+          yield __await(abortable.abort(e));
+          throw e;
+        }
+      }
+    } finally {
+      if ((opt === null || opt === void 0 ? void 0 : opt.propagateDownStreamError) === true) {
+        (_a = sourceIt.return) === null || _a === void 0 ? void 0 : _a.call(sourceIt).catch(() => {
+        });
+      }
+    }
+  });
+}
+function pickTransforms(rest) {
+  let opt;
+  if (typeof rest[rest.length - 1] != "function") {
+    opt = rest.pop();
+  }
+  return [rest, opt];
+}
+function transformSerializeEnvelope(serialization, endStreamFlag, endSerialization) {
+  if (endStreamFlag === void 0 || endSerialization === void 0) {
+    return function(iterable) {
+      return __asyncGenerator(this, arguments, function* () {
+        var _a, e_4, _b, _c;
+        try {
+          for (var _d = true, iterable_4 = __asyncValues(iterable), iterable_4_1; iterable_4_1 = yield __await(iterable_4.next()), _a = iterable_4_1.done, !_a; _d = true) {
+            _c = iterable_4_1.value;
+            _d = false;
+            const chunk = _c;
+            const data = serialization.serialize(chunk);
+            yield yield __await({ flags: 0, data });
+          }
+        } catch (e_4_1) {
+          e_4 = { error: e_4_1 };
+        } finally {
+          try {
+            if (!_d && !_a && (_b = iterable_4.return)) yield __await(_b.call(iterable_4));
+          } finally {
+            if (e_4) throw e_4.error;
+          }
+        }
+      });
+    };
+  }
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_5, _b, _c;
+      try {
+        for (var _d = true, iterable_5 = __asyncValues(iterable), iterable_5_1; iterable_5_1 = yield __await(iterable_5.next()), _a = iterable_5_1.done, !_a; _d = true) {
+          _c = iterable_5_1.value;
+          _d = false;
+          const chunk = _c;
+          let data;
+          let flags = 0;
+          if (chunk.end) {
+            flags = flags | endStreamFlag;
+            data = endSerialization.serialize(chunk.value);
+          } else {
+            data = serialization.serialize(chunk.value);
+          }
+          yield yield __await({ flags, data });
+        }
+      } catch (e_5_1) {
+        e_5 = { error: e_5_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_5.return)) yield __await(_b.call(iterable_5));
+        } finally {
+          if (e_5) throw e_5.error;
+        }
+      }
+    });
+  };
+}
+function transformParseEnvelope(serialization, endStreamFlag, endSerialization) {
+  if (endSerialization && endStreamFlag !== void 0) {
+    return function(iterable) {
+      return __asyncGenerator(this, arguments, function* () {
+        var _a, e_6, _b, _c;
+        try {
+          for (var _d = true, iterable_6 = __asyncValues(iterable), iterable_6_1; iterable_6_1 = yield __await(iterable_6.next()), _a = iterable_6_1.done, !_a; _d = true) {
+            _c = iterable_6_1.value;
+            _d = false;
+            const { flags, data } = _c;
+            if ((flags & endStreamFlag) === endStreamFlag) {
+              yield yield __await({ value: endSerialization.parse(data), end: true });
+            } else {
+              yield yield __await({ value: serialization.parse(data), end: false });
+            }
+          }
+        } catch (e_6_1) {
+          e_6 = { error: e_6_1 };
+        } finally {
+          try {
+            if (!_d && !_a && (_b = iterable_6.return)) yield __await(_b.call(iterable_6));
+          } finally {
+            if (e_6) throw e_6.error;
+          }
+        }
+      });
+    };
+  }
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_7, _b, _c;
+      try {
+        for (var _d = true, iterable_7 = __asyncValues(iterable), iterable_7_1; iterable_7_1 = yield __await(iterable_7.next()), _a = iterable_7_1.done, !_a; _d = true) {
+          _c = iterable_7_1.value;
+          _d = false;
+          const { flags, data } = _c;
+          if (endStreamFlag !== void 0 && (flags & endStreamFlag) === endStreamFlag) {
+            if (endSerialization === null) {
+              throw new ConnectError("unexpected end flag", Code.InvalidArgument);
+            }
+            continue;
+          }
+          yield yield __await(serialization.parse(data));
+        }
+      } catch (e_7_1) {
+        e_7 = { error: e_7_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_7.return)) yield __await(_b.call(iterable_7));
+        } finally {
+          if (e_7) throw e_7.error;
+        }
+      }
+    });
+  };
+}
+function transformCompressEnvelope(compression, compressMinBytes) {
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_8, _b, _c;
+      try {
+        for (var _d = true, iterable_8 = __asyncValues(iterable), iterable_8_1; iterable_8_1 = yield __await(iterable_8.next()), _a = iterable_8_1.done, !_a; _d = true) {
+          _c = iterable_8_1.value;
+          _d = false;
+          const env = _c;
+          yield yield __await(yield __await(envelopeCompress(env, compression, compressMinBytes)));
+        }
+      } catch (e_8_1) {
+        e_8 = { error: e_8_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_8.return)) yield __await(_b.call(iterable_8));
+        } finally {
+          if (e_8) throw e_8.error;
+        }
+      }
+    });
+  };
+}
+function transformDecompressEnvelope(compression, readMaxBytes) {
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_9, _b, _c;
+      try {
+        for (var _d = true, iterable_9 = __asyncValues(iterable), iterable_9_1; iterable_9_1 = yield __await(iterable_9.next()), _a = iterable_9_1.done, !_a; _d = true) {
+          _c = iterable_9_1.value;
+          _d = false;
+          const env = _c;
+          yield yield __await(yield __await(envelopeDecompress(env, compression, readMaxBytes)));
+        }
+      } catch (e_9_1) {
+        e_9 = { error: e_9_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_9.return)) yield __await(_b.call(iterable_9));
+        } finally {
+          if (e_9) throw e_9.error;
+        }
+      }
+    });
+  };
+}
+function transformJoinEnvelopes() {
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_10, _b, _c;
+      try {
+        for (var _d = true, iterable_10 = __asyncValues(iterable), iterable_10_1; iterable_10_1 = yield __await(iterable_10.next()), _a = iterable_10_1.done, !_a; _d = true) {
+          _c = iterable_10_1.value;
+          _d = false;
+          const { flags, data } = _c;
+          yield yield __await(encodeEnvelope(flags, data));
+        }
+      } catch (e_10_1) {
+        e_10 = { error: e_10_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_10.return)) yield __await(_b.call(iterable_10));
+        } finally {
+          if (e_10) throw e_10.error;
+        }
+      }
+    });
+  };
+}
+function transformSplitEnvelope(readMaxBytes) {
+  return function(iterable) {
+    return __asyncGenerator(this, arguments, function* () {
+      var _a, e_11, _b, _c;
+      const buffer = createEnvelopeDecoder(readMaxBytes);
+      try {
+        for (var _d = true, iterable_11 = __asyncValues(iterable), iterable_11_1; iterable_11_1 = yield __await(iterable_11.next()), _a = iterable_11_1.done, !_a; _d = true) {
+          _c = iterable_11_1.value;
+          _d = false;
+          const chunk = _c;
+          for (const env of buffer.decode(chunk)) {
+            yield yield __await(env);
+          }
+        }
+      } catch (e_11_1) {
+        e_11 = { error: e_11_1 };
+      } finally {
+        try {
+          if (!_d && !_a && (_b = iterable_11.return)) yield __await(_b.call(iterable_11));
+        } finally {
+          if (e_11) throw e_11.error;
+        }
+      }
+      if (buffer.byteLength > 0) {
+        throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+      }
+    });
+  };
+}
+function makeIterableAbortable(iterable) {
+  const innerCandidate = iterable[Symbol.asyncIterator]();
+  if (innerCandidate.throw === void 0) {
+    throw new Error("AsyncIterable does not implement throw");
+  }
+  const inner = innerCandidate;
+  let aborted;
+  let resultPromise;
+  let it = {
+    next() {
+      resultPromise = inner.next().finally(() => {
+        resultPromise = void 0;
+      });
+      return resultPromise;
+    },
+    throw(e) {
+      return inner.throw(e);
+    }
+  };
+  if (innerCandidate.return !== void 0) {
+    it = Object.assign(Object.assign({}, it), { return(value) {
+      return inner.return(value);
+    } });
+  }
+  let used = false;
+  return {
+    abort(reason) {
+      if (aborted) {
+        return aborted.state;
+      }
+      const f = () => {
+        return inner.throw(reason).then((r) => r.done === true ? "completed" : "caught", () => "rethrown");
+      };
+      if (resultPromise) {
+        aborted = { reason, state: resultPromise.then(f, f) };
+        return aborted.state;
+      }
+      aborted = { reason, state: f() };
+      return aborted.state;
+    },
+    [Symbol.asyncIterator]() {
+      if (used) {
+        throw new Error("AsyncIterable cannot be re-used");
+      }
+      used = true;
+      return it;
+    }
+  };
+}
+function createAsyncIterable(items) {
+  return __asyncGenerator(this, arguments, function* createAsyncIterable_1() {
+    yield __await(yield* __asyncDelegator(__asyncValues(items)));
+  });
+}
+var __asyncValues, __await, __asyncGenerator, __asyncDelegator;
+var init_async_iterable = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/async-iterable.js"() {
+    init_code();
+    init_connect_error();
+    init_envelope();
+    init_envelope();
+    __asyncValues = function(o) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var m = o[Symbol.asyncIterator], i;
+      return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i);
+      function verb(n) {
+        i[n] = o[n] && function(v) {
+          return new Promise(function(resolve10, reject) {
+            v = o[n](v), settle(resolve10, reject, v.done, v.value);
+          });
+        };
+      }
+      function settle(resolve10, reject, d, v) {
+        Promise.resolve(v).then(function(v2) {
+          resolve10({ value: v2, done: d });
+        }, reject);
+      }
+    };
+    __await = function(v) {
+      return this instanceof __await ? (this.v = v, this) : new __await(v);
+    };
+    __asyncGenerator = function(thisArg, _arguments, generator) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var g = generator.apply(thisArg, _arguments || []), i, q = [];
+      return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i;
+      function awaitReturn(f) {
+        return function(v) {
+          return Promise.resolve(v).then(f, reject);
+        };
+      }
+      function verb(n, f) {
+        if (g[n]) {
+          i[n] = function(v) {
+            return new Promise(function(a, b) {
+              q.push([n, v, a, b]) > 1 || resume(n, v);
+            });
+          };
+          if (f) i[n] = f(i[n]);
+        }
+      }
+      function resume(n, v) {
+        try {
+          step(g[n](v));
+        } catch (e) {
+          settle(q[0][3], e);
+        }
+      }
+      function step(r) {
+        r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
+      }
+      function fulfill(value) {
+        resume("next", value);
+      }
+      function reject(value) {
+        resume("throw", value);
+      }
+      function settle(f, v) {
+        if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+      }
+    };
+    __asyncDelegator = function(o) {
+      var i, p;
+      return i = {}, verb("next"), verb("throw", function(e) {
+        throw e;
+      }), verb("return"), i[Symbol.iterator] = function() {
+        return this;
+      }, i;
+      function verb(n, f) {
+        i[n] = o[n] ? function(v) {
+          return (p = !p) ? { value: __await(o[n](v)), done: false } : f ? f(v) : v;
+        } : f;
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/promise-client.js
+function createClient(service, transport) {
+  return makeAnyClient(service, (method) => {
+    switch (method.methodKind) {
+      case "unary":
+        return createUnaryFn(transport, method);
+      case "server_streaming":
+        return createServerStreamingFn(transport, method);
+      case "client_streaming":
+        return createClientStreamingFn(transport, method);
+      case "bidi_streaming":
+        return createBiDiStreamingFn(transport, method);
+      default:
+        return null;
+    }
+  });
+}
+function createUnaryFn(transport, method) {
+  return async (input, options) => {
+    var _a, _b;
+    const response = await transport.unary(method, options === null || options === void 0 ? void 0 : options.signal, options === null || options === void 0 ? void 0 : options.timeoutMs, options === null || options === void 0 ? void 0 : options.headers, input, options === null || options === void 0 ? void 0 : options.contextValues);
+    (_a = options === null || options === void 0 ? void 0 : options.onHeader) === null || _a === void 0 ? void 0 : _a.call(options, response.header);
+    (_b = options === null || options === void 0 ? void 0 : options.onTrailer) === null || _b === void 0 ? void 0 : _b.call(options, response.trailer);
+    return response.message;
+  };
+}
+function createServerStreamingFn(transport, method) {
+  return (input, options) => handleStreamResponse(transport.stream(method, options === null || options === void 0 ? void 0 : options.signal, options === null || options === void 0 ? void 0 : options.timeoutMs, options === null || options === void 0 ? void 0 : options.headers, createAsyncIterable([input]), options === null || options === void 0 ? void 0 : options.contextValues), options);
+}
+function createClientStreamingFn(transport, method) {
+  return async (request4, options) => {
+    var _a, e_1, _b, _c;
+    var _d, _e;
+    const response = await transport.stream(method, options === null || options === void 0 ? void 0 : options.signal, options === null || options === void 0 ? void 0 : options.timeoutMs, options === null || options === void 0 ? void 0 : options.headers, request4, options === null || options === void 0 ? void 0 : options.contextValues);
+    (_d = options === null || options === void 0 ? void 0 : options.onHeader) === null || _d === void 0 ? void 0 : _d.call(options, response.header);
+    let singleMessage;
+    let count = 0;
+    try {
+      for (var _f = true, _g = __asyncValues2(response.message), _h; _h = await _g.next(), _a = _h.done, !_a; _f = true) {
+        _c = _h.value;
+        _f = false;
+        const message = _c;
+        singleMessage = message;
+        count++;
+      }
+    } catch (e_1_1) {
+      e_1 = { error: e_1_1 };
+    } finally {
+      try {
+        if (!_f && !_a && (_b = _g.return)) await _b.call(_g);
+      } finally {
+        if (e_1) throw e_1.error;
+      }
+    }
+    if (!singleMessage) {
+      throw new ConnectError("protocol error: missing response message", Code.Unimplemented);
+    }
+    if (count > 1) {
+      throw new ConnectError("protocol error: received extra messages for client streaming method", Code.Unimplemented);
+    }
+    (_e = options === null || options === void 0 ? void 0 : options.onTrailer) === null || _e === void 0 ? void 0 : _e.call(options, response.trailer);
+    return singleMessage;
+  };
+}
+function createBiDiStreamingFn(transport, method) {
+  return (request4, options) => handleStreamResponse(transport.stream(method, options === null || options === void 0 ? void 0 : options.signal, options === null || options === void 0 ? void 0 : options.timeoutMs, options === null || options === void 0 ? void 0 : options.headers, request4, options === null || options === void 0 ? void 0 : options.contextValues), options);
+}
+function handleStreamResponse(stream, options) {
+  const it = (function() {
+    return __asyncGenerator2(this, arguments, function* () {
+      var _a, _b;
+      const response = yield __await2(stream);
+      (_a = options === null || options === void 0 ? void 0 : options.onHeader) === null || _a === void 0 ? void 0 : _a.call(options, response.header);
+      yield __await2(yield* __asyncDelegator2(__asyncValues2(response.message)));
+      (_b = options === null || options === void 0 ? void 0 : options.onTrailer) === null || _b === void 0 ? void 0 : _b.call(options, response.trailer);
+    });
+  })()[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => it.next()
+    })
+  };
+}
+var __asyncValues2, __await2, __asyncDelegator2, __asyncGenerator2;
+var init_promise_client = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/promise-client.js"() {
+    init_any_client();
+    init_connect_error();
+    init_code();
+    init_async_iterable();
+    __asyncValues2 = function(o) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var m = o[Symbol.asyncIterator], i;
+      return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i);
+      function verb(n) {
+        i[n] = o[n] && function(v) {
+          return new Promise(function(resolve10, reject) {
+            v = o[n](v), settle(resolve10, reject, v.done, v.value);
+          });
+        };
+      }
+      function settle(resolve10, reject, d, v) {
+        Promise.resolve(v).then(function(v2) {
+          resolve10({ value: v2, done: d });
+        }, reject);
+      }
+    };
+    __await2 = function(v) {
+      return this instanceof __await2 ? (this.v = v, this) : new __await2(v);
+    };
+    __asyncDelegator2 = function(o) {
+      var i, p;
+      return i = {}, verb("next"), verb("throw", function(e) {
+        throw e;
+      }), verb("return"), i[Symbol.iterator] = function() {
+        return this;
+      }, i;
+      function verb(n, f) {
+        i[n] = o[n] ? function(v) {
+          return (p = !p) ? { value: __await2(o[n](v)), done: false } : f ? f(v) : v;
+        } : f;
+      }
+    };
+    __asyncGenerator2 = function(thisArg, _arguments, generator) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var g = generator.apply(thisArg, _arguments || []), i, q = [];
+      return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i;
+      function awaitReturn(f) {
+        return function(v) {
+          return Promise.resolve(v).then(f, reject);
+        };
+      }
+      function verb(n, f) {
+        if (g[n]) {
+          i[n] = function(v) {
+            return new Promise(function(a, b) {
+              q.push([n, v, a, b]) > 1 || resume(n, v);
+            });
+          };
+          if (f) i[n] = f(i[n]);
+        }
+      }
+      function resume(n, v) {
+        try {
+          step(g[n](v));
+        } catch (e) {
+          settle(q[0][3], e);
+        }
+      }
+      function step(r) {
+        r.value instanceof __await2 ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
+      }
+      function fulfill(value) {
+        resume("next", value);
+      }
+      function reject(value) {
+        resume("throw", value);
+      }
+      function settle(f, v) {
+        if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/signals.js
+function createLinkedAbortController(...signals) {
+  const controller = new AbortController();
+  const sa = signals.filter((s) => s !== void 0).concat(controller.signal);
+  for (const signal of sa) {
+    if (signal.aborted) {
+      onAbort.apply(signal);
+      break;
+    }
+    signal.addEventListener("abort", onAbort);
+  }
+  function onAbort() {
+    if (!controller.signal.aborted) {
+      controller.abort(getAbortSignalReason(this));
+    }
+    for (const signal of sa) {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+  return controller;
+}
+function createDeadlineSignal(timeoutMs) {
+  const controller = new AbortController();
+  const listener = () => {
+    controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  };
+  let timeoutId;
+  if (timeoutMs !== void 0) {
+    if (timeoutMs <= 0)
+      listener();
+    else
+      timeoutId = setTimeout(listener, timeoutMs);
+  }
+  return {
+    signal: controller.signal,
+    cleanup: () => clearTimeout(timeoutId)
+  };
+}
+function getAbortSignalReason(signal) {
+  if (!signal.aborted) {
+    return void 0;
+  }
+  if (signal.reason !== void 0) {
+    return signal.reason;
+  }
+  const e = new Error("This operation was aborted");
+  e.name = "AbortError";
+  return e;
+}
+var init_signals = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/signals.js"() {
+    init_connect_error();
+    init_code();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/context-values.js
+function createContextValues() {
+  return {
+    get(key) {
+      return key.id in this ? this[key.id] : key.defaultValue;
+    },
+    set(key, value) {
+      this[key.id] = value;
+      return this;
+    },
+    delete(key) {
+      delete this[key.id];
+      return this;
+    }
+  };
+}
+var init_context_values = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/context-values.js"() {
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/headers.js
+var headerContentType, headerEncoding, headerAcceptEncoding, headerTimeout, headerGrpcStatus, headerGrpcMessage, headerStatusDetailsBin, headerUserAgent;
+var init_headers = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/headers.js"() {
+    headerContentType = "Content-Type";
+    headerEncoding = "Grpc-Encoding";
+    headerAcceptEncoding = "Grpc-Accept-Encoding";
+    headerTimeout = "Grpc-Timeout";
+    headerGrpcStatus = "Grpc-Status";
+    headerGrpcMessage = "Grpc-Message";
+    headerStatusDetailsBin = "Grpc-Status-Details-Bin";
+    headerUserAgent = "User-Agent";
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/embed.js
+var init_embed = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/embed.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/service.js
+function serviceDesc(file, path, ...paths) {
+  if (paths.length > 0) {
+    throw new Error();
+  }
+  return file.services[path];
+}
+var init_service = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/service.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/symbols.js
+var packageName, wktPublicImportPaths, symbols;
+var init_symbols = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/symbols.js"() {
+    packageName = "@bufbuild/protobuf";
+    wktPublicImportPaths = {
+      "google/protobuf/compiler/plugin.proto": packageName + "/wkt",
+      "google/protobuf/any.proto": packageName + "/wkt",
+      "google/protobuf/api.proto": packageName + "/wkt",
+      "google/protobuf/cpp_features.proto": packageName + "/wkt",
+      "google/protobuf/descriptor.proto": packageName + "/wkt",
+      "google/protobuf/duration.proto": packageName + "/wkt",
+      "google/protobuf/empty.proto": packageName + "/wkt",
+      "google/protobuf/field_mask.proto": packageName + "/wkt",
+      "google/protobuf/go_features.proto": packageName + "/wkt",
+      "google/protobuf/java_features.proto": packageName + "/wkt",
+      "google/protobuf/source_context.proto": packageName + "/wkt",
+      "google/protobuf/struct.proto": packageName + "/wkt",
+      "google/protobuf/timestamp.proto": packageName + "/wkt",
+      "google/protobuf/type.proto": packageName + "/wkt",
+      "google/protobuf/wrappers.proto": packageName + "/wkt"
+    };
+    symbols = {
+      isMessage: { typeOnly: false, bootstrapWktFrom: "../../is-message.js", from: packageName },
+      Message: { typeOnly: true, bootstrapWktFrom: "../../types.js", from: packageName },
+      create: { typeOnly: false, bootstrapWktFrom: "../../create.js", from: packageName },
+      fromJson: { typeOnly: false, bootstrapWktFrom: "../../from-json.js", from: packageName },
+      fromJsonString: { typeOnly: false, bootstrapWktFrom: "../../from-json.js", from: packageName },
+      fromBinary: { typeOnly: false, bootstrapWktFrom: "../../from-binary.js", from: packageName },
+      toBinary: { typeOnly: false, bootstrapWktFrom: "../../to-binary.js", from: packageName },
+      toJson: { typeOnly: false, bootstrapWktFrom: "../../to-json.js", from: packageName },
+      toJsonString: { typeOnly: false, bootstrapWktFrom: "../../to-json.js", from: packageName },
+      protoInt64: { typeOnly: false, bootstrapWktFrom: "../../proto-int64.js", from: packageName },
+      JsonValue: { typeOnly: true, bootstrapWktFrom: "../../json-value.js", from: packageName },
+      JsonObject: { typeOnly: true, bootstrapWktFrom: "../../json-value.js", from: packageName },
+      UnknownEnum: { typeOnly: true, bootstrapWktFrom: "../../types.js", from: packageName },
+      codegen: {
+        boot: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/boot.js", from: packageName + "/codegenv2" },
+        fileDesc: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/file.js", from: packageName + "/codegenv2" },
+        enumDesc: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/enum.js", from: packageName + "/codegenv2" },
+        extDesc: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/extension.js", from: packageName + "/codegenv2" },
+        messageDesc: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/message.js", from: packageName + "/codegenv2" },
+        serviceDesc: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/service.js", from: packageName + "/codegenv2" },
+        tsEnum: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/enum.js", from: packageName + "/codegenv2" },
+        objEnum: { typeOnly: false, bootstrapWktFrom: "../../codegenv2/enum.js", from: packageName + "/codegenv2" },
+        GenFile: { typeOnly: true, bootstrapWktFrom: "../../codegenv2/types.js", from: packageName + "/codegenv2" },
+        GenEnum: { typeOnly: true, bootstrapWktFrom: "../../codegenv2/types.js", from: packageName + "/codegenv2" },
+        GenExtension: { typeOnly: true, bootstrapWktFrom: "../../codegenv2/types.js", from: packageName + "/codegenv2" },
+        GenMessage: { typeOnly: true, bootstrapWktFrom: "../../codegenv2/types.js", from: packageName + "/codegenv2" },
+        GenService: { typeOnly: true, bootstrapWktFrom: "../../codegenv2/types.js", from: packageName + "/codegenv2" }
+      }
+    };
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/scalar.js
+var init_scalar2 = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/scalar.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/types.js
+var init_types3 = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/types.js"() {
+  }
+});
+
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/index.js
+var init_codegenv2 = __esm({
+  "node_modules/@bufbuild/protobuf/dist/esm/codegenv2/index.js"() {
+    init_boot();
+    init_embed();
+    init_enum();
+    init_extension();
+    init_file();
+    init_message();
+    init_service();
+    init_symbols();
+    init_scalar2();
+    init_types3();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/gen/status_pb.js
+var file_status, StatusSchema;
+var init_status_pb = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/gen/status_pb.js"() {
+    init_codegenv2();
+    init_wkt();
+    file_status = /* @__PURE__ */ fileDesc("CgxzdGF0dXMucHJvdG8SCmdvb2dsZS5ycGMiTgoGU3RhdHVzEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRIlCgdkZXRhaWxzGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueUJeCg5jb20uZ29vZ2xlLnJwY0ILU3RhdHVzUHJvdG9QAVo3Z29vZ2xlLmdvbGFuZy5vcmcvZ2VucHJvdG8vZ29vZ2xlYXBpcy9ycGMvc3RhdHVzO3N0YXR1c6ICA1JQQ2IGcHJvdG8z", [file_google_protobuf_any]);
+    StatusSchema = /* @__PURE__ */ messageDesc(file_status, 0);
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/trailer-status.js
+function findTrailerError(headerOrTrailer) {
+  var _a;
+  const statusBytes = headerOrTrailer.get(headerStatusDetailsBin);
+  if (statusBytes != null) {
+    const status = decodeBinaryHeader(statusBytes, StatusSchema);
+    if (status.code == 0) {
+      return void 0;
+    }
+    const error2 = new ConnectError(status.message, status.code, headerOrTrailer);
+    error2.details = status.details.map((any) => ({
+      type: any.typeUrl.substring(any.typeUrl.lastIndexOf("/") + 1),
+      value: any.value
+    }));
+    return error2;
+  }
+  const grpcStatus = headerOrTrailer.get(headerGrpcStatus);
+  if (grpcStatus != null) {
+    if (grpcStatus === grpcStatusOk) {
+      return void 0;
+    }
+    const code = parseInt(grpcStatus, 10);
+    if (code in Code) {
+      return new ConnectError(decodeURIComponent((_a = headerOrTrailer.get(headerGrpcMessage)) !== null && _a !== void 0 ? _a : ""), code, headerOrTrailer);
+    }
+    return new ConnectError(`invalid grpc-status: ${grpcStatus}`, Code.Internal, headerOrTrailer);
+  }
+  return void 0;
+}
+var grpcStatusOk;
+var init_trailer_status = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/trailer-status.js"() {
+    init_status_pb();
+    init_connect_error();
+    init_http_headers();
+    init_code();
+    init_headers();
+    grpcStatusOk = "0";
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/create-method-url.js
+function createMethodUrl(baseUrl, method) {
+  return baseUrl.toString().replace(/\/?$/, `/${method.parent.typeName}/${method.name}`);
+}
+var init_create_method_url = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/create-method-url.js"() {
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/normalize.js
+function normalize(desc, message) {
+  return create(desc, message);
+}
+function normalizeIterable(desc, input) {
+  function transform(result) {
+    if (result.done === true) {
+      return result;
+    }
+    return {
+      done: result.done,
+      value: normalize(desc, result.value)
+    };
+  }
+  return {
+    [Symbol.asyncIterator]() {
+      const it = input[Symbol.asyncIterator]();
+      const res = {
+        next: () => it.next().then(transform)
+      };
+      if (it.throw !== void 0) {
+        res.throw = (e) => it.throw(e).then(transform);
+      }
+      if (it.return !== void 0) {
+        res.return = (v) => it.return(v).then(transform);
+      }
+      return res;
+    }
+  };
+}
+var init_normalize = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/normalize.js"() {
+    init_esm();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/interceptor.js
+function applyInterceptors(next, interceptors) {
+  if (!interceptors) {
+    return next;
+  }
+  for (const i of interceptors.concat().reverse()) {
+    next = i(next);
+  }
+  return next;
+}
+var init_interceptor = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/interceptor.js"() {
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/serialization.js
+function getJsonOptions(options) {
+  var _a;
+  const o = Object.assign({}, options);
+  (_a = o.ignoreUnknownFields) !== null && _a !== void 0 ? _a : o.ignoreUnknownFields = true;
+  return o;
+}
+function createMethodSerializationLookup(method, binaryOptions, jsonOptions, limitOptions) {
+  const inputBinary = limitSerialization(createBinarySerialization(method.input, binaryOptions), limitOptions);
+  const inputJson = limitSerialization(createJsonSerialization(method.input, jsonOptions), limitOptions);
+  const outputBinary = limitSerialization(createBinarySerialization(method.output, binaryOptions), limitOptions);
+  const outputJson = limitSerialization(createJsonSerialization(method.output, jsonOptions), limitOptions);
+  return {
+    getI(useBinaryFormat) {
+      return useBinaryFormat ? inputBinary : inputJson;
+    },
+    getO(useBinaryFormat) {
+      return useBinaryFormat ? outputBinary : outputJson;
+    }
+  };
+}
+function limitSerialization(serialization, limitOptions) {
+  return {
+    serialize(data) {
+      const bytes = serialization.serialize(data);
+      assertWriteMaxBytes(limitOptions.writeMaxBytes, bytes.byteLength);
+      return bytes;
+    },
+    parse(data) {
+      assertReadMaxBytes(limitOptions.readMaxBytes, data.byteLength, true);
+      return serialization.parse(data);
+    }
+  };
+}
+function createBinarySerialization(desc, options) {
+  return {
+    parse(data) {
+      try {
+        return fromBinary(desc, data, options);
+      } catch (e) {
+        const m = e instanceof Error ? e.message : String(e);
+        throw new ConnectError(`parse binary: ${m}`, Code.Internal);
+      }
+    },
+    serialize(data) {
+      try {
+        return toBinary(desc, data, options);
+      } catch (e) {
+        const m = e instanceof Error ? e.message : String(e);
+        throw new ConnectError(`serialize binary: ${m}`, Code.Internal);
+      }
+    }
+  };
+}
+function createJsonSerialization(desc, options) {
+  var _a, _b;
+  const textEncoder = (_a = options === null || options === void 0 ? void 0 : options.textEncoder) !== null && _a !== void 0 ? _a : new TextEncoder();
+  const textDecoder = (_b = options === null || options === void 0 ? void 0 : options.textDecoder) !== null && _b !== void 0 ? _b : new TextDecoder();
+  const o = getJsonOptions(options);
+  return {
+    parse(data) {
+      try {
+        const json = textDecoder.decode(data);
+        return fromJsonString(desc, json, o);
+      } catch (e) {
+        throw ConnectError.from(e, Code.InvalidArgument);
+      }
+    },
+    serialize(data) {
+      try {
+        const json = toJsonString(desc, data, o);
+        return textEncoder.encode(json);
+      } catch (e) {
+        throw ConnectError.from(e, Code.Internal);
+      }
+    }
+  };
+}
+var init_serialization = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/serialization.js"() {
+    init_esm();
+    init_connect_error();
+    init_code();
+    init_limit_io();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/content-type.js
+function parseContentType(contentType) {
+  const match = contentType === null || contentType === void 0 ? void 0 : contentType.match(contentTypeRegExp);
+  if (!match) {
+    return void 0;
+  }
+  const binary = !match[1];
+  return { binary };
+}
+var contentTypeRegExp, contentTypeProto, contentTypeJson;
+var init_content_type = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/content-type.js"() {
+    contentTypeRegExp = /^application\/grpc(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i;
+    contentTypeProto = "application/grpc+proto";
+    contentTypeJson = "application/grpc+json";
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/run-call.js
+function runUnaryCall(opt) {
+  const next = applyInterceptors(opt.next, opt.interceptors);
+  const [signal, abort, done] = setupSignal(opt);
+  const req = Object.assign(Object.assign({}, opt.req), { message: normalize(opt.req.method.input, opt.req.message), signal });
+  return next(req).then((res) => {
+    done();
+    return res;
+  }, abort);
+}
+function runStreamingCall(opt) {
+  const next = applyInterceptors(opt.next, opt.interceptors);
+  const [signal, abort, done] = setupSignal(opt);
+  const req = Object.assign(Object.assign({}, opt.req), { message: normalizeIterable(opt.req.method.input, opt.req.message), signal });
+  let doneCalled = false;
+  signal.addEventListener("abort", function() {
+    var _a, _b;
+    const it = opt.req.message[Symbol.asyncIterator]();
+    if (!doneCalled) {
+      (_a = it.throw) === null || _a === void 0 ? void 0 : _a.call(it, this.reason).catch(() => {
+      });
+    }
+    (_b = it.return) === null || _b === void 0 ? void 0 : _b.call(it).catch(() => {
+    });
+  });
+  return next(req).then((res) => {
+    return Object.assign(Object.assign({}, res), { message: {
+      [Symbol.asyncIterator]() {
+        const it = res.message[Symbol.asyncIterator]();
+        return {
+          next() {
+            return it.next().then((r) => {
+              if (r.done == true) {
+                doneCalled = true;
+                done();
+              }
+              return r;
+            }, abort);
+          }
+          // We deliberately omit throw/return.
+        };
+      }
+    } });
+  }, abort);
+}
+function setupSignal(opt) {
+  const { signal, cleanup } = createDeadlineSignal(opt.timeoutMs);
+  const controller = createLinkedAbortController(opt.signal, signal);
+  return [
+    controller.signal,
+    function abort(reason) {
+      const e = controller.signal.aborted ? ConnectError.from(getAbortSignalReason(controller.signal), Code.Canceled) : ConnectError.from(reason);
+      controller.abort(e);
+      cleanup();
+      return Promise.reject(e);
+    },
+    function done() {
+      cleanup();
+      controller.abort();
+    }
+  ];
+}
+var init_run_call = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/run-call.js"() {
+    init_interceptor();
+    init_connect_error();
+    init_signals();
+    init_normalize();
+    init_code();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/index.js
+var init_esm2 = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/index.js"() {
+    init_connect_error();
+    init_code();
+    init_promise_client();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/validate-trailer.js
+function validateTrailer(trailer, header) {
+  const err = findTrailerError(trailer);
+  if (err) {
+    header.forEach((value, key) => {
+      err.metadata.append(key, value);
+    });
+    throw err;
+  }
+  if (!header.has(headerGrpcStatus) && !trailer.has(headerGrpcStatus)) {
+    throw new ConnectError("protocol error: missing status", Code.Internal);
+  }
+}
+var init_validate_trailer = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/validate-trailer.js"() {
+    init_code();
+    init_connect_error();
+    init_headers();
+    init_trailer_status();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/http-status.js
+function codeFromHttpStatus(httpStatus) {
+  switch (httpStatus) {
+    case 400:
+      return Code.Internal;
+    case 401:
+      return Code.Unauthenticated;
+    case 403:
+      return Code.PermissionDenied;
+    case 404:
+      return Code.Unimplemented;
+    case 429:
+      return Code.Unavailable;
+    case 502:
+      return Code.Unavailable;
+    case 503:
+      return Code.Unavailable;
+    case 504:
+      return Code.Unavailable;
+    default:
+      return Code.Unknown;
+  }
+}
+var init_http_status = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/http-status.js"() {
+    init_code();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/request-header.js
+function requestHeader(useBinaryFormat, timeoutMs, userProvidedHeaders) {
+  const result = new Headers(userProvidedHeaders !== null && userProvidedHeaders !== void 0 ? userProvidedHeaders : {});
+  result.set(headerContentType, useBinaryFormat ? contentTypeProto : contentTypeJson);
+  if (!result.has(headerUserAgent)) {
+    result.set(headerUserAgent, "connect-es/2.1.2");
+  }
+  if (timeoutMs !== void 0) {
+    result.set(headerTimeout, `${timeoutMs}m`);
+  }
+  result.set("Te", "trailers");
+  return result;
+}
+function requestHeaderWithCompression(useBinaryFormat, timeoutMs, userProvidedHeaders, acceptCompression, sendCompression) {
+  const result = requestHeader(useBinaryFormat, timeoutMs, userProvidedHeaders);
+  if (sendCompression != null) {
+    result.set(headerEncoding, sendCompression.name);
+  }
+  if (acceptCompression.length > 0) {
+    result.set(headerAcceptEncoding, acceptCompression.map((c) => c.name).join(","));
+  }
+  return result;
+}
+var init_request_header = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/request-header.js"() {
+    init_headers();
+    init_content_type();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/validate-response.js
+function validateResponse(status, headers) {
+  if (status != 200) {
+    throw new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), headers);
+  }
+  const mimeType = headers.get(headerContentType);
+  const parsedType = parseContentType(mimeType);
+  if (parsedType == void 0) {
+    throw new ConnectError(`unsupported content type ${mimeType}`, Code.Unknown);
+  }
+  return {
+    foundStatus: headers.has(headerGrpcStatus),
+    headerError: findTrailerError(headers)
+  };
+}
+function validateResponseWithCompression(acceptCompression, status, headers) {
+  const { foundStatus, headerError } = validateResponse(status, headers);
+  let compression;
+  const encoding = headers.get(headerEncoding);
+  if (encoding !== null && encoding.toLowerCase() !== "identity") {
+    compression = acceptCompression.find((c) => c.name === encoding);
+    if (!compression) {
+      throw new ConnectError(`unsupported response encoding "${encoding}"`, Code.Internal, headers);
+    }
+  }
+  return {
+    foundStatus,
+    compression,
+    headerError
+  };
+}
+var init_validate_response = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/validate-response.js"() {
+    init_http_status();
+    init_connect_error();
+    init_trailer_status();
+    init_code();
+    init_headers();
+    init_content_type();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/transport.js
+function createTransport(opt) {
+  return {
+    async unary(method, signal, timeoutMs, header, message, contextValues) {
+      const serialization = createMethodSerializationLookup(method, opt.binaryOptions, opt.jsonOptions, opt);
+      timeoutMs = timeoutMs === void 0 ? opt.defaultTimeoutMs : timeoutMs <= 0 ? void 0 : timeoutMs;
+      return await runUnaryCall({
+        interceptors: opt.interceptors,
+        signal,
+        timeoutMs,
+        req: {
+          stream: false,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: createMethodUrl(opt.baseUrl, method),
+          header: requestHeaderWithCompression(opt.useBinaryFormat, timeoutMs, header, opt.acceptCompression, opt.sendCompression),
+          contextValues: contextValues !== null && contextValues !== void 0 ? contextValues : createContextValues(),
+          message
+        },
+        next: async (req) => {
+          const uRes = await opt.httpClient({
+            url: req.url,
+            method: "POST",
+            header: req.header,
+            signal: req.signal,
+            body: pipe(createAsyncIterable([req.message]), transformSerializeEnvelope(serialization.getI(opt.useBinaryFormat)), transformCompressEnvelope(opt.sendCompression, opt.compressMinBytes), transformJoinEnvelopes(), {
+              propagateDownStreamError: true
+            })
+          });
+          const { compression, headerError } = validateResponseWithCompression(opt.acceptCompression, uRes.status, uRes.header);
+          const message2 = await pipeTo(uRes.body, transformSplitEnvelope(opt.readMaxBytes), transformDecompressEnvelope(compression !== null && compression !== void 0 ? compression : null, opt.readMaxBytes), transformParseEnvelope(serialization.getO(opt.useBinaryFormat)), async (iterable) => {
+            var _a, e_1, _b, _c;
+            let message3;
+            try {
+              for (var _d = true, iterable_1 = __asyncValues3(iterable), iterable_1_1; iterable_1_1 = await iterable_1.next(), _a = iterable_1_1.done, !_a; _d = true) {
+                _c = iterable_1_1.value;
+                _d = false;
+                const chunk = _c;
+                if (message3 !== void 0) {
+                  throw new ConnectError("protocol error: received extra output message for unary method", Code.Unimplemented);
+                }
+                message3 = chunk;
+              }
+            } catch (e_1_1) {
+              e_1 = { error: e_1_1 };
+            } finally {
+              try {
+                if (!_d && !_a && (_b = iterable_1.return)) await _b.call(iterable_1);
+              } finally {
+                if (e_1) throw e_1.error;
+              }
+            }
+            return message3;
+          }, { propagateDownStreamError: false });
+          validateTrailer(uRes.trailer, uRes.header);
+          if (message2 === void 0) {
+            if (headerError) {
+              throw headerError;
+            }
+            throw new ConnectError("protocol error: missing output message for unary method", uRes.trailer.has(headerGrpcStatus) ? Code.Unimplemented : Code.Unknown);
+          }
+          if (headerError) {
+            throw new ConnectError("protocol error: received output message for unary method with error status", Code.Unknown);
+          }
+          return {
+            stream: false,
+            service: method.parent,
+            method,
+            header: uRes.header,
+            message: message2,
+            trailer: uRes.trailer
+          };
+        }
+      });
+    },
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      const serialization = createMethodSerializationLookup(method, opt.binaryOptions, opt.jsonOptions, opt);
+      timeoutMs = timeoutMs === void 0 ? opt.defaultTimeoutMs : timeoutMs <= 0 ? void 0 : timeoutMs;
+      return runStreamingCall({
+        interceptors: opt.interceptors,
+        signal,
+        timeoutMs,
+        req: {
+          stream: true,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: createMethodUrl(opt.baseUrl, method),
+          header: requestHeaderWithCompression(opt.useBinaryFormat, timeoutMs, header, opt.acceptCompression, opt.sendCompression),
+          contextValues: contextValues !== null && contextValues !== void 0 ? contextValues : createContextValues(),
+          message: input
+        },
+        next: async (req) => {
+          const uRes = await opt.httpClient({
+            url: req.url,
+            method: "POST",
+            header: req.header,
+            signal: req.signal,
+            body: pipe(req.message, transformSerializeEnvelope(serialization.getI(opt.useBinaryFormat)), transformCompressEnvelope(opt.sendCompression, opt.compressMinBytes), transformJoinEnvelopes(), { propagateDownStreamError: true })
+          });
+          const { compression, foundStatus, headerError } = validateResponseWithCompression(opt.acceptCompression, uRes.status, uRes.header);
+          if (headerError) {
+            throw headerError;
+          }
+          const res = Object.assign(Object.assign({}, req), { header: uRes.header, trailer: uRes.trailer, message: pipe(uRes.body, transformSplitEnvelope(opt.readMaxBytes), transformDecompressEnvelope(compression !== null && compression !== void 0 ? compression : null, opt.readMaxBytes), transformParseEnvelope(serialization.getO(opt.useBinaryFormat)), function(iterable) {
+            return __asyncGenerator3(this, arguments, function* () {
+              yield __await3(yield* __asyncDelegator3(__asyncValues3(iterable)));
+              if (!foundStatus) {
+                validateTrailer(uRes.trailer, uRes.header);
+              }
+            });
+          }, { propagateDownStreamError: true }) });
+          return res;
+        }
+      });
+    }
+  };
+}
+var __asyncValues3, __await3, __asyncDelegator3, __asyncGenerator3;
+var init_transport = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/transport.js"() {
+    init_request_header();
+    init_validate_response();
+    init_validate_trailer();
+    init_code();
+    init_connect_error();
+    init_async_iterable();
+    init_create_method_url();
+    init_run_call();
+    init_serialization();
+    init_context_values();
+    init_headers();
+    __asyncValues3 = function(o) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var m = o[Symbol.asyncIterator], i;
+      return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i);
+      function verb(n) {
+        i[n] = o[n] && function(v) {
+          return new Promise(function(resolve10, reject) {
+            v = o[n](v), settle(resolve10, reject, v.done, v.value);
+          });
+        };
+      }
+      function settle(resolve10, reject, d, v) {
+        Promise.resolve(v).then(function(v2) {
+          resolve10({ value: v2, done: d });
+        }, reject);
+      }
+    };
+    __await3 = function(v) {
+      return this instanceof __await3 ? (this.v = v, this) : new __await3(v);
+    };
+    __asyncDelegator3 = function(o) {
+      var i, p;
+      return i = {}, verb("next"), verb("throw", function(e) {
+        throw e;
+      }), verb("return"), i[Symbol.iterator] = function() {
+        return this;
+      }, i;
+      function verb(n, f) {
+        i[n] = o[n] ? function(v) {
+          return (p = !p) ? { value: __await3(o[n](v)), done: false } : f ? f(v) : v;
+        } : f;
+      }
+    };
+    __asyncGenerator3 = function(thisArg, _arguments, generator) {
+      if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+      var g = generator.apply(thisArg, _arguments || []), i, q = [];
+      return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+        return this;
+      }, i;
+      function awaitReturn(f) {
+        return function(v) {
+          return Promise.resolve(v).then(f, reject);
+        };
+      }
+      function verb(n, f) {
+        if (g[n]) {
+          i[n] = function(v) {
+            return new Promise(function(a, b) {
+              q.push([n, v, a, b]) > 1 || resume(n, v);
+            });
+          };
+          if (f) i[n] = f(i[n]);
+        }
+      }
+      function resume(n, v) {
+        try {
+          step(g[n](v));
+        } catch (e) {
+          settle(q[0][3], e);
+        }
+      }
+      function step(r) {
+        r.value instanceof __await3 ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
+      }
+      function fulfill(value) {
+        resume("next", value);
+      }
+      function reject(value) {
+        resume("throw", value);
+      }
+      function settle(f, v) {
+        if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol-grpc/index.js
+var init_protocol_grpc = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol-grpc/index.js"() {
+    init_transport();
+    init_headers();
+  }
+});
+
+// node_modules/@connectrpc/connect/dist/esm/protocol/index.js
+var init_protocol = __esm({
+  "node_modules/@connectrpc/connect/dist/esm/protocol/index.js"() {
+    init_limit_io();
+    init_signals();
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/node-error.js
+function connectErrorFromNodeReason(reason) {
+  let code = Code.Internal;
+  const chain = unwrapNodeErrorChain(reason).map(getNodeErrorProps);
+  if (chain.some((p) => p.code == "ERR_STREAM_WRITE_AFTER_END")) {
+    code = Code.Aborted;
+  } else if (chain.some((p) => p.code == "ERR_STREAM_DESTROYED" || p.code == "ERR_HTTP2_INVALID_STREAM" || p.code == "ECONNRESET")) {
+    code = Code.Aborted;
+  } else if (chain.some((p) => p.code == "ETIMEDOUT" || p.code == "ENOTFOUND" || p.code == "EAI_AGAIN" || p.code == "ECONNREFUSED")) {
+    code = Code.Unavailable;
+  }
+  const ce = ConnectError.from(reason, code);
+  if (ce !== reason) {
+    ce.cause = reason;
+  }
+  return ce;
+}
+function unwrapNodeErrorChain(reason) {
+  const chain = [];
+  for (; ; ) {
+    if (!(reason instanceof Error)) {
+      break;
+    }
+    if (chain.includes(reason)) {
+      break;
+    }
+    chain.push(reason);
+    if (!("cause" in reason)) {
+      break;
+    }
+    reason = reason.cause;
+  }
+  return chain;
+}
+function getNodeErrorProps(reason) {
+  const props = {};
+  if (reason instanceof Error) {
+    if ("code" in reason && typeof reason.code == "string") {
+      props.code = reason.code;
+    }
+    if ("syscall" in reason && typeof reason.syscall == "string") {
+      props.syscall = reason.syscall;
+    }
+  }
+  return props;
+}
+function connectErrorFromH2ResetCode(rstCode) {
+  switch (rstCode) {
+    case H2Code.PROTOCOL_ERROR:
+    case H2Code.INTERNAL_ERROR:
+    case H2Code.FLOW_CONTROL_ERROR:
+    case H2Code.SETTINGS_TIMEOUT:
+    case H2Code.FRAME_SIZE_ERROR:
+    case H2Code.COMPRESSION_ERROR:
+    case H2Code.CONNECT_ERROR:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.Internal);
+    case H2Code.REFUSED_STREAM:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.Unavailable);
+    case H2Code.CANCEL:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.Canceled);
+    case H2Code.ENHANCE_YOUR_CALM:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.ResourceExhausted);
+    case H2Code.INADEQUATE_SECURITY:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.PermissionDenied);
+    case H2Code.HTTP_1_1_REQUIRED:
+      return new ConnectError(`http/2 stream closed with error code ${H2Code[rstCode]} (0x${rstCode.toString(16)})`, Code.PermissionDenied);
+    default:
+      break;
+  }
+  return void 0;
+}
+var H2Code;
+var init_node_error = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/node-error.js"() {
+    init_esm2();
+    (function(H2Code2) {
+      H2Code2[H2Code2["PROTOCOL_ERROR"] = 1] = "PROTOCOL_ERROR";
+      H2Code2[H2Code2["INTERNAL_ERROR"] = 2] = "INTERNAL_ERROR";
+      H2Code2[H2Code2["FLOW_CONTROL_ERROR"] = 3] = "FLOW_CONTROL_ERROR";
+      H2Code2[H2Code2["SETTINGS_TIMEOUT"] = 4] = "SETTINGS_TIMEOUT";
+      H2Code2[H2Code2["STREAM_CLOSED"] = 5] = "STREAM_CLOSED";
+      H2Code2[H2Code2["FRAME_SIZE_ERROR"] = 6] = "FRAME_SIZE_ERROR";
+      H2Code2[H2Code2["REFUSED_STREAM"] = 7] = "REFUSED_STREAM";
+      H2Code2[H2Code2["CANCEL"] = 8] = "CANCEL";
+      H2Code2[H2Code2["COMPRESSION_ERROR"] = 9] = "COMPRESSION_ERROR";
+      H2Code2[H2Code2["CONNECT_ERROR"] = 10] = "CONNECT_ERROR";
+      H2Code2[H2Code2["ENHANCE_YOUR_CALM"] = 11] = "ENHANCE_YOUR_CALM";
+      H2Code2[H2Code2["INADEQUATE_SECURITY"] = 12] = "INADEQUATE_SECURITY";
+      H2Code2[H2Code2["HTTP_1_1_REQUIRED"] = 13] = "HTTP_1_1_REQUIRED";
+    })(H2Code || (H2Code = {}));
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/compression.js
+import * as zlib from "node:zlib";
+import { promisify } from "node:util";
+function asUint8ArrayArrayBuffer(bytes) {
+  return bytes.then((b) => {
+    if (b.buffer instanceof ArrayBuffer) {
+      return b;
+    }
+    return new Uint8Array(b);
+  });
+}
+function wrapZLibErrors(promise, readMaxBytes) {
+  return promise.catch((e) => {
+    var _a;
+    const props = getNodeErrorProps(e);
+    let code = Code.Internal;
+    let message = "decompression failed";
+    switch (props.code) {
+      case "ERR_BUFFER_TOO_LARGE":
+        code = Code.ResourceExhausted;
+        message = `message is larger than configured readMaxBytes ${readMaxBytes} after decompression`;
+        break;
+      case "Z_DATA_ERROR":
+      case "ERR_PADDING_2":
+        code = Code.InvalidArgument;
+        break;
+      default:
+        if ((_a = props.code) === null || _a === void 0 ? void 0 : _a.startsWith("ERR__ERROR_FORMAT_")) {
+          code = Code.InvalidArgument;
+        }
+        break;
+    }
+    return Promise.reject(new ConnectError(message, code, void 0, void 0, e));
+  });
+}
+var gzip2, gunzip2, brotliCompress2, brotliDecompress2, compressionGzip, compressionBrotli;
+var init_compression2 = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/compression.js"() {
+    init_esm2();
+    init_node_error();
+    gzip2 = promisify(zlib.gzip);
+    gunzip2 = promisify(zlib.gunzip);
+    brotliCompress2 = promisify(zlib.brotliCompress);
+    brotliDecompress2 = promisify(zlib.brotliDecompress);
+    compressionGzip = {
+      name: "gzip",
+      compress(bytes) {
+        return asUint8ArrayArrayBuffer(gzip2(bytes, {}));
+      },
+      decompress(bytes, readMaxBytes) {
+        if (bytes.length == 0) {
+          return Promise.resolve(new Uint8Array(0));
+        }
+        return asUint8ArrayArrayBuffer(wrapZLibErrors(gunzip2(bytes, {
+          maxOutputLength: readMaxBytes
+        }), readMaxBytes));
+      }
+    };
+    compressionBrotli = {
+      name: "br",
+      compress(bytes) {
+        return asUint8ArrayArrayBuffer(brotliCompress2(bytes, {}));
+      },
+      decompress(bytes, readMaxBytes) {
+        if (bytes.length == 0) {
+          return Promise.resolve(new Uint8Array(0));
+        }
+        return asUint8ArrayArrayBuffer(wrapZLibErrors(brotliDecompress2(bytes, {
+          maxOutputLength: readMaxBytes
+        }), readMaxBytes));
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/node-universal-header.js
+function nodeHeaderToWebHeader(nodeHeaders) {
+  const header = new Headers();
+  for (const [k, v] of Object.entries(nodeHeaders)) {
+    if (k.startsWith(":")) {
+      continue;
+    }
+    if (v === void 0) {
+      continue;
+    }
+    if (typeof v == "string") {
+      header.append(k, v);
+    } else if (typeof v == "number") {
+      header.append(k, String(v));
+    } else {
+      for (const e of v) {
+        header.append(k, e);
+      }
+    }
+  }
+  return header;
+}
+function webHeaderToNodeHeaders(headersInit, defaultNodeHeaders) {
+  if (headersInit === void 0 && defaultNodeHeaders === void 0) {
+    return void 0;
+  }
+  const o = /* @__PURE__ */ Object.create(null);
+  if (defaultNodeHeaders !== void 0) {
+    if (Array.isArray(defaultNodeHeaders)) {
+      for (let i = 0; i + 1 < defaultNodeHeaders.length; i += 2) {
+        const key = defaultNodeHeaders[i];
+        const value = defaultNodeHeaders[i + 1];
+        if (Array.isArray(o[key])) {
+          o[key].push(value);
+        } else if (typeof o[key] == "string") {
+          o[key] = [o[key], value];
+        } else {
+          o[key] = value;
+        }
+      }
+    } else {
+      for (const [key, value] of Object.entries(defaultNodeHeaders)) {
+        if (Array.isArray(value)) {
+          o[key] = value.concat();
+        } else if (value !== void 0) {
+          o[key] = value;
+        }
+      }
+    }
+  }
+  if (headersInit !== void 0) {
+    if (Array.isArray(headersInit)) {
+      for (const [key, value] of headersInit) {
+        appendWebHeader(o, key, value);
+      }
+    } else if ("forEach" in headersInit) {
+      if (typeof headersInit.forEach == "function") {
+        headersInit.forEach((value, key) => {
+          appendWebHeader(o, key, value);
+        });
+      }
+    } else {
+      for (const [key, value] of Object.entries(headersInit)) {
+        appendWebHeader(o, key, value);
+      }
+    }
+  }
+  return o;
+}
+function appendWebHeader(o, key, value) {
+  key = key.toLowerCase();
+  const existing = o[key];
+  if (Array.isArray(existing)) {
+    existing.push(value);
+  } else if (existing === void 0) {
+    o[key] = value;
+  } else {
+    o[key] = [existing.toString(), value];
+  }
+}
+var init_node_universal_header = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/node-universal-header.js"() {
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/http2-session-manager.js
+import * as http2 from "node:http2";
+function closed() {
+  return {
+    t: "closed"
+  };
+}
+function error(reason) {
+  return {
+    t: "error",
+    reason
+  };
+}
+function closedOrError(reason) {
+  const isCancel = reason instanceof ConnectError && ConnectError.from(reason).code == Code.Canceled;
+  return isCancel ? closed() : error(reason);
+}
+function connect2(authority, http2SessionOptions) {
+  let resolve10;
+  let reject;
+  const conn = new Promise((res, rej) => {
+    resolve10 = res;
+    reject = rej;
+  });
+  const newConn = http2.connect(authority, http2SessionOptions);
+  newConn.on("connect", onConnect);
+  newConn.on("error", onError);
+  function onConnect() {
+    resolve10 === null || resolve10 === void 0 ? void 0 : resolve10(newConn);
+    cleanup();
+  }
+  function onError(err) {
+    reject === null || reject === void 0 ? void 0 : reject(connectErrorFromNodeReason(err));
+    cleanup();
+  }
+  function cleanup() {
+    newConn.off("connect", onConnect);
+    newConn.off("error", onError);
+  }
+  return {
+    t: "connecting",
+    conn,
+    abort(reason) {
+      if (!newConn.destroyed) {
+        newConn.destroy(void 0, http2.constants.NGHTTP2_CANCEL);
+      }
+      reject === null || reject === void 0 ? void 0 : reject(reason);
+    },
+    onExitState() {
+      cleanup();
+    }
+  };
+}
+function ready(conn, options) {
+  assertSessionOpen(conn);
+  conn.unref();
+  let lastAliveAt = Date.now();
+  let streamCount = 0;
+  let pingIntervalId;
+  let pingTimeoutId;
+  let receivedGoAway = false;
+  let receivedGoAwayEnhanceYourCalmTooManyPings = false;
+  let idleTimeoutId;
+  resetIdleTimeout();
+  const state = {
+    t: "ready",
+    conn,
+    streamCount() {
+      return streamCount;
+    },
+    requiresVerify() {
+      const elapsedMs = Date.now() - lastAliveAt;
+      return elapsedMs > options.pingIntervalMs;
+    },
+    isShuttingDown() {
+      return receivedGoAway;
+    },
+    onClose: void 0,
+    onError: void 0,
+    registerRequest(stream) {
+      streamCount++;
+      if (streamCount == 1) {
+        conn.ref();
+        resetPingInterval();
+        stopIdleTimeout();
+      }
+      stream.once("response", () => {
+        lastAliveAt = Date.now();
+        resetPingInterval();
+      });
+      stream.once("close", () => {
+        streamCount--;
+        if (streamCount == 0) {
+          conn.unref();
+          resetPingInterval();
+          resetIdleTimeout();
+        }
+      });
+    },
+    responseByteRead(stream) {
+      if (stream.session !== conn) {
+        return;
+      }
+      if (conn.closed || conn.destroyed) {
+        return;
+      }
+      if (streamCount <= 0) {
+        return;
+      }
+      lastAliveAt = Date.now();
+      resetPingInterval();
+    },
+    verify() {
+      conn.ref();
+      return new Promise((resolve10) => {
+        const onError2 = () => {
+          resolve10(false);
+        };
+        commonPing(() => {
+          if (streamCount == 0)
+            conn.unref();
+          conn.off("error", onError2);
+          resolve10(true);
+        });
+        conn.once("error", onError2);
+      });
+    },
+    abort(reason) {
+      if (!conn.destroyed) {
+        conn.once("error", () => {
+        });
+        conn.destroy(reason, http2.constants.NGHTTP2_CANCEL);
+      }
+    },
+    onExitState() {
+      if (state.isShuttingDown()) {
+        return;
+      }
+      cleanup();
+      this.onError = void 0;
+      this.onClose = void 0;
+    }
+  };
+  function resetPingInterval() {
+    stopPingInterval();
+    if (streamCount > 0 || options.pingIdleConnection) {
+      pingIntervalId = safeSetTimeout(onPingInterval, options.pingIntervalMs);
+    }
+  }
+  function stopPingInterval() {
+    clearTimeout(pingIntervalId);
+    clearTimeout(pingTimeoutId);
+  }
+  function onPingInterval() {
+    commonPing(resetPingInterval);
+  }
+  function commonPing(onSuccess) {
+    clearTimeout(pingTimeoutId);
+    pingTimeoutId = safeSetTimeout(() => {
+      conn.destroy(new ConnectError("PING timed out", Code.Unavailable), http2.constants.NGHTTP2_CANCEL);
+    }, options.pingTimeoutMs);
+    conn.ping((err, duration) => {
+      clearTimeout(pingTimeoutId);
+      if (err !== null) {
+        return;
+      }
+      if (duration > options.pingTimeoutMs) {
+        conn.destroy(new ConnectError("PING timed out", Code.Unavailable), http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
+      lastAliveAt = Date.now();
+      onSuccess();
+    });
+  }
+  function stopIdleTimeout() {
+    clearTimeout(idleTimeoutId);
+  }
+  function resetIdleTimeout() {
+    idleTimeoutId = safeSetTimeout(onIdleTimeout, options.idleConnectionTimeoutMs);
+  }
+  function onIdleTimeout() {
+    conn.close();
+    onClose();
+  }
+  function onGoaway(errorCode, lastStreamID, opaqueData) {
+    if (errorCode === http2.constants.NGHTTP2_NO_ERROR && streamCount === 0) {
+      conn.destroy(new ConnectError("received GOAWAY without any open streams", Code.Canceled), http2.constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    receivedGoAway = true;
+    const tooManyPingsAscii = Buffer.from("too_many_pings", "ascii");
+    if (opaqueData === null || opaqueData === void 0 ? void 0 : opaqueData.equals(tooManyPingsAscii)) {
+      options.pingIntervalMs = options.pingIntervalMs * 2;
+      receivedGoAwayEnhanceYourCalmTooManyPings = true;
+    }
+  }
+  function onClose() {
+    var _a;
+    cleanup();
+    (_a = state.onClose) === null || _a === void 0 ? void 0 : _a.call(state);
+  }
+  function onError(err) {
+    var _a, _b;
+    cleanup();
+    if (receivedGoAwayEnhanceYourCalmTooManyPings) {
+      const ce = new ConnectError(`http/2 connection closed with error code ENHANCE_YOUR_CALM (0x${http2.constants.NGHTTP2_ENHANCE_YOUR_CALM.toString(16)}), too_many_pings, doubled the interval`, Code.ResourceExhausted);
+      (_a = state.onError) === null || _a === void 0 ? void 0 : _a.call(state, ce);
+    } else {
+      (_b = state.onError) === null || _b === void 0 ? void 0 : _b.call(state, connectErrorFromNodeReason(err));
+    }
+  }
+  function cleanup() {
+    stopPingInterval();
+    stopIdleTimeout();
+    conn.off("error", onError);
+    conn.off("close", onClose);
+    conn.off("goaway", onGoaway);
+  }
+  conn.on("error", onError);
+  conn.on("close", onClose);
+  conn.on("goaway", onGoaway);
+  return state;
+}
+function safeSetTimeout(callback, ms) {
+  if (ms > 2147483647) {
+    return;
+  }
+  return setTimeout(callback, ms).unref();
+}
+function assertSessionOpen(conn) {
+  if (conn.connecting) {
+    throw new ConnectError("expected open session, but it is connecting", Code.Internal);
+  }
+  if (conn.destroyed) {
+    throw new ConnectError("expected open session, but it is destroyed", Code.Internal);
+  }
+  if (conn.closed) {
+    throw new ConnectError("expected open session, but it is closed", Code.Internal);
+  }
+}
+var Http2SessionManager;
+var init_http2_session_manager = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/http2-session-manager.js"() {
+    init_esm2();
+    init_node_error();
+    Http2SessionManager = class {
+      /**
+       * The current state of the connection:
+       *
+       * - "closed"
+       *   The connection is closed, or no connection has been opened yet.
+       * - connecting
+       *   Currently establishing a connection.
+       *
+       * - "open"
+       *   A connection is open and has open streams. PING frames are sent every
+       *   pingIntervalMs, unless a stream received data.
+       *   If a PING frame is not responded to within pingTimeoutMs, the connection
+       *   and all open streams close.
+       *
+       * - "idle"
+       *   A connection is open, but it does not have any open streams.
+       *   If pingIdleConnection is enabled, PING frames are used to keep the
+       *   connection alive, similar to an "open" connection.
+       *   If a connection is idle for longer than idleConnectionTimeoutMs, it closes.
+       *   If a request is made on an idle connection that has not been used for
+       *   longer than pingIntervalMs, the connection is verified.
+       *
+       * - "verifying"
+       *   Verifying a connection after a long period of inactivity before issuing a
+       *   request. A PING frame is sent, and if it times out within pingTimeoutMs, a
+       *   new connection is opened.
+       *
+       * - "error"
+       *   The connection is closed because of a transient error. A connection
+       *   may have failed to reach the host, or the connection may have died,
+       *   or it may have been aborted.
+       */
+      state() {
+        if (this.s.t == "ready") {
+          if (this.verifying !== void 0) {
+            return "verifying";
+          }
+          return this.s.streamCount() > 0 ? "open" : "idle";
+        }
+        return this.s.t;
+      }
+      /**
+       * Returns the error object if the connection is in the "error" state,
+       * `undefined` otherwise.
+       */
+      error() {
+        if (this.s.t == "error") {
+          return this.s.reason;
+        }
+        return void 0;
+      }
+      constructor(url, pingOptions, http2SessionOptions) {
+        var _a, _b, _c, _d;
+        this.s = closed();
+        this.shuttingDown = [];
+        this.authority = new URL(url).origin;
+        this.http2SessionOptions = http2SessionOptions;
+        this.options = {
+          pingIntervalMs: (_a = pingOptions === null || pingOptions === void 0 ? void 0 : pingOptions.pingIntervalMs) !== null && _a !== void 0 ? _a : Number.POSITIVE_INFINITY,
+          pingTimeoutMs: (_b = pingOptions === null || pingOptions === void 0 ? void 0 : pingOptions.pingTimeoutMs) !== null && _b !== void 0 ? _b : 1e3 * 15,
+          pingIdleConnection: (_c = pingOptions === null || pingOptions === void 0 ? void 0 : pingOptions.pingIdleConnection) !== null && _c !== void 0 ? _c : false,
+          idleConnectionTimeoutMs: (_d = pingOptions === null || pingOptions === void 0 ? void 0 : pingOptions.idleConnectionTimeoutMs) !== null && _d !== void 0 ? _d : 1e3 * 60 * 15
+        };
+      }
+      /**
+       * Open a connection if none exists, verify an existing connection if
+       * necessary.
+       */
+      async connect() {
+        try {
+          const ready2 = await this.gotoReady();
+          return ready2.streamCount() > 0 ? "open" : "idle";
+        } catch (e) {
+          return "error";
+        }
+      }
+      /**
+       * Issue a request.
+       *
+       * This method automatically opens a connection if none exists, and verifies
+       * an existing connection if necessary. It calls http2.ClientHttp2Session.request(),
+       * and keeps track of all open http2.ClientHttp2Stream.
+       *
+       * Clients must call notifyResponseByteRead() whenever they successfully read
+       * data from the http2.ClientHttp2Stream.
+       */
+      async request(method, path, headers, options) {
+        for (; ; ) {
+          const ready2 = await this.gotoReady();
+          try {
+            const stream = ready2.conn.request(Object.assign(Object.assign({}, headers), { ":method": method, ":path": path }), options);
+            ready2.registerRequest(stream);
+            return stream;
+          } catch (e) {
+            if (ready2.conn.closed || ready2.conn.destroyed) {
+              continue;
+            }
+            throw e;
+          }
+        }
+      }
+      /**
+       * Notify the manager of a successful read from a http2.ClientHttp2Stream.
+       *
+       * Clients must call this function whenever they successfully read data from
+       * a http2.ClientHttp2Stream obtained from request(). This informs the
+       * keep-alive logic that the connection is alive, and prevents it from sending
+       * unnecessary PING frames.
+       */
+      notifyResponseByteRead(stream) {
+        if (this.s.t == "ready") {
+          this.s.responseByteRead(stream);
+        }
+        for (const s of this.shuttingDown) {
+          s.responseByteRead(stream);
+        }
+      }
+      /**
+       * If there is an open connection, close it. This also closes any open streams.
+       */
+      abort(reason) {
+        var _a, _b, _c;
+        const err = reason !== null && reason !== void 0 ? reason : new ConnectError("connection aborted", Code.Canceled);
+        (_b = (_a = this.s).abort) === null || _b === void 0 ? void 0 : _b.call(_a, err);
+        for (const s of this.shuttingDown) {
+          (_c = s.abort) === null || _c === void 0 ? void 0 : _c.call(s, err);
+        }
+        this.setState(closedOrError(err));
+      }
+      async gotoReady() {
+        if (this.s.t == "ready") {
+          if (this.s.isShuttingDown() || this.s.conn.closed || this.s.conn.destroyed) {
+            this.setState(connect2(this.authority, this.http2SessionOptions));
+          } else if (this.s.requiresVerify()) {
+            await this.verify(this.s);
+          }
+        } else if (this.s.t == "closed" || this.s.t == "error") {
+          this.setState(connect2(this.authority, this.http2SessionOptions));
+        }
+        while (this.s.t !== "ready") {
+          if (this.s.t === "error") {
+            throw this.s.reason;
+          }
+          if (this.s.t === "connecting") {
+            await this.s.conn;
+          }
+        }
+        return this.s;
+      }
+      setState(state) {
+        var _a, _b;
+        (_b = (_a = this.s).onExitState) === null || _b === void 0 ? void 0 : _b.call(_a);
+        if (this.s.t == "ready" && this.s.isShuttingDown()) {
+          const sd = this.s;
+          this.shuttingDown.push(sd);
+          sd.onClose = sd.onError = () => {
+            const i = this.shuttingDown.indexOf(sd);
+            if (i !== -1) {
+              this.shuttingDown.splice(i, 1);
+            }
+          };
+        }
+        switch (state.t) {
+          case "connecting":
+            state.conn.then((value) => {
+              this.setState(ready(value, this.options));
+            }, (reason) => {
+              this.setState(closedOrError(reason));
+            });
+            break;
+          case "ready":
+            state.onClose = () => this.setState(closed());
+            state.onError = (err) => this.setState(closedOrError(err));
+            break;
+          case "closed":
+            break;
+          case "error":
+            break;
+        }
+        this.s = state;
+      }
+      verify(stateReady) {
+        if (this.verifying !== void 0) {
+          return this.verifying;
+        }
+        this.verifying = stateReady.verify().then((success) => {
+          if (success) {
+            return;
+          }
+          this.setState(connect2(this.authority, this.http2SessionOptions));
+        }, (reason) => {
+          this.setState(closedOrError(reason));
+        }).finally(() => {
+          this.verifying = void 0;
+        });
+        return this.verifying;
+      }
+    };
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/node-universal-client.js
+import * as http from "node:http";
+import * as https from "node:https";
+function createNodeHttpClient(options) {
+  var _a;
+  if (options.httpVersion == "1.1") {
+    return createNodeHttp1Client(options.nodeOptions);
+  }
+  const sessionProvider = (_a = options.sessionProvider) !== null && _a !== void 0 ? _a : ((url) => new Http2SessionManager(url));
+  return createNodeHttp2Client(sessionProvider);
+}
+function createNodeHttp1Client(httpOptions) {
+  return async function request4(req) {
+    const sentinel = createSentinel(req.signal);
+    return new Promise((resolve10, reject) => {
+      sentinel.onError((e) => {
+        reject(e);
+      });
+      h1Request(sentinel, req.url, Object.assign(Object.assign({}, httpOptions), { headers: webHeaderToNodeHeaders(req.header, httpOptions === null || httpOptions === void 0 ? void 0 : httpOptions.headers), method: req.method }), (request5) => {
+        void sinkRequest(req, request5, sentinel);
+        request5.on("response", (response) => {
+          var _a;
+          response.on("error", sentinel.error);
+          sentinel.onError((reason) => response.destroy(reason));
+          const trailer = new Headers();
+          resolve10({
+            status: (_a = response.statusCode) !== null && _a !== void 0 ? _a : 0,
+            header: nodeHeaderToWebHeader(response.headers),
+            body: h1ResponseIterable(sentinel, response, trailer),
+            trailer
+          });
+        });
+      });
+    });
+  };
+}
+function createNodeHttp2Client(sessionProvider) {
+  return function request4(req) {
+    const sentinel = createSentinel(req.signal);
+    const sessionManager = sessionProvider(req.url);
+    return new Promise((resolve10, reject) => {
+      sentinel.onError((e) => {
+        reject(e);
+      });
+      h2Request(sentinel, sessionManager, req.url, req.method, webHeaderToNodeHeaders(req.header), {}, (stream) => {
+        void sinkRequest(req, stream, sentinel);
+        stream.on("response", (headers) => {
+          var _a;
+          const response = {
+            status: (_a = headers[":status"]) !== null && _a !== void 0 ? _a : 0,
+            header: nodeHeaderToWebHeader(headers),
+            body: h2ResponseIterable(sentinel, stream, sessionManager),
+            trailer: h2ResponseTrailer(stream)
+          };
+          resolve10(response);
+        });
+      });
+    });
+  };
+}
+function h1Request(sentinel, url, options, onRequest) {
+  let request4;
+  if (new URL(url).protocol.startsWith("https")) {
+    request4 = https.request(url, options);
+  } else {
+    request4 = http.request(url, options);
+  }
+  sentinel.onError((reason) => request4.destroy(reason));
+  request4.flushHeaders();
+  request4.on("error", sentinel.error);
+  request4.on("socket", function onRequestSocket(socket) {
+    function onSocketConnect() {
+      socket.off("connect", onSocketConnect);
+      onRequest(request4);
+    }
+    if (socket.readyState === "open") {
+      onRequest(request4);
+    } else {
+      socket.on("connect", onSocketConnect);
+    }
+  });
+}
+function h1ResponseIterable(sentinel, response, trailer) {
+  const inner = response[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]() {
+      return {
+        async next() {
+          const r = await sentinel.race(inner.next());
+          if (r.done === true) {
+            nodeHeaderToWebHeader(response.trailers).forEach((value, key) => {
+              trailer.set(key, value);
+            });
+            sentinel.close();
+          }
+          return r;
+        },
+        throw(e) {
+          sentinel.error(e);
+          throw e;
+        }
+      };
+    }
+  };
+}
+function h2Request(sentinel, sm, url, method, headers, options, onStream) {
+  const requestUrl = new URL(url);
+  if (requestUrl.origin !== sm.authority) {
+    const message = `cannot make a request to ${requestUrl.origin}: the http2 session is connected to ${sm.authority}`;
+    sentinel.error(new ConnectError(message, Code.Internal));
+    return;
+  }
+  sm.request(method, requestUrl.pathname + requestUrl.search, headers, {}).then((stream) => {
+    sentinel.onError((reason) => {
+      if (stream.closed) {
+        return;
+      }
+      const rstCode = reason.code == Code.Canceled ? H2Code.CANCEL : H2Code.INTERNAL_ERROR;
+      return new Promise((resolve10) => stream.close(rstCode, resolve10));
+    });
+    stream.on("error", function h2StreamError(e) {
+      if (stream.writableEnded && unwrapNodeErrorChain(e).map(getNodeErrorProps).some((p) => p.code == "ERR_STREAM_WRITE_AFTER_END")) {
+        return;
+      }
+      sentinel.error(e);
+    });
+    stream.on("close", function h2StreamClose() {
+      const err = connectErrorFromH2ResetCode(stream.rstCode);
+      if (err) {
+        sentinel.error(err);
+      }
+    });
+    onStream(stream);
+  }, (reason) => {
+    sentinel.error(reason);
+  });
+}
+function h2ResponseTrailer(response) {
+  const trailer = new Headers();
+  response.on("trailers", (args) => {
+    nodeHeaderToWebHeader(args).forEach((value, key) => {
+      trailer.set(key, value);
+    });
+  });
+  return trailer;
+}
+function h2ResponseIterable(sentinel, response, sm) {
+  const inner = response[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]() {
+      return {
+        async next() {
+          const r = await sentinel.race(inner.next());
+          if (r.done === true) {
+            sentinel.close();
+          }
+          sm === null || sm === void 0 ? void 0 : sm.notifyResponseByteRead(response);
+          return r;
+        },
+        throw(e) {
+          sentinel.error(e);
+          throw e;
+        }
+      };
+    }
+  };
+}
+async function sinkRequest(request4, nodeRequest, sentinel) {
+  if (request4.body === void 0) {
+    await new Promise((resolve10) => nodeRequest.end(resolve10));
+    return;
+  }
+  const it = request4.body[Symbol.asyncIterator]();
+  return new Promise((resolve10) => {
+    writeNext();
+    function writeNext() {
+      if (sentinel.isClosed()) {
+        return;
+      }
+      it.next().then((r) => {
+        if (r.done === true) {
+          nodeRequest.end(resolve10);
+          return;
+        }
+        nodeRequest.write(r.value, "binary", (e) => {
+          if (e === null || e === void 0) {
+            writeNext();
+            return;
+          }
+          if (it.throw !== void 0) {
+            it.throw(connectErrorFromNodeReason(e)).catch(() => {
+            });
+          }
+          if (nodeRequest.writableEnded && unwrapNodeErrorChain(e).map(getNodeErrorProps).some((p) => p.code == "ERR_STREAM_WRITE_AFTER_END")) {
+            return;
+          }
+          sentinel.error(e);
+        });
+      }, (e) => {
+        sentinel.error(e);
+      });
+    }
+  });
+}
+function createSentinel(signal) {
+  let rejectRace;
+  let closed2 = false;
+  let closedError = void 0;
+  let onErrorListeners = [];
+  const sentinel = {
+    error(error2) {
+      if (closed2) {
+        return;
+      }
+      closed2 = true;
+      closedError = error2 instanceof ConnectError ? error2 : connectErrorFromNodeReason(error2);
+      rejectRace === null || rejectRace === void 0 ? void 0 : rejectRace(closedError);
+      for (const onRejected of onErrorListeners) {
+        onRejected(closedError);
+      }
+      cleanup();
+    },
+    close() {
+      if (closed2) {
+        return;
+      }
+      closed2 = true;
+      if (rejectRace) {
+        rejectRace(new ConnectError("sentinel completed early", Code.Internal));
+      }
+      cleanup();
+    },
+    isClosed() {
+      return closed2;
+    },
+    onError(onError) {
+      if (closed2) {
+        if (closedError !== void 0) {
+          onError(closedError);
+        }
+      } else {
+        onErrorListeners.push(onError);
+      }
+    },
+    race(promise) {
+      let resolveRace;
+      const race = new Promise((resolve10, reject) => {
+        resolveRace = resolve10;
+        rejectRace = reject;
+      });
+      promise.then((value) => {
+        resolveRace === null || resolveRace === void 0 ? void 0 : resolveRace(value);
+      }, (reason) => {
+        rejectRace === null || rejectRace === void 0 ? void 0 : rejectRace(reason);
+      });
+      if (closed2) {
+        rejectRace === null || rejectRace === void 0 ? void 0 : rejectRace(closedError !== null && closedError !== void 0 ? closedError : new ConnectError("sentinel completed early", Code.Internal));
+      }
+      return race;
+    }
+  };
+  function cleanup() {
+    if (signal) {
+      signal.removeEventListener("abort", onSignalAbort);
+    }
+    onErrorListeners = [];
+    rejectRace = void 0;
+  }
+  function onSignalAbort() {
+    sentinel.error(getAbortSignalReason(this));
+  }
+  if (signal) {
+    signal.addEventListener("abort", onSignalAbort);
+    if (signal.aborted) {
+      sentinel.error(getAbortSignalReason(signal));
+    }
+  }
+  return sentinel;
+}
+var init_node_universal_client = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/node-universal-client.js"() {
+    init_esm2();
+    init_node_universal_header();
+    init_node_error();
+    init_protocol();
+    init_http2_session_manager();
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/node-transport-options.js
+function validateNodeTransportOptions(options) {
+  var _a, _b, _c, _d;
+  let httpClient;
+  if (options.httpVersion == "2") {
+    let sessionManager;
+    if (options.sessionManager) {
+      sessionManager = options.sessionManager;
+    } else {
+      sessionManager = new Http2SessionManager(options.baseUrl, {
+        pingIntervalMs: options.pingIntervalMs,
+        pingIdleConnection: options.pingIdleConnection,
+        pingTimeoutMs: options.pingTimeoutMs,
+        idleConnectionTimeoutMs: options.idleConnectionTimeoutMs
+      }, options.nodeOptions);
+    }
+    httpClient = createNodeHttpClient({
+      httpVersion: "2",
+      sessionProvider: () => sessionManager
+    });
+  } else {
+    httpClient = createNodeHttpClient({
+      httpVersion: "1.1",
+      nodeOptions: options.nodeOptions
+    });
+  }
+  return Object.assign(Object.assign(Object.assign({}, options), { httpClient, useBinaryFormat: (_a = options.useBinaryFormat) !== null && _a !== void 0 ? _a : true, interceptors: (_b = options.interceptors) !== null && _b !== void 0 ? _b : [], sendCompression: (_c = options.sendCompression) !== null && _c !== void 0 ? _c : null, acceptCompression: (_d = options.acceptCompression) !== null && _d !== void 0 ? _d : [
+    compressionGzip,
+    compressionBrotli
+  ] }), validateReadWriteMaxBytes(options.readMaxBytes, options.writeMaxBytes, options.compressMinBytes));
+}
+var init_node_transport_options = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/node-transport-options.js"() {
+    init_protocol();
+    init_compression2();
+    init_node_universal_client();
+    init_http2_session_manager();
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/grpc-transport.js
+function createGrpcTransport(options) {
+  return createTransport(validateNodeTransportOptions(Object.assign(Object.assign({}, options), { httpVersion: "2" })));
+}
+var init_grpc_transport = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/grpc-transport.js"() {
+    init_protocol_grpc();
+    init_node_transport_options();
+  }
+});
+
+// node_modules/@connectrpc/connect-node/dist/esm/index.js
+var init_esm3 = __esm({
+  "node_modules/@connectrpc/connect-node/dist/esm/index.js"() {
+    init_grpc_transport();
+    init_http2_session_manager();
+  }
+});
+
+// src/gen/stigmer/backend/v1/backend_pb.ts
+var file_stigmer_backend_v1_backend, VersionConflictSchema, ErrorDetailSchema, ListResourcesRequestSchema, ApplyChangesRequestSchema, TokenUsageSchema, TaskExecutionSchema, ExecutionPhase, BackendService;
+var init_backend_pb = __esm({
+  "src/gen/stigmer/backend/v1/backend_pb.ts"() {
+    "use strict";
+    init_codegenv2();
+    init_wkt();
+    file_stigmer_backend_v1_backend = /* @__PURE__ */ fileDesc("CiBzdGlnbWVyL2JhY2tlbmQvdjEvYmFja2VuZC5wcm90bxISc3RpZ21lci5iYWNrZW5kLnYxItYDCghSZXNvdXJjZRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAkSOAoGbGFiZWxzGAQgAygLMiguc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlLkxhYmVsc0VudHJ5EkIKC2Fubm90YXRpb25zGAUgAygLMi0uc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlLkFubm90YXRpb25zRW50cnkSJQoEc3BlYxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJwoGc3RhdHVzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgd2ZXJzaW9uGAggASgDEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwIKDVJlc291cmNlSW5wdXQSDAoEbmFtZRgBIAEoCRI9CgZsYWJlbHMYAiADKAsyLS5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2VJbnB1dC5MYWJlbHNFbnRyeRJHCgthbm5vdGF0aW9ucxgDIAMoCzIyLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZUlucHV0LkFubm90YXRpb25zRW50cnkSJQoEc3BlYxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivAMKDlJlc291cmNlQ2hhbmdlEjYKCW9wZXJhdGlvbhgBIAEoDjIjLnN0aWdtZXIuYmFja2VuZC52MS5DaGFuZ2VPcGVyYXRpb24SDAoEa2luZBgCIAEoCRIMCgRuYW1lGAMgASgJEj4KBmxhYmVscxgEIAMoCzIuLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZUNoYW5nZS5MYWJlbHNFbnRyeRJICgthbm5vdGF0aW9ucxgFIAMoCzIzLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZUNoYW5nZS5Bbm5vdGF0aW9uc0VudHJ5EiUKBHNwZWMYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhoKEGV4cGVjdGVkX3ZlcnNpb24YByABKANIABIXCg1leHBlY3RfYWJzZW50GAggASgISAAaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLZXhwZWN0YXRpb24igAEKDUFwcGxpZWRDaGFuZ2USNgoJb3BlcmF0aW9uGAEgASgOMiMuc3RpZ21lci5iYWNrZW5kLnYxLkNoYW5nZU9wZXJhdGlvbhIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAkSCgoCaWQYBCABKAkSDwoHdmVyc2lvbhgFIAEoAyKtAQoPVmVyc2lvbkNvbmZsaWN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIaChBleHBlY3RlZF92ZXJzaW9uGAMgASgDSAASGQoPZXhwZWN0ZWRfYWJzZW50GAQgASgISAASGAoOYWN0dWFsX3ZlcnNpb24YBSABKANIARIXCg1hY3R1YWxfYWJzZW50GAYgASgISAFCCgoIZXhwZWN0ZWRCCAoGYWN0dWFsIqMBCgtFcnJvckRldGFpbBIMCgRjb2RlGAEgASgJEhEKBGhpbnQYAiABKAlIAIgBARI7CgZmaWVsZHMYAyADKAsyKy5zdGlnbWVyLmJhY2tlbmQudjEuRXJyb3JEZXRhaWwuRmllbGRzRW50cnkaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfaGludCL0AwoPUmVzb3VyY2VWZXJzaW9uEgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtyZXNvdXJjZV9pZBgDIAEoCRIPCgd2ZXJzaW9uGAQgASgDEjYKCW9wZXJhdGlvbhgFIAEoDjIjLnN0aWdtZXIuYmFja2VuZC52MS5DaGFuZ2VPcGVyYXRpb24SPwoGbGFiZWxzGAYgAygLMi8uc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlVmVyc2lvbi5MYWJlbHNFbnRyeRJJCgthbm5vdGF0aW9ucxgHIAMoCzI0LnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZVZlcnNpb24uQW5ub3RhdGlvbnNFbnRyeRIlCgRzcGVjGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIUCgdtZXNzYWdlGAkgASgJSACIAQESLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQQW5ub3RhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgoKCF9tZXNzYWdlIksKFExpc3RSZXNvdXJjZXNSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiYQoVTGlzdFJlc291cmNlc1Jlc3BvbnNlEi8KCXJlc291cmNlcxgBIAMoCzIcLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMAoSR2V0UmVzb3VyY2VSZXF1ZXN0EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSJFChNHZXRSZXNvdXJjZVJlc3BvbnNlEi4KCHJlc291cmNlGAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlIpEBChNBcHBseUNoYW5nZXNSZXF1ZXN0EjMKB2NoYW5nZXMYASADKAsyIi5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2VDaGFuZ2USFAoHbWVzc2FnZRgCIAEoCUgAiAEBEg8KB3Byb2plY3QYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCUIKCghfbWVzc2FnZSJfChRBcHBseUNoYW5nZXNSZXNwb25zZRIyCgdyZXN1bHRzGAEgAygLMiEuc3RpZ21lci5iYWNrZW5kLnYxLkFwcGxpZWRDaGFuZ2USEwoLc3RhdGVfdG9rZW4YAiABKAkiiQEKFURlbGV0ZVJlc291cmNlUmVxdWVzdBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkSHQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0gAiAEBEhQKB21lc3NhZ2UYBCABKAlIAYgBAUITChFfZXhwZWN0ZWRfdmVyc2lvbkIKCghfbWVzc2FnZSJLChZEZWxldGVSZXNvdXJjZVJlc3BvbnNlEjEKBnJlc3VsdBgBIAEoCzIhLnN0aWdtZXIuYmFja2VuZC52MS5BcHBsaWVkQ2hhbmdlIjEKE0xpc3RWZXJzaW9uc1JlcXVlc3QSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJIk0KFExpc3RWZXJzaW9uc1Jlc3BvbnNlEjUKCHZlcnNpb25zGAEgAygLMiMuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlVmVyc2lvbiISChBHZXRTdGF0dXNSZXF1ZXN0It0BChFHZXRTdGF0dXNSZXNwb25zZRIUCgxiYWNrZW5kX3R5cGUYASABKAkSEAoIbG9jYXRpb24YAiABKAkSFgoOc2NoZW1hX3ZlcnNpb24YAyABKAUSQQoGY291bnRzGAQgAygLMjEuc3RpZ21lci5iYWNrZW5kLnYxLkdldFN0YXR1c1Jlc3BvbnNlLkNvdW50c0VudHJ5EhYKDnNlcnZlcl92ZXJzaW9uGAUgASgJGi0KC0NvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiEwoRU3RhdGVUb2tlblJlcXVlc3QiKQoSU3RhdGVUb2tlblJlc3BvbnNlEhMKC3N0YXRlX3Rva2VuGAEgASgJIh8KD0dldEFnZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KEEdldEFnZW50UmVzcG9uc2USKwoFYWdlbnQYASABKAsyHC5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2UiOgoRTGlzdEFnZW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiWwoSTGlzdEFnZW50c1Jlc3BvbnNlEiwKBmFnZW50cxgBIAMoCzIcLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiaAoSQ3JlYXRlQWdlbnRSZXF1ZXN0EjAKBWFnZW50GAEgASgLMiEuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlSW5wdXQSFAoHbWVzc2FnZRgCIAEoCUgAiAEBQgoKCF9tZXNzYWdlIkIKE0NyZWF0ZUFnZW50UmVzcG9uc2USKwoFYWdlbnQYASABKAsyHC5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2UinAEKElVwZGF0ZUFnZW50UmVxdWVzdBIwCgVhZ2VudBgBIAEoCzIhLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZUlucHV0Eh0KEGV4cGVjdGVkX3ZlcnNpb24YAiABKANIAIgBARIUCgdtZXNzYWdlGAMgASgJSAGIAQFCEwoRX2V4cGVjdGVkX3ZlcnNpb25CCgoIX21lc3NhZ2UiQgoTVXBkYXRlQWdlbnRSZXNwb25zZRIrCgVhZ2VudBgBIAEoCzIcLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZSJ4ChJEZWxldGVBZ2VudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIdChBleHBlY3RlZF92ZXJzaW9uGAIgASgDSACIAQESFAoHbWVzc2FnZRgDIAEoCUgBiAEBQhMKEV9leHBlY3RlZF92ZXJzaW9uQgoKCF9tZXNzYWdlIkgKE0RlbGV0ZUFnZW50UmVzcG9uc2USMQoGcmVzdWx0GAEgASgLMiEuc3RpZ21lci5iYWNrZW5kLnYxLkFwcGxpZWRDaGFuZ2UiIgoSR2V0V29ya2Zsb3dSZXF1ZXN0EgwKBG5hbWUYASABKAkiRQoTR2V0V29ya2Zsb3dSZXNwb25zZRIuCgh3b3JrZmxvdxgBIAEoCzIcLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZSI9ChRMaXN0V29ya2Zsb3dzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChVMaXN0V29ya2Zsb3dzUmVzcG9uc2USLwoJd29ya2Zsb3dzGAEgAygLMhwuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJuChVDcmVhdGVXb3JrZmxvd1JlcXVlc3QSMwoId29ya2Zsb3cYASABKAsyIS5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2VJbnB1dBIUCgdtZXNzYWdlGAIgASgJSACIAQFCCgoIX21lc3NhZ2UiSAoWQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRIuCgh3b3JrZmxvdxgBIAEoCzIcLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZSKiAQoVVXBkYXRlV29ya2Zsb3dSZXF1ZXN0EjMKCHdvcmtmbG93GAEgASgLMiEuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlSW5wdXQSHQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0gAiAEBEhQKB21lc3NhZ2UYAyABKAlIAYgBAUITChFfZXhwZWN0ZWRfdmVyc2lvbkIKCghfbWVzc2FnZSJIChZVcGRhdGVXb3JrZmxvd1Jlc3BvbnNlEi4KCHdvcmtmbG93GAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlInsKFURlbGV0ZVdvcmtmbG93UmVxdWVzdBIMCgRuYW1lGAEgASgJEh0KEGV4cGVjdGVkX3ZlcnNpb24YAiABKANIAIgBARIUCgdtZXNzYWdlGAMgASgJSAGIAQFCEwoRX2V4cGVjdGVkX3ZlcnNpb25CCgoIX21lc3NhZ2UiSwoWRGVsZXRlV29ya2Zsb3dSZXNwb25zZRIxCgZyZXN1bHQYASABKAsyIS5zdGlnbWVyLmJhY2tlbmQudjEuQXBwbGllZENoYW5nZSIlChVHZXRFbnZpcm9ubWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJLChZHZXRFbnZpcm9ubWVudFJlc3BvbnNlEjEKC2Vudmlyb25tZW50GAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlInQKGENyZWF0ZUVudmlyb25tZW50UmVxdWVzdBI2CgtlbnZpcm9ubWVudBgBIAEoCzIhLnN0aWdtZXIuYmFja2VuZC52MS5SZXNvdXJjZUlucHV0EhQKB21lc3NhZ2UYAiABKAlIAIgBAUIKCghfbWVzc2FnZSJOChlDcmVhdGVFbnZpcm9ubWVudFJlc3BvbnNlEjEKC2Vudmlyb25tZW50GAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLlJlc291cmNlIqgBChhVcGRhdGVFbnZpcm9ubWVudFJlcXVlc3QSNgoLZW52aXJvbm1lbnQYASABKAsyIS5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2VJbnB1dBIdChBleHBlY3RlZF92ZXJzaW9uGAIgASgDSACIAQESFAoHbWVzc2FnZRgDIAEoCUgBiAEBQhMKEV9leHBlY3RlZF92ZXJzaW9uQgoKCF9tZXNzYWdlIk4KGVVwZGF0ZUVudmlyb25tZW50UmVzcG9uc2USMQoLZW52aXJvbm1lbnQYASABKAsyHC5zdGlnbWVyLmJhY2tlbmQudjEuUmVzb3VyY2UitwYKCUV4ZWN1dGlvbhIKCgJpZBgBIAEoCRIvCgRraW5kGAIgASgOMiEuc3RpZ21lci5iYWNrZW5kLnYxLkV4ZWN1dGlvbktpbmQSDgoGdGFyZ2V0GAMgASgJEjEKBXBoYXNlGAQgASgOMiIuc3RpZ21lci5iYWNrZW5kLnYxLkV4ZWN1dGlvblBoYXNlEiYKBWlucHV0GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgZvdXRwdXQYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKBWVycm9yGAcgASgJSACIAQESFwoKc2Vzc2lvbl9pZBgIIAEoCUgBiAEBEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQZW52aXJvbm1lbnRfcmVmcxgLIAMoCRIZCgxyZXN1bWVkX2Zyb20YDCABKAlIAogBARIuCgpzdGFydF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOaGVhcnRiZWF0X3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxlYXNlX2V4cGlyZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgV1c2FnZRgRIAEoCzIeLnN0aWdtZXIuYmFja2VuZC52MS5Ub2tlblVzYWdlEiMKFnRyYW5zY3JpcHRfYXJ0aWZhY3RfaWQYEiABKAlIA4gBARIwCgV0YXNrcxgTIAMoCzIhLnN0aWdtZXIuYmFja2VuZC52MS5UYXNrRXhlY3V0aW9uQggKBl9lcnJvckINCgtfc2Vzc2lvbl9pZEIPCg1fcmVzdW1lZF9mcm9tQhkKF190cmFuc2NyaXB0X2FydGlmYWN0X2lkIlQKClRva2VuVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoAxIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoAxIUCgx0b3RhbF90b2tlbnMYAyABKAMioAMKDVRhc2tFeGVjdXRpb24SDAoEbmFtZRgBIAEoCRINCgVhZ2VudBgCIAEoCRIxCgVwaGFzZRgDIAEoDjIiLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb25QaGFzZRInCgZpbnB1dHMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EigKB291dHB1dHMYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKBWVycm9yGAYgASgJSACIAQESLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBXVzYWdlGAkgASgLMh4uc3RpZ21lci5iYWNrZW5kLnYxLlRva2VuVXNhZ2USIwoWdHJhbnNjcmlwdF9hcnRpZmFjdF9pZBgKIAEoCUgBiAEBQggKBl9lcnJvckIZChdfdHJhbnNjcmlwdF9hcnRpZmFjdF9pZCLKAQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIXCgphZ2VudF9uYW1lGAIgASgJSACIAQESKQoIbWVzc2FnZXMYAyADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDQoLX2FnZW50X25hbWUi7wEKFkNyZWF0ZUV4ZWN1dGlvblJlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb25LaW5kEg4KBnRhcmdldBgCIAEoCRImCgVpbnB1dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFwoKc2Vzc2lvbl9pZBgEIAEoCUgAiAEBEhgKEGVudmlyb25tZW50X3JlZnMYBSADKAkSGQoMcmVzdW1lZF9mcm9tGAYgASgJSAGIAQFCDQoLX3Nlc3Npb25faWRCDwoNX3Jlc3VtZWRfZnJvbSJLChdDcmVhdGVFeGVjdXRpb25SZXNwb25zZRIwCglleGVjdXRpb24YASABKAsyHS5zdGlnbWVyLmJhY2tlbmQudjEuRXhlY3V0aW9uIiEKE0dldEV4ZWN1dGlvblJlcXVlc3QSCgoCaWQYASABKAkiSAoUR2V0RXhlY3V0aW9uUmVzcG9uc2USMAoJZXhlY3V0aW9uGAEgASgLMh0uc3RpZ21lci5iYWNrZW5kLnYxLkV4ZWN1dGlvbiLQAwocVXBkYXRlRXhlY3V0aW9uU3RhdHVzUmVxdWVzdBIKCgJpZBgBIAEoCRIxCgVwaGFzZRgCIAEoDjIiLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb25QaGFzZRInCgZvdXRwdXQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKBWVycm9yGAQgASgJSACIAQESEwoLY2xlYXJfZXJyb3IYBSABKAgSLQoFdXNhZ2UYBiABKAsyHi5zdGlnbWVyLmJhY2tlbmQudjEuVG9rZW5Vc2FnZRIjChZ0cmFuc2NyaXB0X2FydGlmYWN0X2lkGAcgASgJSAGIAQESMAoFdGFza3MYCCADKAsyIS5zdGlnbWVyLmJhY2tlbmQudjEuVGFza0V4ZWN1dGlvbhIVCg1yZXBsYWNlX3Rhc2tzGAkgASgIEjEKEHNlc3Npb25fbWVzc2FnZXMYCiADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhkKDGxlYXNlX21pbGxpcxgLIAEoA0gCiAEBQggKBl9lcnJvckIZChdfdHJhbnNjcmlwdF9hcnRpZmFjdF9pZEIPCg1fbGVhc2VfbWlsbGlzIlEKHVVwZGF0ZUV4ZWN1dGlvblN0YXR1c1Jlc3BvbnNlEjAKCWV4ZWN1dGlvbhgBIAEoCzIdLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb24iawoVTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Ei8KBGtpbmQYASABKA4yIS5zdGlnbWVyLmJhY2tlbmQudjEuRXhlY3V0aW9uS2luZBIOCgZ0YXJnZXQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIksKFkxpc3RFeGVjdXRpb25zUmVzcG9uc2USMQoKZXhlY3V0aW9ucxgBIAMoCzIdLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb24iJAoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJLChdDYW5jZWxFeGVjdXRpb25SZXNwb25zZRIwCglleGVjdXRpb24YASABKAsyHS5zdGlnbWVyLmJhY2tlbmQudjEuRXhlY3V0aW9uIj0KGUhlYXJ0YmVhdEV4ZWN1dGlvblJlcXVlc3QSCgoCaWQYASABKAkSFAoMbGVhc2VfbWlsbGlzGAIgASgDIk4KGkhlYXJ0YmVhdEV4ZWN1dGlvblJlc3BvbnNlEjAKCWV4ZWN1dGlvbhgBIAEoCzIdLnN0aWdtZXIuYmFja2VuZC52MS5FeGVjdXRpb24iHwoRR2V0U2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoSR2V0U2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5zdGlnbWVyLmJhY2tlbmQudjEuU2Vzc2lvbiIyChpHZXRFeGVjdXRpb25Db250ZXh0UmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAki3gEKG0dldEV4ZWN1dGlvbkNvbnRleHRSZXNwb25zZRIUCgxleGVjdXRpb25faWQYASABKAkSRwoEZGF0YRgCIAMoCzI5LnN0aWdtZXIuYmFja2VuZC52MS5HZXRFeGVjdXRpb25Db250ZXh0UmVzcG9uc2UuRGF0YUVudHJ5EjMKB3NlY3JldHMYAyADKAsyIi5zdGlnbWVyLmJhY2tlbmQudjEuU2VhbGVkVmFyaWFibGUaKwoJRGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVQoOU2VhbGVkVmFyaWFibGUSDAoEbmFtZRgBIAEoCRITCgtlbnZpcm9ubWVudBgCIAEoCRIMCgRoYXNoGAMgASgJEhIKCmNpcGhlcnRleHQYBCABKAkiswEKCEFydGlmYWN0EgoKAmlkGAEgASgJEhkKDGV4ZWN1dGlvbl9pZBgCIAEoCUgAiAEBEgwKBG5hbWUYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJEgwKBGRhdGEYBSABKAwSDAoEc2l6ZRgGIAEoAxIvCgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDwoNX2V4ZWN1dGlvbl9pZCJ0ChRTdG9yZUFydGlmYWN0UmVxdWVzdBIZCgxleGVjdXRpb25faWQYASABKAlIAIgBARIMCgRuYW1lGAIgASgJEhQKDGNvbnRlbnRfdHlwZRgDIAEoCRIMCgRkYXRhGAQgASgMQg8KDV9leGVjdXRpb25faWQiRwoVU3RvcmVBcnRpZmFjdFJlc3BvbnNlEi4KCGFydGlmYWN0GAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLkFydGlmYWN0IiAKEkdldEFydGlmYWN0UmVxdWVzdBIKCgJpZBgBIAEoCSJFChNHZXRBcnRpZmFjdFJlc3BvbnNlEi4KCGFydGlmYWN0GAEgASgLMhwuc3RpZ21lci5iYWNrZW5kLnYxLkFydGlmYWN0KqcBCg9DaGFuZ2VPcGVyYXRpb24SIAocQ0hBTkdFX09QRVJBVElPTl9VTlNQRUNJRklFRBAAEhsKF0NIQU5HRV9PUEVSQVRJT05fQ1JFQVRFEAESGwoXQ0hBTkdFX09QRVJBVElPTl9VUERBVEUQAhIbChdDSEFOR0VfT1BFUkFUSU9OX0RFTEVURRADEhsKF0NIQU5HRV9PUEVSQVRJT05fQVNTRVJUEAQqZgoNRXhlY3V0aW9uS2luZBIeChpFWEVDVVRJT05fS0lORF9VTlNQRUNJRklFRBAAEhgKFEVYRUNVVElPTl9LSU5EX0FHRU5UEAESGwoXRVhFQ1VUSU9OX0tJTkRfV09SS0ZMT1cQAirFAQoORXhlY3V0aW9uUGhhc2USHwobRVhFQ1VUSU9OX1BIQVNFX1VOU1BFQ0lGSUVEEAASGwoXRVhFQ1VUSU9OX1BIQVNFX1BFTkRJTkcQARIbChdFWEVDVVRJT05fUEhBU0VfUlVOTklORxACEh0KGUVYRUNVVElPTl9QSEFTRV9DT01QTEVURUQQAxIaChZFWEVDVVRJT05fUEhBU0VfRkFJTEVEEAQSHQoZRVhFQ1VUSU9OX1BIQVNFX0NBTkNFTExFRBAFMpAYCg5CYWNrZW5kU2VydmljZRJqCg9DcmVhdGVFeGVjdXRpb24SKi5zdGlnbWVyLmJhY2tlbmQudjEuQ3JlYXRlRXhlY3V0aW9uUmVxdWVzdBorLnN0aWdtZXIuYmFja2VuZC52MS5DcmVhdGVFeGVjdXRpb25SZXNwb25zZRJhCgxHZXRFeGVjdXRpb24SJy5zdGlnbWVyLmJhY2tlbmQudjEuR2V0RXhlY3V0aW9uUmVxdWVzdBooLnN0aWdtZXIuYmFja2VuZC52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJ8ChVVcGRhdGVFeGVjdXRpb25TdGF0dXMSMC5zdGlnbWVyLmJhY2tlbmQudjEuVXBkYXRlRXhlY3V0aW9uU3RhdHVzUmVxdWVzdBoxLnN0aWdtZXIuYmFja2VuZC52MS5VcGRhdGVFeGVjdXRpb25TdGF0dXNSZXNwb25zZRJnCg5MaXN0RXhlY3V0aW9ucxIpLnN0aWdtZXIuYmFja2VuZC52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRJqCg9DYW5jZWxFeGVjdXRpb24SKi5zdGlnbWVyLmJhY2tlbmQudjEuQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBorLnN0aWdtZXIuYmFja2VuZC52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJzChJIZWFydGJlYXRFeGVjdXRpb24SLS5zdGlnbWVyLmJhY2tlbmQudjEuSGVhcnRiZWF0RXhlY3V0aW9uUmVxdWVzdBouLnN0aWdtZXIuYmFja2VuZC52MS5IZWFydGJlYXRFeGVjdXRpb25SZXNwb25zZRJbCgpHZXRTZXNzaW9uEiUuc3RpZ21lci5iYWNrZW5kLnYxLkdldFNlc3Npb25SZXF1ZXN0GiYuc3RpZ21lci5iYWNrZW5kLnYxLkdldFNlc3Npb25SZXNwb25zZRJ2ChNHZXRFeGVjdXRpb25Db250ZXh0Ei4uc3RpZ21lci5iYWNrZW5kLnYxLkdldEV4ZWN1dGlvbkNvbnRleHRSZXF1ZXN0Gi8uc3RpZ21lci5iYWNrZW5kLnYxLkdldEV4ZWN1dGlvbkNvbnRleHRSZXNwb25zZRJVCghHZXRBZ2VudBIjLnN0aWdtZXIuYmFja2VuZC52MS5HZXRBZ2VudFJlcXVlc3QaJC5zdGlnbWVyLmJhY2tlbmQudjEuR2V0QWdlbnRSZXNwb25zZRJbCgpMaXN0QWdlbnRzEiUuc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RBZ2VudHNSZXF1ZXN0GiYuc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RBZ2VudHNSZXNwb25zZRJeCgtDcmVhdGVBZ2VudBImLnN0aWdtZXIuYmFja2VuZC52MS5DcmVhdGVBZ2VudFJlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuQ3JlYXRlQWdlbnRSZXNwb25zZRJeCgtVcGRhdGVBZ2VudBImLnN0aWdtZXIuYmFja2VuZC52MS5VcGRhdGVBZ2VudFJlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuVXBkYXRlQWdlbnRSZXNwb25zZRJeCgtEZWxldGVBZ2VudBImLnN0aWdtZXIuYmFja2VuZC52MS5EZWxldGVBZ2VudFJlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuRGVsZXRlQWdlbnRSZXNwb25zZRJeCgtHZXRXb3JrZmxvdxImLnN0aWdtZXIuYmFja2VuZC52MS5HZXRXb3JrZmxvd1JlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuR2V0V29ya2Zsb3dSZXNwb25zZRJkCg1MaXN0V29ya2Zsb3dzEiguc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0Gikuc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJnCg5DcmVhdGVXb3JrZmxvdxIpLnN0aWdtZXIuYmFja2VuZC52MS5DcmVhdGVXb3JrZmxvd1JlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRJnCg5VcGRhdGVXb3JrZmxvdxIpLnN0aWdtZXIuYmFja2VuZC52MS5VcGRhdGVXb3JrZmxvd1JlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuVXBkYXRlV29ya2Zsb3dSZXNwb25zZRJnCg5EZWxldGVXb3JrZmxvdxIpLnN0aWdtZXIuYmFja2VuZC52MS5EZWxldGVXb3JrZmxvd1JlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuRGVsZXRlV29ya2Zsb3dSZXNwb25zZRJnCg5HZXRFbnZpcm9ubWVudBIpLnN0aWdtZXIuYmFja2VuZC52MS5HZXRFbnZpcm9ubWVudFJlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuR2V0RW52aXJvbm1lbnRSZXNwb25zZRJwChFDcmVhdGVFbnZpcm9ubWVudBIsLnN0aWdtZXIuYmFja2VuZC52MS5DcmVhdGVFbnZpcm9ubWVudFJlcXVlc3QaLS5zdGlnbWVyLmJhY2tlbmQudjEuQ3JlYXRlRW52aXJvbm1lbnRSZXNwb25zZRJwChFVcGRhdGVFbnZpcm9ubWVudBIsLnN0aWdtZXIuYmFja2VuZC52MS5VcGRhdGVFbnZpcm9ubWVudFJlcXVlc3QaLS5zdGlnbWVyLmJhY2tlbmQudjEuVXBkYXRlRW52aXJvbm1lbnRSZXNwb25zZRJkCg1TdG9yZUFydGlmYWN0Eiguc3RpZ21lci5iYWNrZW5kLnYxLlN0b3JlQXJ0aWZhY3RSZXF1ZXN0Gikuc3RpZ21lci5iYWNrZW5kLnYxLlN0b3JlQXJ0aWZhY3RSZXNwb25zZRJeCgtHZXRBcnRpZmFjdBImLnN0aWdtZXIuYmFja2VuZC52MS5HZXRBcnRpZmFjdFJlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuR2V0QXJ0aWZhY3RSZXNwb25zZRJkCg1MaXN0UmVzb3VyY2VzEiguc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RSZXNvdXJjZXNSZXF1ZXN0Gikuc3RpZ21lci5iYWNrZW5kLnYxLkxpc3RSZXNvdXJjZXNSZXNwb25zZRJeCgtHZXRSZXNvdXJjZRImLnN0aWdtZXIuYmFja2VuZC52MS5HZXRSZXNvdXJjZVJlcXVlc3QaJy5zdGlnbWVyLmJhY2tlbmQudjEuR2V0UmVzb3VyY2VSZXNwb25zZRJhCgxBcHBseUNoYW5nZXMSJy5zdGlnbWVyLmJhY2tlbmQudjEuQXBwbHlDaGFuZ2VzUmVxdWVzdBooLnN0aWdtZXIuYmFja2VuZC52MS5BcHBseUNoYW5nZXNSZXNwb25zZRJnCg5EZWxldGVSZXNvdXJjZRIpLnN0aWdtZXIuYmFja2VuZC52MS5EZWxldGVSZXNvdXJjZVJlcXVlc3QaKi5zdGlnbWVyLmJhY2tlbmQudjEuRGVsZXRlUmVzb3VyY2VSZXNwb25zZRJhCgxMaXN0VmVyc2lvbnMSJy5zdGlnbWVyLmJhY2tlbmQudjEuTGlzdFZlcnNpb25zUmVxdWVzdBooLnN0aWdtZXIuYmFja2VuZC52MS5MaXN0VmVyc2lvbnNSZXNwb25zZRJYCglHZXRTdGF0dXMSJC5zdGlnbWVyLmJhY2tlbmQudjEuR2V0U3RhdHVzUmVxdWVzdBolLnN0aWdtZXIuYmFja2VuZC52MS5HZXRTdGF0dXNSZXNwb25zZRJbCgpTdGF0ZVRva2VuEiUuc3RpZ21lci5iYWNrZW5kLnYxLlN0YXRlVG9rZW5SZXF1ZXN0GiYuc3RpZ21lci5iYWNrZW5kLnYxLlN0YXRlVG9rZW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+    VersionConflictSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 4);
+    ErrorDetailSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 5);
+    ListResourcesRequestSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 7);
+    ApplyChangesRequestSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 11);
+    TokenUsageSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 48);
+    TaskExecutionSchema = /* @__PURE__ */ messageDesc(file_stigmer_backend_v1_backend, 49);
+    ExecutionPhase = /* @__PURE__ */ ((ExecutionPhase2) => {
+      ExecutionPhase2[ExecutionPhase2["UNSPECIFIED"] = 0] = "UNSPECIFIED";
+      ExecutionPhase2[ExecutionPhase2["PENDING"] = 1] = "PENDING";
+      ExecutionPhase2[ExecutionPhase2["RUNNING"] = 2] = "RUNNING";
+      ExecutionPhase2[ExecutionPhase2["COMPLETED"] = 3] = "COMPLETED";
+      ExecutionPhase2[ExecutionPhase2["FAILED"] = 4] = "FAILED";
+      ExecutionPhase2[ExecutionPhase2["CANCELLED"] = 5] = "CANCELLED";
+      return ExecutionPhase2;
+    })(ExecutionPhase || {});
+    BackendService = /* @__PURE__ */ serviceDesc(file_stigmer_backend_v1_backend, 0);
+  }
+});
+
+// src/backend/wire/convert.ts
+function toTimestamp(iso) {
+  const ms = Date.parse(iso);
+  return timestampFromMs(Number.isNaN(ms) ? 0 : ms);
+}
+function fromTimestamp(ts) {
+  return ts ? timestampDate(ts).toISOString() : (/* @__PURE__ */ new Date(0)).toISOString();
+}
+function fromInt64(value) {
+  return Number(value);
+}
+function fromWireResource(r) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    labels: r.labels,
+    annotations: r.annotations,
+    spec: r.spec ?? {},
+    status: r.status ?? {},
+    version: fromInt64(r.version),
+    createdAt: fromTimestamp(r.createTime),
+    updatedAt: fromTimestamp(r.updateTime)
+  };
+}
+function operationName(op) {
+  switch (op) {
+    case 1 /* CREATE */:
+      return "create";
+    case 2 /* UPDATE */:
+      return "update";
+    case 3 /* DELETE */:
+      return "delete";
+    case 4 /* ASSERT */:
+      return "assert";
+    default:
+      return null;
+  }
+}
+function fromWireVersion(v) {
+  return {
+    kind: v.kind,
+    name: v.name,
+    resourceId: v.resourceId,
+    version: fromInt64(v.version),
+    action: operationName(v.operation),
+    snapshot: { labels: v.labels, annotations: v.annotations, spec: v.spec ?? {} },
+    message: v.message ?? null,
+    createdAt: fromTimestamp(v.createTime)
+  };
+}
+function toWireExecutionKind(kind) {
+  if (kind === "AgentExecution") return 1 /* AGENT */;
+  if (kind === "WorkflowExecution") return 2 /* WORKFLOW */;
+  return 0 /* UNSPECIFIED */;
+}
+function fromWireExecutionKind(kind) {
+  if (kind === 1 /* AGENT */) return "AgentExecution";
+  if (kind === 2 /* WORKFLOW */) return "WorkflowExecution";
+  return void 0;
+}
+function toWirePhase(phase) {
+  return PHASES2[phase] ?? 0 /* UNSPECIFIED */;
+}
+function fromWirePhase(phase) {
+  const name = ExecutionPhase[phase];
+  return name ?? String(phase);
+}
+function fromOptionalTime(ts) {
+  return ts ? fromTimestamp(ts) : null;
+}
+function toWireUsage(u) {
+  return create(TokenUsageSchema, {
+    promptTokens: BigInt(u.promptTokens),
+    completionTokens: BigInt(u.completionTokens),
+    totalTokens: BigInt(u.totalTokens)
+  });
+}
+function fromWireUsage(u) {
+  return {
+    promptTokens: Number(u?.promptTokens ?? 0n),
+    completionTokens: Number(u?.completionTokens ?? 0n),
+    totalTokens: Number(u?.totalTokens ?? 0n)
+  };
+}
+function toWireTask(t) {
+  return create(TaskExecutionSchema, {
+    name: t.name,
+    agent: t.agent,
+    phase: toWirePhase(t.phase),
+    inputs: t.inputs,
+    outputs: t.outputs,
+    ...t.error !== null ? { error: t.error } : {},
+    ...t.startedAt !== null ? { startTime: toTimestamp(t.startedAt) } : {},
+    ...t.finishedAt !== null ? { finishTime: toTimestamp(t.finishedAt) } : {},
+    usage: toWireUsage(t.usage),
+    ...t.transcriptArtifactId !== null ? { transcriptArtifactId: t.transcriptArtifactId } : {}
+  });
+}
+function fromWireTask(t) {
+  return {
+    name: t.name,
+    agent: t.agent,
+    phase: fromWirePhase(t.phase),
+    inputs: t.inputs ?? {},
+    outputs: t.outputs ?? {},
+    error: t.error ?? null,
+    startedAt: fromOptionalTime(t.startTime),
+    finishedAt: fromOptionalTime(t.finishTime),
+    usage: fromWireUsage(t.usage),
+    transcriptArtifactId: t.transcriptArtifactId ?? null
+  };
+}
+function fromWireExecution(e) {
+  const execution = {
+    id: e.id,
+    kind: fromWireExecutionKind(e.kind) ?? "AgentExecution",
+    target: e.target,
+    phase: fromWirePhase(e.phase),
+    input: e.input ?? {},
+    output: e.output ?? {},
+    error: e.error ?? null,
+    environmentRefs: [...e.environmentRefs],
+    resumedFrom: e.resumedFrom ?? null,
+    startedAt: fromOptionalTime(e.startTime),
+    finishedAt: fromOptionalTime(e.finishTime),
+    heartbeatAt: fromOptionalTime(e.heartbeatTime),
+    leaseUntil: fromOptionalTime(e.leaseExpireTime),
+    usage: fromWireUsage(e.usage),
+    transcriptArtifactId: e.transcriptArtifactId ?? null,
+    tasks: e.tasks.map(fromWireTask),
+    createdAt: fromTimestamp(e.createTime),
+    updatedAt: fromTimestamp(e.updateTime)
+  };
+  if (e.sessionId !== void 0) execution.sessionId = e.sessionId;
+  return execution;
+}
+function fromWireSession(s) {
+  return {
+    id: s.id,
+    agent: s.agentName ?? null,
+    messages: s.messages.map((m) => m),
+    createdAt: fromTimestamp(s.createTime),
+    updatedAt: fromTimestamp(s.updateTime)
+  };
+}
+function fromWireArtifact(a) {
+  return {
+    id: a.id,
+    executionId: a.executionId ?? null,
+    name: a.name,
+    contentType: a.contentType,
+    data: a.data,
+    createdAt: fromTimestamp(a.createTime)
+  };
+}
+var OPERATIONS, PHASES2;
+var init_convert = __esm({
+  "src/backend/wire/convert.ts"() {
+    "use strict";
+    init_esm();
+    init_wkt();
+    init_errors();
+    init_backend_pb();
+    OPERATIONS = {
+      create: 1 /* CREATE */,
+      update: 2 /* UPDATE */,
+      delete: 3 /* DELETE */,
+      assert: 4 /* ASSERT */
+    };
+    PHASES2 = {
+      PENDING: 1 /* PENDING */,
+      RUNNING: 2 /* RUNNING */,
+      COMPLETED: 3 /* COMPLETED */,
+      FAILED: 4 /* FAILED */,
+      CANCELLED: 5 /* CANCELLED */
+    };
+  }
+});
+
+// src/backend/wire/errors.ts
+function causeCodes(err) {
+  const codes = [];
+  let e = err;
+  for (let depth = 0; e !== null && e !== void 0 && depth < 8; depth++) {
+    if (typeof e === "object" && "code" in e && typeof e.code === "string") {
+      codes.push(e.code);
+    }
+    e = typeof e === "object" ? e.cause : void 0;
+  }
+  return codes;
+}
+function isTransportFailure(err) {
+  if (!(err instanceof ConnectError)) return false;
+  if (err.findDetails(ErrorDetailSchema).length > 0) return false;
+  switch (err.code) {
+    case Code.Unavailable:
+      return true;
+    case Code.Aborted:
+    case Code.Canceled:
+    case Code.Internal:
+      return causeCodes(err).length > 0 || err.rawMessage.startsWith("http/2 stream closed");
+    default:
+      return false;
+  }
+}
+function neverSent(err) {
+  return causeCodes(err).some((c) => c === "ECONNREFUSED" || c === "ENOTFOUND" || c === "EAI_AGAIN");
+}
+function fromConnectError(err, ctx) {
+  if (err instanceof StigmerError) return err;
+  const ce = ConnectError.from(err);
+  const [detail] = ce.findDetails(ErrorDetailSchema);
+  if (detail) {
+    const hint = detail.hint;
+    const options = {
+      ...hint !== void 0 ? { hint } : {},
+      ...detail.fields.userFixable === "false" ? { userFixable: false } : {}
+    };
+    const [conflict] = ce.findDetails(VersionConflictSchema);
+    if (conflict && detail.code === "CONFLICT") {
+      const version = (o) => o.case === "expectedVersion" || o.case === "actualVersion" ? Number(o.value) : null;
+      return new ConflictError(
+        conflict.kind,
+        conflict.name,
+        version(conflict.expected),
+        version(conflict.actual),
+        options
+      );
+    }
+    const e = new StigmerError(detail.code, ce.rawMessage, options);
+    for (const [k, v] of Object.entries(detail.fields)) {
+      if (k !== "userFixable") e[k] = v;
+    }
+    return e;
+  }
+  const codes = causeCodes(ce);
+  const at = `stigmer server at ${ctx.endpoint}`;
+  const tls = codes.find((c) => TLS_CODES.has(c));
+  if (tls) {
+    return new StigmerError("BACKEND", `cannot verify the TLS certificate of the ${at} (${tls})`, {
+      cause: ce,
+      hint: "trust the CA that signed it with --ca-cert FILE or STIGMER_CA_CERT (a PEM file)"
+    });
+  }
+  const unreachable = () => new StigmerError("BACKEND", `cannot reach ${at}`, {
+    cause: ce,
+    hint: `is \`stigmer server\` running there? (${codes[0] ?? ce.rawMessage})`
+  });
+  switch (ce.code) {
+    case Code.Unauthenticated:
+      return new StigmerError("UNAUTHENTICATED", `authentication failed: the ${at} refused the token`, {
+        cause: ce,
+        hint: TOKEN_HINT
+      });
+    case Code.PermissionDenied:
+      return new StigmerError("UNAUTHENTICATED", `the ${at} refused the call: ${ce.rawMessage}`, {
+        cause: ce,
+        hint: TOKEN_HINT
+      });
+    case Code.Unavailable:
+    case Code.Aborted:
+      return unreachable();
+    case Code.DeadlineExceeded:
+      return new StigmerError(
+        "BACKEND",
+        `the ${at} did not answer in time${ctx.timeoutMs ? ` (${Math.round(ctx.timeoutMs / 1e3)} s)` : ""}`,
+        { cause: ce, hint: "the server may be overloaded or the network slow; try again" }
+      );
+    case Code.ResourceExhausted:
+      return new StigmerError("BACKEND", `the ${at} refused a message: ${ce.rawMessage}`, {
+        cause: ce,
+        hint: "a single request or response is over the 256 MiB message limit; apply the manifests in smaller parts"
+      });
+    case Code.Unimplemented:
+      return new StigmerError("BACKEND", `the ${at} does not implement this call: ${ce.rawMessage}`, {
+        cause: ce,
+        hint: "upgrade the server to the version of this stigmer CLI"
+      });
+    default:
+      if (isTransportFailure(ce)) return unreachable();
+      return new StigmerError("BACKEND", `the ${at} failed: ${ce.rawMessage}`, {
+        cause: ce,
+        hint: "see the server log for details"
+      });
+  }
+}
+var STATUS, TOKEN_HINT, TLS_CODES;
+var init_errors2 = __esm({
+  "src/backend/wire/errors.ts"() {
+    "use strict";
+    init_esm2();
+    init_errors();
+    init_backend_pb();
+    STATUS = {
+      CONFLICT: Code.FailedPrecondition,
+      STALE_PLAN: Code.Aborted,
+      OWNERSHIP: Code.FailedPrecondition,
+      PREVENT_DESTROY: Code.FailedPrecondition,
+      NOT_FOUND: Code.NotFound,
+      ALREADY_EXISTS: Code.AlreadyExists,
+      USAGE: Code.InvalidArgument,
+      VALIDATION: Code.InvalidArgument,
+      UNKNOWN_KIND: Code.InvalidArgument,
+      PLAN: Code.FailedPrecondition,
+      LOAD: Code.InvalidArgument,
+      SECRET: Code.FailedPrecondition,
+      BUSY: Code.Unavailable,
+      UNAUTHENTICATED: Code.Unauthenticated,
+      ABORTED: Code.Canceled,
+      CONFIG: Code.FailedPrecondition
+    };
+    TOKEN_HINT = "pass the token the server was started with: --token TOKEN or STIGMER_TOKEN (or `stigmer backend use cloud --endpoint URL --token TOKEN`)";
+    TLS_CODES = /* @__PURE__ */ new Set([
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+      "UNABLE_TO_GET_ISSUER_CERT",
+      "CERT_HAS_EXPIRED",
+      "CERT_NOT_YET_VALID",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      "CERT_SIGNATURE_FAILURE",
+      "ERR_SSL_WRONG_VERSION_NUMBER",
+      "EPROTO"
+    ]);
+  }
+});
+
+// src/backend/wire/fast.ts
+function varintSize(n) {
+  if (n < 128) return 1;
+  if (n < 16384) return 2;
+  if (n < 2097152) return 3;
+  if (n < 268435456) return 4;
+  let size = 5;
+  for (let v = Math.floor(n / 34359738368); v > 0; v = Math.floor(v / 128)) size++;
+  return size;
+}
+function utf8Length(s) {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, "utf8");
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) size += 1;
+    else if (c < 2048) size += 2;
+    else if ((c & 64512) === 55296 && i + 1 < n && (s.charCodeAt(i + 1) & 64512) === 56320) {
+      i++;
+      size += 4;
+    } else size += 3;
+  }
+  return size;
+}
+function timestampBody(ms) {
+  const t = Number.isNaN(ms) ? 0 : ms;
+  const seconds = Math.floor(t / 1e3);
+  const nanos = (t - seconds * 1e3) * 1e6;
+  return (seconds !== 0 ? 1 + varintSize(seconds) : 0) + (nanos !== 0 ? 1 + varintSize(nanos) : 0);
+}
+function encodeRepeated(no, items, size, write) {
+  const sizer = new Sizer();
+  let total = 0;
+  for (const item of items) total += size(sizer, item) - 1;
+  const writer = new Writer(Buffer.allocUnsafe(total), sizer.sizes);
+  const out = [];
+  for (const item of items) {
+    const start = writer.offset;
+    write(writer, item);
+    out.push({ no, wireType: LEN, data: writer.buf.subarray(start, writer.offset) });
+  }
+  return out;
+}
+function encodeChanges(no, changes) {
+  return encodeRepeated(
+    no,
+    changes,
+    (s, c) => s.change(c),
+    (w, c) => w.change(c)
+  );
+}
+function setOwn(o, key, value) {
+  if (key === "__proto__")
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+function malformed() {
+  return new StigmerError("BACKEND", "a message from the stigmer server is malformed", {
+    hint: "the client and the server may be of incompatible versions"
+  });
+}
+function decodeRepeated(no, unknown, read) {
+  const out = [];
+  for (const u of unknown ?? []) {
+    if (u.no !== no || u.wireType !== LEN) continue;
+    const r = new Reader(u.data);
+    const end = r.length();
+    out.push(read(new Reader(u.data, r.pos, end)));
+  }
+  return out;
+}
+function readResource(r) {
+  const res = {
+    id: "",
+    kind: "",
+    name: "",
+    labels: {},
+    annotations: {},
+    spec: {},
+    status: {},
+    version: 0,
+    createdAt: EPOCH,
+    updatedAt: EPOCH
+  };
+  r.fields(r.end, (no, wt) => {
+    if (no === 8) {
+      if (wt !== VARINT) return false;
+      res.version = r.varint();
+      return true;
+    }
+    if (wt !== LEN) return false;
+    switch (no) {
+      case 1:
+        res.id = r.string();
+        return true;
+      case 2:
+        res.kind = r.string();
+        return true;
+      case 3:
+        res.name = r.string();
+        return true;
+      case 4:
+        r.stringEntry(res.labels);
+        return true;
+      case 5:
+        r.stringEntry(res.annotations);
+        return true;
+      case 6:
+        res.spec = r.struct();
+        return true;
+      case 7:
+        res.status = r.struct();
+        return true;
+      case 9:
+        res.createdAt = r.timestamp();
+        return true;
+      case 10:
+        res.updatedAt = r.timestamp();
+        return true;
+      default:
+        return false;
+    }
+  });
+  return res;
+}
+function readApplied(r) {
+  const a = { op: "create", kind: "", name: "", id: "", version: 0 };
+  r.fields(r.end, (no, wt) => {
+    if (no === 1 || no === 5) {
+      if (wt !== VARINT) return false;
+      const v = r.varint();
+      if (no === 1) a.op = OPERATION_NAMES[v] ?? "create";
+      else a.version = v;
+      return true;
+    }
+    if (wt !== LEN) return false;
+    if (no === 2) a.kind = r.string();
+    else if (no === 3) a.name = r.string();
+    else if (no === 4) a.id = r.string();
+    else return false;
+    return true;
+  });
+  return a;
+}
+function decodeResources(no, unknown) {
+  return decodeRepeated(no, unknown, readResource);
+}
+function decodeApplied(no, unknown) {
+  return decodeRepeated(no, unknown, readApplied);
+}
+function buildViews() {
+  const file = clone(FileDescriptorProtoSchema, file_stigmer_backend_v1_backend.proto);
+  const drop = /* @__PURE__ */ new Map([
+    ["ListResourcesResponse", 1],
+    ["ApplyChangesRequest", 1],
+    ["ApplyChangesResponse", 1]
+  ]);
+  file.name = "stigmer/backend/v1/backend_views.proto";
+  file.package = "stigmer.backend.v1.views";
+  file.service = [];
+  file.messageType = file.messageType.filter((m) => drop.has(m.name ?? "")).map((m) => ({ ...m, field: m.field.filter((f) => f.number !== drop.get(m.name ?? "")) }));
+  file.dependency = [];
+  file.enumType = [];
+  const registry = createFileRegistry(file, () => void 0);
+  const get = (name) => {
+    const desc = registry.getMessage(`stigmer.backend.v1.views.${name}`);
+    if (!desc) throw new Error(`missing view ${name}`);
+    return desc;
+  };
+  return {
+    ListResourcesResponse: get("ListResourcesResponse"),
+    ApplyChangesRequest: get("ApplyChangesRequest"),
+    ApplyChangesResponse: get("ApplyChangesResponse")
+  };
+}
+function wireViews() {
+  views ??= buildViews();
+  return views;
+}
+function withViews(method, input, output) {
+  return { ...method, ...input ? { input } : {}, ...output ? { output } : {} };
+}
+var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, OPERATION_NAMES, views;
+var init_fast = __esm({
+  "src/backend/wire/fast.ts"() {
+    "use strict";
+    init_esm();
+    init_wkt();
+    init_errors();
+    init_backend_pb();
+    LEN = 2;
+    VARINT = 0;
+    BIT64 = 1;
+    BIT32 = 5;
+    OPERATIONS2 = {
+      create: 1 /* CREATE */,
+      update: 2 /* UPDATE */,
+      delete: 3 /* DELETE */,
+      assert: 4 /* ASSERT */
+    };
+    Sizer = class {
+      sizes = [];
+      /** Reserves the size slot of a nested message (pre-order). */
+      open() {
+        return this.sizes.push(0) - 1;
+      }
+      /** Fills the slot; returns the size of the field holding the message (tag, length, body). */
+      close(slot, body) {
+        this.sizes[slot] = body;
+        return 1 + varintSize(body) + body;
+      }
+      string(s) {
+        const n = utf8Length(s);
+        return 1 + varintSize(n) + n;
+      }
+      stringMap(map) {
+        let size = 0;
+        for (const k in map) {
+          const slot = this.open();
+          size += this.close(slot, this.string(k) + this.string(map[k]));
+        }
+        return size;
+      }
+      struct(o) {
+        const slot = this.open();
+        return this.close(slot, this.structBody(o));
+      }
+      structBody(o) {
+        let size = 0;
+        for (const k in o) {
+          const v = o[k];
+          if (v === void 0) continue;
+          const slot = this.open();
+          size += this.close(slot, this.string(k) + this.value(v));
+        }
+        return size;
+      }
+      value(v) {
+        const slot = this.open();
+        let body;
+        if (v === null) body = 2;
+        else if (typeof v === "number") body = 9;
+        else if (typeof v === "string") body = this.string(v);
+        else if (typeof v === "boolean") body = 2;
+        else if (Array.isArray(v)) {
+          const list = this.open();
+          let n = 0;
+          for (const e of v) n += this.value(e);
+          body = this.close(list, n);
+        } else body = this.struct(v);
+        return this.close(slot, body);
+      }
+      timestamp(ms) {
+        const slot = this.open();
+        return this.close(slot, timestampBody(ms));
+      }
+      resource(r) {
+        const slot = this.open();
+        const body = this.string(r.id) + this.string(r.kind) + this.string(r.name) + this.stringMap(r.labels) + this.stringMap(r.annotations) + this.struct(r.spec) + this.struct(r.status) + 1 + varintSize(r.version) + this.timestamp(Date.parse(r.createdAt)) + this.timestamp(Date.parse(r.updatedAt));
+        return this.close(slot, body);
+      }
+      change(c) {
+        const slot = this.open();
+        let body = 2 + this.string(c.kind) + this.string(c.name);
+        if (c.op === "create" || c.op === "update") {
+          body += this.stringMap(c.labels ?? {}) + this.stringMap(c.annotations ?? {}) + this.struct(c.spec ?? {});
+        }
+        if (c.expectedVersion === null) body += 2;
+        else if (c.expectedVersion !== void 0) body += 1 + varintSize(c.expectedVersion);
+        return this.close(slot, body);
+      }
+      applied(a) {
+        const slot = this.open();
+        return this.close(
+          slot,
+          2 + this.string(a.kind) + this.string(a.name) + this.string(a.id) + 1 + varintSize(a.version)
+        );
+      }
+    };
+    Writer = class {
+      constructor(buf, sizes) {
+        this.buf = buf;
+        this.sizes = sizes;
+      }
+      buf;
+      sizes;
+      pos = 0;
+      next = 0;
+      get offset() {
+        return this.pos;
+      }
+      byte(b) {
+        this.buf[this.pos++] = b;
+      }
+      varint(n) {
+        while (n >= 128) {
+          this.byte(n % 128 | 128);
+          n = Math.floor(n / 128);
+        }
+        this.byte(n);
+      }
+      tag(no, wireType) {
+        this.byte(no << 3 | wireType);
+      }
+      /** Starts a nested message field and returns its size (the Sizer computed it). */
+      open(no) {
+        this.tag(no, LEN);
+        this.varint(this.sizes[this.next++]);
+      }
+      string(no, s) {
+        this.tag(no, LEN);
+        const n = s.length;
+        if (n > 64) {
+          this.varint(Buffer.byteLength(s, "utf8"));
+          this.pos += this.buf.write(s, this.pos, "utf8");
+          return;
+        }
+        this.varint(utf8Length(s));
+        const buf = this.buf;
+        let pos = this.pos;
+        for (let i = 0; i < n; i++) {
+          let c = s.charCodeAt(i);
+          if (c < 128) {
+            buf[pos++] = c;
+          } else if (c < 2048) {
+            buf[pos++] = 192 | c >> 6;
+            buf[pos++] = 128 | c & 63;
+          } else if ((c & 64512) === 55296 && i + 1 < n && (s.charCodeAt(i + 1) & 64512) === 56320) {
+            c = 65536 + ((c & 1023) << 10) + (s.charCodeAt(++i) & 1023);
+            buf[pos++] = 240 | c >> 18;
+            buf[pos++] = 128 | c >> 12 & 63;
+            buf[pos++] = 128 | c >> 6 & 63;
+            buf[pos++] = 128 | c & 63;
+          } else {
+            if ((c & 63488) === 55296) c = 65533;
+            buf[pos++] = 224 | c >> 12;
+            buf[pos++] = 128 | c >> 6 & 63;
+            buf[pos++] = 128 | c & 63;
+          }
+        }
+        this.pos = pos;
+      }
+      stringMap(no, map) {
+        for (const k in map) {
+          this.open(no);
+          this.string(1, k);
+          this.string(2, map[k]);
+        }
+      }
+      struct(no, o) {
+        this.open(no);
+        this.structBody(o);
+      }
+      structBody(o) {
+        for (const k in o) {
+          const v = o[k];
+          if (v === void 0) continue;
+          this.open(1);
+          this.string(1, k);
+          this.value(2, v);
+        }
+      }
+      value(no, v) {
+        this.open(no);
+        if (v === null) {
+          this.tag(1, VARINT);
+          this.byte(0);
+          return;
+        }
+        switch (typeof v) {
+          case "number":
+            this.tag(2, BIT64);
+            this.buf.writeDoubleLE(v, this.pos);
+            this.pos += 8;
+            return;
+          case "string":
+            this.string(3, v);
+            return;
+          case "boolean":
+            this.tag(4, VARINT);
+            this.byte(v ? 1 : 0);
+            return;
+          default:
+            if (Array.isArray(v)) {
+              this.open(6);
+              for (const e of v) this.value(1, e);
+            } else {
+              this.open(5);
+              this.structBody(v);
+            }
+        }
+      }
+      timestamp(no, iso) {
+        this.open(no);
+        const ms = Date.parse(iso);
+        const t = Number.isNaN(ms) ? 0 : ms;
+        const seconds = Math.floor(t / 1e3);
+        const nanos = (t - seconds * 1e3) * 1e6;
+        if (seconds !== 0) {
+          this.tag(1, VARINT);
+          this.varint(seconds);
+        }
+        if (nanos !== 0) {
+          this.tag(2, VARINT);
+          this.varint(nanos);
+        }
+      }
+      /** A top-level element: its length prefix, then its body (what an unknown-field entry holds). */
+      resource(r) {
+        this.varint(this.sizes[this.next++]);
+        this.string(1, r.id);
+        this.string(2, r.kind);
+        this.string(3, r.name);
+        this.stringMap(4, r.labels);
+        this.stringMap(5, r.annotations);
+        this.struct(6, r.spec);
+        this.struct(7, r.status);
+        this.tag(8, VARINT);
+        this.varint(r.version);
+        this.timestamp(9, r.createdAt);
+        this.timestamp(10, r.updatedAt);
+      }
+      change(c) {
+        this.varint(this.sizes[this.next++]);
+        this.tag(1, VARINT);
+        this.varint(OPERATIONS2[c.op]);
+        this.string(2, c.kind);
+        this.string(3, c.name);
+        if (c.op === "create" || c.op === "update") {
+          this.stringMap(4, c.labels ?? {});
+          this.stringMap(5, c.annotations ?? {});
+          this.struct(6, c.spec ?? {});
+        }
+        if (c.expectedVersion === null) {
+          this.tag(8, VARINT);
+          this.byte(1);
+        } else if (c.expectedVersion !== void 0) {
+          this.tag(7, VARINT);
+          this.varint(c.expectedVersion);
+        }
+      }
+      applied(a) {
+        this.varint(this.sizes[this.next++]);
+        this.tag(1, VARINT);
+        this.varint(OPERATIONS2[a.op]);
+        this.string(2, a.kind);
+        this.string(3, a.name);
+        this.string(4, a.id);
+        this.tag(5, VARINT);
+        this.varint(a.version);
+      }
+    };
+    Reader = class {
+      constructor(data, start = 0, end = data.length) {
+        this.end = end;
+        this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        this.pos = start;
+      }
+      end;
+      pos;
+      buf;
+      varint() {
+        let result = 0;
+        let scale = 1;
+        for (let i = 0; i < 10; i++) {
+          if (this.pos >= this.end) throw malformed();
+          const b = this.buf[this.pos++];
+          result += (b & 127) * scale;
+          if (b < 128) return result;
+          scale *= 128;
+        }
+        throw malformed();
+      }
+      /** A length prefix; returns the end of the delimited part. */
+      length() {
+        const n = this.varint();
+        const end = this.pos + n;
+        if (end > this.end) throw malformed();
+        return end;
+      }
+      string() {
+        const end = this.length();
+        const buf = this.buf;
+        let start = this.pos;
+        this.pos = end;
+        if (end - start <= 32) {
+          let out = "";
+          for (; start < end; start++) {
+            const b = buf[start];
+            if (b >= 128) return out + buf.toString("utf8", start, end);
+            out += String.fromCharCode(b);
+          }
+          return out;
+        }
+        return buf.toString("utf8", start, end);
+      }
+      double() {
+        if (this.pos + 8 > this.end) throw malformed();
+        const v = this.buf.readDoubleLE(this.pos);
+        this.pos += 8;
+        return v;
+      }
+      skip(wireType) {
+        switch (wireType) {
+          case VARINT:
+            this.varint();
+            return;
+          case BIT64:
+            this.pos += 8;
+            break;
+          case LEN:
+            this.pos = this.length();
+            return;
+          case BIT32:
+            this.pos += 4;
+            break;
+          default:
+            throw malformed();
+        }
+        if (this.pos > this.end) throw malformed();
+      }
+      /** Calls `field(no, wireType)` for each field up to `end`; it must consume the field or return false. */
+      fields(end, field) {
+        while (this.pos < end) {
+          const tag = this.varint();
+          const no = Math.floor(tag / 8);
+          const wireType = tag & 7;
+          if (!field(no, wireType)) this.skip(wireType);
+        }
+        if (this.pos !== end) throw malformed();
+      }
+      stringEntry(into) {
+        const end = this.length();
+        let key = "";
+        let value = "";
+        this.fields(end, (no, wt) => {
+          if (wt !== LEN) return false;
+          if (no === 1) key = this.string();
+          else if (no === 2) value = this.string();
+          else return false;
+          return true;
+        });
+        setOwn(into, key, value);
+      }
+      struct() {
+        return this.structBody(this.length());
+      }
+      structBody(end) {
+        const out = {};
+        this.fields(end, (no, wt) => {
+          if (no !== 1 || wt !== LEN) return false;
+          const entryEnd = this.length();
+          let key = "";
+          let value = null;
+          this.fields(entryEnd, (eno, ewt) => {
+            if (ewt !== LEN) return false;
+            if (eno === 1) key = this.string();
+            else if (eno === 2) value = this.value();
+            else return false;
+            return true;
+          });
+          setOwn(out, key, value);
+          return true;
+        });
+        return out;
+      }
+      value() {
+        const end = this.length();
+        let value = null;
+        this.fields(end, (no, wt) => {
+          switch (no) {
+            case 1:
+              if (wt !== VARINT) return false;
+              this.varint();
+              value = null;
+              return true;
+            case 2:
+              if (wt !== BIT64) return false;
+              value = this.double();
+              return true;
+            case 3:
+              if (wt !== LEN) return false;
+              value = this.string();
+              return true;
+            case 4:
+              if (wt !== VARINT) return false;
+              value = this.varint() !== 0;
+              return true;
+            case 5:
+              if (wt !== LEN) return false;
+              value = this.struct();
+              return true;
+            case 6: {
+              if (wt !== LEN) return false;
+              const listEnd = this.length();
+              const list = [];
+              this.fields(listEnd, (lno, lwt) => {
+                if (lno !== 1 || lwt !== LEN) return false;
+                list.push(this.value());
+                return true;
+              });
+              value = list;
+              return true;
+            }
+            default:
+              return false;
+          }
+        });
+        return value;
+      }
+      timestamp() {
+        const end = this.length();
+        let seconds = 0;
+        let nanos = 0;
+        this.fields(end, (no, wt) => {
+          if (wt !== VARINT) return false;
+          if (no === 1) seconds = this.varint();
+          else if (no === 2) nanos = this.varint();
+          else return false;
+          return true;
+        });
+        return new Date(seconds * 1e3 + Math.floor(nanos / 1e6)).toISOString();
+      }
+    };
+    EPOCH = (/* @__PURE__ */ new Date(0)).toISOString();
+    OPERATION_NAMES = {
+      [1 /* CREATE */]: "create",
+      [2 /* UPDATE */]: "update",
+      [3 /* DELETE */]: "delete",
+      [4 /* ASSERT */]: "assert"
+    };
+  }
+});
+
+// src/backend/cloud/index.ts
+var cloud_exports = {};
+__export(cloud_exports, {
+  CloudBackend: () => CloudBackend,
+  DEFAULT_RETRY: () => DEFAULT_RETRY,
+  MAX_MESSAGE_BYTES: () => MAX_MESSAGE_BYTES,
+  normalizeEndpoint: () => normalizeEndpoint,
+  openCloudBackend: () => openCloudBackend
+});
+import { randomUUID } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
+function normalizeEndpoint(endpoint2) {
+  let url;
+  try {
+    url = new URL(endpoint2);
+  } catch {
+    throw new StigmerError("USAGE", `endpoint "${endpoint2}" is not a URL`, {
+      hint: "endpoints are http(s)://HOST:PORT, e.g. http://127.0.0.1:7234"
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new StigmerError("USAGE", `endpoint "${endpoint2}" must start with http:// or https://`, {
+      hint: "endpoints are http(s)://HOST:PORT, e.g. http://127.0.0.1:7234"
+    });
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new StigmerError("USAGE", `endpoint "${endpoint2}" must be http(s)://HOST:PORT only`, {
+      hint: "pass the token with --token or STIGMER_TOKEN, not in the URL"
+    });
+  }
+  return url.href.replace(/\/+$/, "");
+}
+async function openCloudBackend(options) {
+  return new CloudBackend(options);
+}
+function isTlsFailure(err) {
+  return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
+}
+var MAX_MESSAGE_BYTES, LIST_PAGE_SIZE, READ_TIMEOUT_MS, WRITE_TIMEOUT_MS, DEFAULT_RETRY, TOKEN_HINT2, CloudBackend;
+var init_cloud = __esm({
+  "src/backend/cloud/index.ts"() {
+    "use strict";
+    init_esm();
+    init_esm2();
+    init_esm3();
+    init_errors();
+    init_backend_pb();
+    init_local();
+    init_convert();
+    init_errors2();
+    init_fast();
+    MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+    LIST_PAGE_SIZE = 5e3;
+    READ_TIMEOUT_MS = 12e4;
+    WRITE_TIMEOUT_MS = 6e5;
+    DEFAULT_RETRY = { retries: 3, baseDelayMs: 100 };
+    TOKEN_HINT2 = "pass --token TOKEN or set STIGMER_TOKEN (or `stigmer backend use cloud --endpoint URL --token TOKEN`)";
+    CloudBackend = class {
+      info;
+      rpc;
+      transport;
+      fastMethods;
+      sessions;
+      retry;
+      closed = false;
+      /** The last token `stateToken` returned, and the server counter it stands for with our own writes. */
+      reportedToken = null;
+      expectedCounter = null;
+      constructor(options) {
+        const endpoint2 = normalizeEndpoint(options.endpoint);
+        if (!options.token) {
+          throw new StigmerError("UNAUTHENTICATED", "the cloud backend needs a token and none was given", {
+            hint: TOKEN_HINT2
+          });
+        }
+        this.info = { type: "cloud", location: endpoint2 };
+        this.retry = options.retry ?? DEFAULT_RETRY;
+        const nodeOptions = { maxSessionMemory: 1024 };
+        if (options.caCert !== void 0) {
+          if (!endpoint2.startsWith("https:")) {
+            throw new StigmerError("USAGE", `--ca-cert is for https:// endpoints, and ${endpoint2} is not one`, {
+              hint: "use the https:// endpoint of a server started with --tls-cert and --tls-key"
+            });
+          }
+          try {
+            nodeOptions.ca = readFileSync3(options.caCert);
+          } catch (cause) {
+            throw new StigmerError("USAGE", `--ca-cert ${options.caCert}: cannot read the file`, {
+              cause,
+              hint: "give the path of the PEM file of the CA that signed the server certificate"
+            });
+          }
+        }
+        this.sessions = new Http2SessionManager(endpoint2, { idleConnectionTimeoutMs: 6e4 }, nodeOptions);
+        const token = options.token;
+        const auth2 = (next) => (req) => {
+          req.header.set("authorization", `Bearer ${token}`);
+          return next(req);
+        };
+        const transport = createGrpcTransport({
+          baseUrl: endpoint2,
+          sessionManager: this.sessions,
+          interceptors: [auth2],
+          readMaxBytes: MAX_MESSAGE_BYTES,
+          writeMaxBytes: MAX_MESSAGE_BYTES
+        });
+        this.rpc = createClient(BackendService, transport);
+        this.transport = transport;
+      }
+      /** The bulk calls, through the fast codec: bulk fields travel as unknown fields of views. */
+      get fast() {
+        const v = wireViews();
+        this.fastMethods ??= {
+          listResources: withViews(BackendService.method.listResources, void 0, v.ListResourcesResponse),
+          applyChanges: withViews(BackendService.method.applyChanges, void 0, v.ApplyChangesResponse)
+        };
+        return this.fastMethods;
+      }
+      /**
+       * One call with the retry policy. `idempotent` calls (reads, and ApplyChanges with its
+       * request id) are retried when the transport failed; others only when the request certainly
+       * never reached the server.
+       */
+      async call(fn, options) {
+        if (this.closed) {
+          throw new StigmerError("BACKEND", `the backend for ${this.info.location} is closed`, {
+            userFixable: false
+          });
+        }
+        const timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await fn({ timeoutMs });
+          } catch (err) {
+            if (!(err instanceof ConnectError)) throw err;
+            const retryable = attempt < this.retry.retries && isTransportFailure(err) && !isTlsFailure(err) && (options.idempotent || neverSent(err));
+            if (!retryable) throw fromConnectError(err, { endpoint: this.info.location, timeoutMs });
+            const delay = this.retry.baseDelayMs * 3 ** attempt;
+            await new Promise((r) => setTimeout(r, delay * (0.75 + Math.random() * 0.5)));
+          }
+        }
+      }
+      read(fn) {
+        return this.call(fn, { idempotent: true });
+      }
+      write(fn) {
+        return this.call(fn, { idempotent: false });
+      }
+      async listResources(kind, options = {}) {
+        const request4 = create(ListResourcesRequestSchema, {
+          kind,
+          pageSize: options.pageSize ?? 0,
+          pageToken: options.pageToken ?? ""
+        });
+        const res = await this.read(
+          async (o) => (await this.transport.unary(
+            this.fast.listResources,
+            void 0,
+            o.timeoutMs,
+            void 0,
+            request4,
+            void 0
+          )).message
+        );
+        const page = { items: decodeResources(1, res.$unknown) };
+        if (res.nextPageToken !== "") page.nextPageToken = res.nextPageToken;
+        return page;
+      }
+      async listAllResources(kind) {
+        const all = [];
+        let pageToken;
+        do {
+          const page = await this.listResources(kind, {
+            pageSize: LIST_PAGE_SIZE,
+            ...pageToken !== void 0 ? { pageToken } : {}
+          });
+          for (const r of page.items) all.push(r);
+          pageToken = page.nextPageToken;
+        } while (pageToken !== void 0);
+        return all;
+      }
+      async getResource(kind, name) {
+        const res = await this.read((o) => this.rpc.getResource({ kind, name }, o));
+        return res.resource ? fromWireResource(res.resource) : null;
+      }
+      /**
+       * The server's change counter, unchanged by this object's own writes: when the counter moved
+       * by exactly what we wrote, the previous token is returned again.
+       */
+      async stateToken() {
+        const res = await this.read((o) => this.rpc.stateToken({}, o));
+        const counter = Number(res.stateToken);
+        if (this.reportedToken !== null && this.expectedCounter === counter) return this.reportedToken;
+        this.reportedToken = res.stateToken;
+        this.expectedCounter = Number.isFinite(counter) ? counter : null;
+        return this.reportedToken;
+      }
+      /** After our own batch of `writes` writes that left the counter at `after`. */
+      ownWrites(writes, after) {
+        const counter = Number(after);
+        if (this.expectedCounter !== null && Number.isFinite(counter) && counter - writes === this.expectedCounter) {
+          this.expectedCounter = counter;
+        } else {
+          this.expectedCounter = null;
+        }
+      }
+      async applyChanges(changes, options = {}) {
+        if (!Array.isArray(changes)) throw new StigmerError("USAGE", "applyChanges expects an array of changes");
+        const request4 = create(ApplyChangesRequestSchema, {
+          ...options.message !== void 0 ? { message: options.message } : {},
+          project: options.project ?? "",
+          requestId: options.requestId ?? randomUUID()
+        });
+        request4.$unknown = encodeChanges(1, changes);
+        const res = await this.call(
+          async (o) => (await this.transport.unary(
+            this.fast.applyChanges,
+            void 0,
+            o.timeoutMs,
+            void 0,
+            request4,
+            void 0
+          )).message,
+          { idempotent: true, timeoutMs: WRITE_TIMEOUT_MS }
+        );
+        const results = decodeApplied(1, res.$unknown);
+        this.ownWrites(results.length, res.stateToken);
+        return results;
+      }
+      async deleteResource(kind, name, options = {}) {
+        const change = { op: "delete", kind, name };
+        if (options.expectedVersion !== void 0) change.expectedVersion = options.expectedVersion;
+        const [applied] = await this.applyChanges(
+          [change],
+          options.message !== void 0 ? { message: options.message } : {}
+        );
+        return applied;
+      }
+      async listVersions(kind, name) {
+        const res = await this.read((o) => this.rpc.listVersions({ kind, name }, o));
+        return res.versions.map(fromWireVersion);
+      }
+      async status() {
+        const started = performance.now();
+        const res = await this.read((o) => this.rpc.getStatus({}, o));
+        const roundTripMs = Math.round((performance.now() - started) * 10) / 10;
+        const counts = {};
+        for (const [k, n] of Object.entries(res.counts)) counts[k] = Number(n);
+        return {
+          info: { ...this.info },
+          schemaVersion: res.schemaVersion,
+          counts,
+          server: {
+            version: res.serverVersion,
+            store: { type: res.backendType, location: res.location },
+            roundTripMs
+          }
+        };
+      }
+      async createExecution(input) {
+        if (input?.kind !== "AgentExecution" && input?.kind !== "WorkflowExecution") {
+          throw new StigmerError(
+            "USAGE",
+            `execution kind must be AgentExecution or WorkflowExecution, got "${String(input?.kind)}"`
+          );
+        }
+        const res = await this.write(
+          (o) => this.rpc.createExecution(
+            {
+              kind: toWireExecutionKind(input.kind),
+              target: input.target,
+              input: input.input,
+              ...input.sessionId !== void 0 ? { sessionId: input.sessionId } : {},
+              environmentRefs: input.environmentRefs ?? [],
+              ...input.resumedFrom !== void 0 ? { resumedFrom: input.resumedFrom } : {}
+            },
+            o
+          )
+        );
+        return fromWireExecution(res.execution);
+      }
+      async getExecution(id) {
+        const res = await this.read((o) => this.rpc.getExecution({ id }, o));
+        return fromWireExecution(res.execution);
+      }
+      async updateExecutionStatus(id, update) {
+        checkExecutionUpdate(update);
+        const phase = toWirePhase(update.phase);
+        const res = await this.write(
+          (o) => this.rpc.updateExecutionStatus(
+            {
+              id,
+              phase,
+              ...update.output !== void 0 ? { output: update.output } : {},
+              ...typeof update.error === "string" ? { error: update.error } : {},
+              clearError: update.error === null,
+              ...update.usage !== void 0 ? { usage: toWireUsage(update.usage) } : {},
+              ...update.transcriptArtifactId !== void 0 ? { transcriptArtifactId: update.transcriptArtifactId } : {},
+              ...update.tasks !== void 0 ? { tasks: update.tasks.map(toWireTask), replaceTasks: true } : {},
+              ...update.sessionMessages !== void 0 ? { sessionMessages: update.sessionMessages } : {},
+              ...update.leaseMs !== void 0 ? { leaseMillis: BigInt(update.leaseMs) } : {}
+            },
+            o
+          )
+        );
+        return fromWireExecution(res.execution);
+      }
+      async heartbeatExecution(id, options) {
+        if (typeof options?.leaseMs !== "number" || !Number.isInteger(options.leaseMs)) {
+          throw new StigmerError(
+            "USAGE",
+            `a lease must be a whole number of milliseconds, got ${String(options?.leaseMs)}`
+          );
+        }
+        const res = await this.read(
+          (o) => this.rpc.heartbeatExecution({ id, leaseMillis: BigInt(options.leaseMs) }, o)
+        );
+        return fromWireExecution(res.execution);
+      }
+      async getSession(id) {
+        const res = await this.read((o) => this.rpc.getSession({ id }, o));
+        return fromWireSession(res.session);
+      }
+      async listExecutions(filter = {}) {
+        const res = await this.read(
+          (o) => this.rpc.listExecutions(
+            {
+              kind: toWireExecutionKind(filter.kind),
+              target: filter.target ?? "",
+              pageSize: filter.pageSize ?? 0
+            },
+            o
+          )
+        );
+        return res.executions.map(fromWireExecution);
+      }
+      async cancelExecution(id) {
+        const res = await this.read((o) => this.rpc.cancelExecution({ id }, o));
+        return fromWireExecution(res.execution);
+      }
+      async getExecutionContext(executionId) {
+        const res = await this.read((o) => this.rpc.getExecutionContext({ executionId }, o));
+        const secrets = {};
+        for (const s of res.secrets) {
+          secrets[s.name] = { environment: s.environment, sealed: { hash: s.hash, ciphertext: s.ciphertext } };
+        }
+        return { executionId: res.executionId, data: { ...res.data }, secrets };
+      }
+      async storeArtifact(input) {
+        if (typeof input?.name !== "string" || input.name === "" || !(input.data instanceof Uint8Array)) {
+          throw new StigmerError("USAGE", "an artifact needs a name and its data as bytes");
+        }
+        const res = await this.write(
+          (o) => this.rpc.storeArtifact(
+            {
+              ...input.executionId !== void 0 ? { executionId: input.executionId } : {},
+              name: input.name,
+              contentType: input.contentType,
+              data: input.data
+            },
+            { ...o, timeoutMs: WRITE_TIMEOUT_MS }
+          )
+        );
+        return fromWireArtifact(res.artifact);
+      }
+      async getArtifact(id) {
+        const res = await this.read((o) => this.rpc.getArtifact({ id }, o));
+        return fromWireArtifact(res.artifact);
+      }
+      async close() {
+        if (this.closed) return;
+        this.closed = true;
+        this.sessions.abort();
+      }
+    };
   }
 });
 
@@ -10565,8 +19234,8 @@ var require_light = __commonJS({
                 } else {
                   return returned;
                 }
-              } catch (error) {
-                e2 = error;
+              } catch (error2) {
+                e2 = error2;
                 {
                   this.trigger("error", e2);
                 }
@@ -10576,8 +19245,8 @@ var require_light = __commonJS({
             return (await Promise.all(promises)).find(function(x) {
               return x != null;
             });
-          } catch (error) {
-            e = error;
+          } catch (error2) {
+            e = error2;
             {
               this.trigger("error", e);
             }
@@ -10689,10 +19358,10 @@ var require_light = __commonJS({
         _randomIndex() {
           return Math.random().toString(36).slice(2);
         }
-        doDrop({ error, message = "This job has been dropped by Bottleneck" } = {}) {
+        doDrop({ error: error2, message = "This job has been dropped by Bottleneck" } = {}) {
           if (this._states.remove(this.options.id)) {
             if (this.rejectOnDrop) {
-              this._reject(error != null ? error : new BottleneckError$1(message));
+              this._reject(error2 != null ? error2 : new BottleneckError$1(message));
             }
             this.Events.trigger("dropped", { args: this.args, options: this.options, task: this.task, promise: this.promise });
             return true;
@@ -10726,7 +19395,7 @@ var require_light = __commonJS({
           return this.Events.trigger("scheduled", { args: this.args, options: this.options });
         }
         async doExecute(chained, clearGlobalState, run2, free) {
-          var error, eventInfo, passed;
+          var error2, eventInfo, passed;
           if (this.retryCount === 0) {
             this._assertStatus("RUNNING");
             this._states.next(this.options.id);
@@ -10744,24 +19413,24 @@ var require_light = __commonJS({
               return this._resolve(passed);
             }
           } catch (error1) {
-            error = error1;
-            return this._onFailure(error, eventInfo, clearGlobalState, run2, free);
+            error2 = error1;
+            return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
           }
         }
         doExpire(clearGlobalState, run2, free) {
-          var error, eventInfo;
+          var error2, eventInfo;
           if (this._states.jobStatus(this.options.id === "RUNNING")) {
             this._states.next(this.options.id);
           }
           this._assertStatus("EXECUTING");
           eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
-          error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
-          return this._onFailure(error, eventInfo, clearGlobalState, run2, free);
+          error2 = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+          return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
         }
-        async _onFailure(error, eventInfo, clearGlobalState, run2, free) {
+        async _onFailure(error2, eventInfo, clearGlobalState, run2, free) {
           var retry2, retryAfter;
           if (clearGlobalState()) {
-            retry2 = await this.Events.trigger("failed", error, eventInfo);
+            retry2 = await this.Events.trigger("failed", error2, eventInfo);
             if (retry2 != null) {
               retryAfter = ~~retry2;
               this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
@@ -10771,7 +19440,7 @@ var require_light = __commonJS({
               this.doDone(eventInfo);
               await free(this.options, eventInfo);
               this._assertStatus("DONE");
-              return this._reject(error);
+              return this._reject(error2);
             }
           }
         }
@@ -11050,7 +19719,7 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error, reject, resolve10, returned, task;
+          var args, cb, error2, reject, resolve10, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
             ({ task, args, resolve: resolve10, reject } = this._queue.shift());
@@ -11061,9 +19730,9 @@ var require_light = __commonJS({
                   return resolve10(returned);
                 };
               } catch (error1) {
-                error = error1;
+                error2 = error1;
                 return function() {
-                  return reject(error);
+                  return reject(error2);
                 };
               }
             })();
@@ -11197,8 +19866,8 @@ var require_light = __commonJS({
                   } else {
                     results.push(void 0);
                   }
-                } catch (error) {
-                  e = error;
+                } catch (error2) {
+                  e = error2;
                   results.push(v.Events.trigger("error", e));
                 }
               }
@@ -11531,14 +20200,14 @@ var require_light = __commonJS({
             return done;
           }
           async _addToQueue(job) {
-            var args, blocked, error, options, reachedHWM, shifted, strategy;
+            var args, blocked, error2, options, reachedHWM, shifted, strategy;
             ({ args, options } = job);
             try {
               ({ reachedHWM, blocked, strategy } = await this._store.__submit__(this.queued(), options.weight));
             } catch (error1) {
-              error = error1;
-              this.Events.trigger("debug", `Could not queue ${options.id}`, { args, options, error });
-              job.doDrop({ error });
+              error2 = error1;
+              this.Events.trigger("debug", `Could not queue ${options.id}`, { args, options, error: error2 });
+              job.doDrop({ error: error2 });
               return false;
             }
             if (blocked) {
@@ -11705,7 +20374,7 @@ var require_light = __commonJS({
 });
 
 // src/action/run.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute4, join as join7, relative as relative5, resolve as resolve9 } from "node:path";
 
@@ -11832,21 +20501,21 @@ function orderByReferences(items, specOf) {
   }
   const keys = [...byKey.keys()].sort((a, b) => compareKindName(byKey.get(a), byKey.get(b)));
   const priority = new Map(keys.map((k, i) => [k, i]));
-  const ready = new MinHeap();
-  for (const key of keys) if (pending.get(key)?.size === 0) ready.push(priority.get(key));
+  const ready2 = new MinHeap();
+  for (const key of keys) if (pending.get(key)?.size === 0) ready2.push(priority.get(key));
   const ordered = [];
   while (pending.size > 0) {
-    if (ready.size === 0) {
+    if (ready2.size === 0) {
       const onCycle = keys.find((k) => pending.has(k) && reachesItself(k, pending));
-      ready.push(priority.get(onCycle));
+      ready2.push(priority.get(onCycle));
     }
-    const key = keys[ready.pop()];
+    const key = keys[ready2.pop()];
     ordered.push(byKey.get(key));
     pending.delete(key);
     for (const dependent of dependents.get(key) ?? []) {
       const deps = pending.get(dependent);
       if (!deps?.delete(key)) continue;
-      if (deps.size === 0) ready.push(priority.get(dependent));
+      if (deps.size === 0) ready2.push(priority.get(dependent));
     }
   }
   return ordered;
@@ -12388,9 +21057,9 @@ async function applyPlan(backend, plan, options = {}) {
       ...message === void 0 ? {} : { message }
     });
   } catch (err) {
-    const error = options.checkObserved && isStaleness(err) ? staleError(err) : err;
-    emit({ type: "apply-failed", error: error instanceof Error ? error : new Error(String(error)) });
-    throw error;
+    const error2 = options.checkObserved && isStaleness(err) ? staleError(err) : err;
+    emit({ type: "apply-failed", error: error2 instanceof Error ? error2 : new Error(String(error2)) });
+    throw error2;
   }
   const byKey = new Map(applied.map((a) => [`${a.kind}/${a.name}`, a]));
   const results = [];
@@ -13103,12 +21772,20 @@ function resolveBackendConfig(flags = {}, env = process.env) {
   if (flags.backend !== void 0) type = parseBackendType(flags.backend, "--backend");
   else if (env.STIGMER_BACKEND) type = parseBackendType(env.STIGMER_BACKEND, "STIGMER_BACKEND");
   else if (file.backend) type = file.backend;
+  const dbFlag = flags.db !== void 0 ? "--db" : env.STIGMER_DB ? "STIGMER_DB" : "config.yaml local.db";
   const db = pick(flags.db, env.STIGMER_DB, file.local?.db);
+  if (type === "local" && db !== void 0 && /^postgres(ql)?:\/\//i.test(db)) {
+    throw new StigmerError("USAGE", `${dbFlag} is a PostgreSQL URL, which only \`stigmer server\` can use`, {
+      hint: "serve the database with `stigmer server --db postgres://...` and use --backend cloud --endpoint URL"
+    });
+  }
   const config = { type, home, dbPath: db ? resolve2(db) : join(home, "local.db") };
   const endpoint2 = pick(flags.endpoint, env.STIGMER_ENDPOINT, file.cloud?.endpoint);
   const token = pick(flags.token, env.STIGMER_TOKEN, file.cloud?.token);
   if (endpoint2 !== void 0) config.endpoint = endpoint2;
   if (token !== void 0) config.token = token;
+  const caCert = pick(flags.caCert, env.STIGMER_CA_CERT, file.cloud?.caCert);
+  if (caCert !== void 0) config.caCert = resolve2(caCert);
   const lockTimeout = flags.lockTimeout ?? parseLockTimeout(env.STIGMER_LOCK_TIMEOUT);
   if (lockTimeout !== void 0) config.lockTimeoutMs = lockTimeout;
   return config;
@@ -13128,17 +21805,22 @@ async function openBackend(config, options = {}) {
   ensurePrivateDir(config.home, "STIGMER_HOME");
   if (config.type === "local") {
     const { openLocalBackend: openLocalBackend2 } = await Promise.resolve().then(() => (init_local(), local_exports));
-    const { loadSecretKey: loadSecretKey2 } = await Promise.resolve().then(() => (init_key(), key_exports));
     return openLocalBackend2({
       path: config.dbPath,
       ...config.lockTimeoutMs !== void 0 ? { busyTimeoutMs: config.lockTimeoutMs } : {},
-      // Loaded only when an execution context holds a secret.
-      secretKey: () => loadSecretKey2({ home: config.home }),
       ...options.sqliteDriver ? { driver: options.sqliteDriver } : {}
     });
   }
-  throw new StigmerError("CONFIG", "the cloud backend is not available in this version of stigmer", {
-    hint: "use the local backend: `stigmer backend use local`"
+  if (!config.endpoint) {
+    throw new StigmerError("USAGE", "the cloud backend needs an endpoint and none was given", {
+      hint: "pass --endpoint URL or set STIGMER_ENDPOINT (or `stigmer backend use cloud --endpoint URL --token TOKEN`)"
+    });
+  }
+  const { openCloudBackend: openCloudBackend2 } = await Promise.resolve().then(() => (init_cloud(), cloud_exports));
+  return openCloudBackend2({
+    endpoint: config.endpoint,
+    token: config.token ?? "",
+    ...config.caCert !== void 0 ? { caCert: config.caCert } : {}
   });
 }
 
@@ -13150,9 +21832,9 @@ init_errors();
 
 // src/manifest/cache.ts
 init_private_files();
-import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
-import { existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync3, renameSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname5, join as join4 } from "node:path";
+import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
+import { existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { dirname as dirname4, join as join3 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/manifest/parse.ts
@@ -16301,7 +24983,7 @@ function orList(items) {
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 function reduceUnions(errors) {
-  const out = errors.map((error) => ({ error }));
+  const out = errors.map((error2) => ({ error: error2 }));
   const unions = out.filter((e) => e.error.keyword === "anyOf" || e.error.keyword === "oneOf").sort((a, b) => a.error.schemaPath.length - b.error.schemaPath.length);
   const removed = /* @__PURE__ */ new Set();
   for (const u of unions) {
@@ -16368,9 +25050,9 @@ function describePattern(pattern, value) {
 function describeErrors(errors) {
   const issues = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const { error, message, hint } of errors) {
-    const path = pointerSegments(error.instancePath);
-    const issue = message ? { path, atKey: false, message: `${where(path)}${message}`, ...hint ? { hint } : {} } : describe2(error, path);
+  for (const { error: error2, message, hint } of errors) {
+    const path = pointerSegments(error2.instancePath);
+    const issue = message ? { path, atKey: false, message: `${where(path)}${message}`, ...hint ? { hint } : {} } : describe(error2, path);
     const key = `${issue.path.join("/")}\0${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -16381,10 +25063,10 @@ function describeErrors(errors) {
 function where(path) {
   return path.length === 0 ? "" : `${displayPath(path)}: `;
 }
-function describe2(error, path) {
-  const params = error.params;
-  const parent = error.parentSchema ?? {};
-  switch (error.keyword) {
+function describe(error2, path) {
+  const params = error2.params;
+  const parent = error2.parentSchema ?? {};
+  switch (error2.keyword) {
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const keyPath = [...path, field];
@@ -16419,8 +25101,8 @@ function describe2(error, path) {
       return {
         path,
         atKey: false,
-        message: `${where(path)}expected ${String(params.type)}, got ${typeName(error.data)}`,
-        ...params.type === "string" && (typeof error.data === "number" || typeof error.data === "boolean") ? { hint: "quote the value", quote: true } : {}
+        message: `${where(path)}expected ${String(params.type)}, got ${typeName(error2.data)}`,
+        ...params.type === "string" && (typeof error2.data === "number" || typeof error2.data === "boolean") ? { hint: "quote the value", quote: true } : {}
       };
     case "minLength": {
       const limit = Number(params.limit);
@@ -16437,7 +25119,7 @@ function describe2(error, path) {
         message: `${where(path)}must have at least ${String(params.limit)} item${params.limit === 1 ? "" : "s"}`
       };
     case "pattern": {
-      const d = describePattern(String(params.pattern), error.data);
+      const d = describePattern(String(params.pattern), error2.data);
       return {
         path,
         atKey: false,
@@ -16449,20 +25131,20 @@ function describe2(error, path) {
       return {
         path,
         atKey: false,
-        message: `${where(path)}must be ${JSON.stringify(params.allowedValue)}, got ${JSON.stringify(error.data)}`
+        message: `${where(path)}must be ${JSON.stringify(params.allowedValue)}, got ${JSON.stringify(error2.data)}`
       };
     case "enum": {
       const allowed = params.allowedValues.map(String);
-      const near = typeof error.data === "string" ? suggest(error.data, allowed) : void 0;
+      const near = typeof error2.data === "string" ? suggest(error2.data, allowed) : void 0;
       return {
         path,
         atKey: false,
-        message: `${where(path)}must be one of ${allowed.join(", ")}, got ${JSON.stringify(error.data)}`,
+        message: `${where(path)}must be one of ${allowed.join(", ")}, got ${JSON.stringify(error2.data)}`,
         ...near ? { hint: `did you mean \`${near}\`?` } : {}
       };
     }
     default:
-      return { path, atKey: false, message: `${where(path)}${error.message ?? "is invalid"}` };
+      return { path, atKey: false, message: `${where(path)}${error2.message ?? "is invalid"}` };
   }
 }
 
@@ -17249,7 +25931,7 @@ var CACHE_FORMAT_VERSION = 2;
 function openParseCache(options) {
   const stats = { hits: 0, misses: 0, corrupt: 0, writeDisabled: false, written: false };
   const header = `stigmer-parse-pack ${CACHE_FORMAT_VERSION} ${options.programVersion}`;
-  const packPath = join4(
+  const packPath = join3(
     options.dir,
     `${createHash4("sha256").update(options.scope).digest("hex").slice(0, 32)}.pack`
   );
@@ -17261,7 +25943,7 @@ function openParseCache(options) {
     stored = /* @__PURE__ */ new Map();
     let text;
     try {
-      text = readFileSync3(packPath, "utf8");
+      text = readFileSync4(packPath, "utf8");
     } catch {
       return stored;
     }
@@ -17318,7 +26000,7 @@ function openParseCache(options) {
       if (unchanged || stats.writeDisabled) return;
       const lines = [header];
       for (const [key, entry] of used) lines.push(`${key} ${entry.sum} ${entry.json}`);
-      const temp = `${packPath}.${process.pid}.${randomBytes4(4).toString("hex")}.tmp`;
+      const temp = `${packPath}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
       try {
         ensurePrivateDir(options.dir, "parse cache directory");
         writeFileSync2(temp, `${lines.join("\n")}
@@ -17367,21 +26049,21 @@ function decodeEntry(displayPath2, json) {
 var fingerprint;
 function programVersion() {
   if (fingerprint !== void 0) return fingerprint;
-  const here = dirname5(fileURLToPath2(import.meta.url));
+  const here = dirname4(fileURLToPath2(import.meta.url));
   const hash = createHash4("sha256");
   let version = "unknown";
   try {
-    const pkg = JSON.parse(readFileSync3(join4(here, "..", "..", "package.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync4(join3(here, "..", "..", "package.json"), "utf8"));
     if (typeof pkg.version === "string") version = pkg.version;
   } catch {
   }
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const modules = readdirSync2(here).filter((f) => f.endsWith(ext) && !f.endsWith(".d.ts") && !f.includes(".test.")).sort().map((f) => [`manifest/${f}`, join4(here, f)]);
-  for (const shared of ["types", "errors"]) modules.push([shared, join4(here, "..", `${shared}${ext}`)]);
+  const modules = readdirSync2(here).filter((f) => f.endsWith(ext) && !f.endsWith(".d.ts") && !f.includes(".test.")).sort().map((f) => [`manifest/${f}`, join3(here, f)]);
+  for (const shared of ["types", "errors"]) modules.push([shared, join3(here, "..", `${shared}${ext}`)]);
   for (const [label, file] of modules) {
     hash.update(`${label}\0`);
     try {
-      hash.update(readFileSync3(file));
+      hash.update(readFileSync4(file));
     } catch {
       hash.update("missing");
     }
@@ -17394,7 +26076,7 @@ function defaultParseCache(home, env, scope) {
   const off = env.STIGMER_NO_CACHE;
   if (off !== void 0 && off !== "" && off !== "0") return null;
   if (!existsSync3(home)) return null;
-  return openParseCache({ dir: join4(home, "cache", "parse"), programVersion: programVersion(), scope });
+  return openParseCache({ dir: join3(home, "cache", "parse"), programVersion: programVersion(), scope });
 }
 
 // src/manifest/parse-pool.ts
@@ -17471,22 +26153,22 @@ function startWorker(jobs, next, results) {
 var import_yaml4 = __toESM(require_dist(), 1);
 init_errors();
 import { readdirSync as readdirSync3, realpathSync, statSync as statSync2 } from "node:fs";
-import { isAbsolute, join as join5, relative, resolve as resolve5, sep } from "node:path";
+import { isAbsolute, join as join4, relative, resolve as resolve4, sep } from "node:path";
 
 // src/manifest/read-file.ts
-import { closeSync as closeSync4, fstatSync as fstatSync3, openSync as openSync4, readFileSync as readFileSync4, readSync as readSync3 } from "node:fs";
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readFileSync as readFileSync5, readSync } from "node:fs";
 function readFileLimited(abs) {
   let fd;
   try {
-    fd = openSync4(abs, "r");
-    const stat = fstatSync3(fd);
+    fd = openSync2(abs, "r");
+    const stat = fstatSync(fd);
     if (stat.isDirectory()) return { error: "is a directory" };
-    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync4(fd) };
+    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync5(fd) };
     const chunks = [];
     let total = 0;
     while (total <= MAX_FILE_BYTES) {
       const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_FILE_BYTES + 1 - total));
-      const n = readSync3(fd, chunk, 0, chunk.length, null);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
@@ -17495,7 +26177,7 @@ function readFileLimited(abs) {
   } catch (err) {
     return { error: err.code ?? err.message };
   } finally {
-    if (fd !== void 0) closeSync4(fd);
+    if (fd !== void 0) closeSync2(fd);
   }
 }
 
@@ -17504,7 +26186,7 @@ var STDIN_PATH = "<stdin>";
 var PROJECT_FILES = ["stigmer.yaml", "stigmer.yml"];
 var MANIFEST_FILE = /\.ya?ml$/i;
 async function readManifestSources(options) {
-  const cwd = resolve5(options.cwd ?? process.cwd());
+  const cwd = resolve4(options.cwd ?? process.cwd());
   const show = (abs) => relative(cwd, abs) || ".";
   const sources = { root: null, project: null, files: [], diagnostics: [] };
   const seen = /* @__PURE__ */ new Set();
@@ -17515,7 +26197,7 @@ async function readManifestSources(options) {
     if (file !== void 0) sources.files.push({ path: show(abs), absolutePath: abs, bytes: file });
   };
   if (options.dir !== void 0) {
-    const root = resolve5(cwd, options.dir);
+    const root = resolve4(cwd, options.dir);
     const stat = statOrThrow(root, options.dir, true);
     if (stat.isFile()) {
       add(root);
@@ -17533,7 +26215,7 @@ async function readManifestSources(options) {
       }
       continue;
     }
-    const abs = resolve5(cwd, f);
+    const abs = resolve4(cwd, f);
     const stat = statOrThrow(abs, f, false);
     if (stat.isDirectory()) walkDirectory(abs, show, add, sources.diagnostics);
     else add(abs);
@@ -17600,7 +26282,7 @@ function walkDirectory(root, show, add, diagnostics) {
     for (const entry of entries) {
       const name = entry.name;
       if (name.startsWith(".") || name === "node_modules") continue;
-      const abs = join5(dir, name);
+      const abs = join4(dir, name);
       if (dir === root && PROJECT_FILES.includes(name)) continue;
       if (entry.isSymbolicLink()) {
         let real;
@@ -17680,7 +26362,7 @@ function fileDiag(file, message, hint) {
 }
 function readProjectFile(root, show, sources) {
   for (const name of PROJECT_FILES) {
-    const abs = join5(root, name);
+    const abs = join4(root, name);
     let isFile = false;
     try {
       isFile = statSync2(abs).isFile();
@@ -17748,7 +26430,7 @@ function parseProjectConfig(displayPath2, bytes) {
 
 // src/manifest/validate-set.ts
 import { realpathSync as realpathSync2 } from "node:fs";
-import { dirname as dirname6, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve6, sep as sep2 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
 function referencesOf(resource) {
   const spec = resource.spec;
   const out = [];
@@ -17791,9 +26473,9 @@ function referencesOf(resource) {
   return out;
 }
 function validateManifestSet(files, options) {
-  const cwd = resolve6(options.cwd ?? process.cwd());
+  const cwd = resolve5(options.cwd ?? process.cwd());
   const diagnostics = [];
-  const error = (file, pos, message, hint, path) => {
+  const error2 = (file, pos, message, hint, path) => {
     const d = { severity: "error", file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
     if (path !== void 0) d.path = path;
@@ -17809,7 +26491,7 @@ function validateManifestSet(files, options) {
     }
     const first = names.get(name);
     if (first) {
-      error(
+      error2(
         file.file,
         pos,
         `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
@@ -17868,7 +26550,7 @@ function validateManifestSet(files, options) {
 }
 function checkDocument(file, doc, context, diagnostics) {
   const r = doc.resource;
-  const error = (pos, message, hint, path) => {
+  const error2 = (pos, message, hint, path) => {
     const d = { severity: "error", file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
     if (path !== void 0) d.path = path;
@@ -17882,7 +26564,7 @@ function checkDocument(file, doc, context, diagnostics) {
     const candidates = [...context.names(ref.kind)?.keys() ?? [], ...liveNames?.(ref.kind) ?? []];
     const near = suggest(ref.name, candidates);
     const field = displayPath(ref.pointer.slice(1).split("/"));
-    error(
+    error2(
       posOf(ref.pointer),
       `${ref.kind} "${ref.name}" not found (referenced by ${r.kind} "${r.name}" in ${field})`,
       near ? `did you mean \`${near}\`?` : liveNames ? `define a ${ref.kind} named "${ref.name}" in the manifests` : `define a ${ref.kind} named "${ref.name}" in the manifests; \`stigmer validate\` works offline, so references must resolve within the manifests`,
@@ -17891,7 +26573,7 @@ function checkDocument(file, doc, context, diagnostics) {
   }
   if (r.kind === "Agent" && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
     const i = r.spec.subAgents.indexOf(r.name);
-    error(
+    error2(
       posOf(`/spec/subAgents/${i}`),
       `Agent "${r.name}" lists itself in subAgents`,
       void 0,
@@ -17901,7 +26583,7 @@ function checkDocument(file, doc, context, diagnostics) {
   if (r.kind === "Skill" && typeof r.spec.skillMdFile === "string") {
     const included = includeSkillFile(r, r.spec.skillMdFile, file, context.cwd, context.root);
     if ("error" in included) {
-      error(posOf("/spec/skillMdFile"), included.error, included.hint, "/spec/skillMdFile");
+      error2(posOf("/spec/skillMdFile"), included.error, included.hint, "/spec/skillMdFile");
       return null;
     }
     const spec = {};
@@ -17920,8 +26602,8 @@ function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
       hint: "inline the markdown with skillMd, or pass the manifest as a file"
     };
   }
-  const manifestDir = dirname6(resolve6(cwd, manifestFile));
-  const target = resolve6(manifestDir, skillMdFile);
+  const manifestDir = dirname5(resolve5(cwd, manifestFile));
+  const target = resolve5(manifestDir, skillMdFile);
   const shown = relative2(cwd, target);
   const boundary = root ?? manifestDir;
   let real;
@@ -17965,10 +26647,668 @@ function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
   return { text: decoded.text, shown };
 }
 
+// src/secrets/environment.ts
+import { closeSync as closeSync4, fstatSync as fstatSync3, openSync as openSync4, readSync as readSync3 } from "node:fs";
+import { resolve as resolve6 } from "node:path";
+
+// src/secrets/seal.ts
+init_errors();
+import { createCipheriv, createDecipheriv, createHmac, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
+
+// src/secrets/key.ts
+init_errors();
+init_private_files();
+import { createHash as createHash5, hkdfSync, randomBytes as randomBytes3 } from "node:crypto";
+import {
+  closeSync as closeSync3,
+  fchmodSync,
+  fstatSync as fstatSync2,
+  fsyncSync,
+  linkSync,
+  openSync as openSync3,
+  readSync as readSync2,
+  unlinkSync,
+  writeSync
+} from "node:fs";
+import { dirname as dirname6, join as join5 } from "node:path";
+import { inspect } from "node:util";
+var SECRET_KEY_ENV = "STIGMER_SECRET_KEY";
+var MASTER_KEY_FILE = "master.key";
+var SECRET_KEY_BYTES = 32;
+var GENERATE_HINT = "generate one with `openssl rand -base64 32`";
+var HKDF_SALT = "stigmer.ai/secrets/v1";
+var HKDF_INFO_ENCRYPTION = "aes-256-gcm encryption";
+var HKDF_INFO_HASH = "hmac-sha256 keyed hash";
+var HKDF_INFO_PLAN = "hmac-sha256 saved plan authentication";
+var KEY_FILE_MAX_BYTES = 1024;
+var INCOMPLETE_WAIT_MS = 2e3;
+var subkeysOf = /* @__PURE__ */ new WeakMap();
+var SecretKey = class _SecretKey {
+  /** First 8 hex digits of SHA-256 of the hash subkey: tells two keys apart without revealing either. */
+  keyId;
+  source;
+  constructor(keyId, source) {
+    this.keyId = keyId;
+    this.source = source;
+  }
+  /** Builds a key from 32 raw bytes (tests, SDK users holding their own key). */
+  static fromBytes(bytes, source = { type: "bytes" }) {
+    if (bytes.length !== SECRET_KEY_BYTES) {
+      throw new StigmerError("SECRET", `a secret key must be ${SECRET_KEY_BYTES} bytes`, {
+        hint: GENERATE_HINT
+      });
+    }
+    const derive = (info) => Buffer.from(hkdfSync("sha256", bytes, HKDF_SALT, info, SECRET_KEY_BYTES));
+    const subkeys2 = {
+      encryption: derive(HKDF_INFO_ENCRYPTION),
+      hash: derive(HKDF_INFO_HASH),
+      plan: derive(HKDF_INFO_PLAN)
+    };
+    const keyId = createHash5("sha256").update(subkeys2.hash).digest("hex").slice(0, 8);
+    const key = new _SecretKey(keyId, source);
+    subkeysOf.set(key, subkeys2);
+    return key;
+  }
+  toJSON() {
+    return { keyId: this.keyId, source: this.source };
+  }
+  toString() {
+    return `SecretKey(${this.keyId})`;
+  }
+  [inspect.custom]() {
+    return this.toString();
+  }
+};
+function subkeys(key) {
+  const found = subkeysOf.get(key);
+  if (!found) {
+    throw new StigmerError("SECRET", "not a key made by loadSecretKey or SecretKey.fromBytes", {
+      userFixable: false
+    });
+  }
+  return found;
+}
+function decodeSecretKeyText(text) {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, "hex");
+  const standard = /^[A-Za-z0-9+/]{43}=?$/.test(t);
+  const urlSafe = /^[A-Za-z0-9_-]{43}=?$/.test(t);
+  if (!standard && !urlSafe) return null;
+  const bytes = Buffer.from(t, standard ? "base64" : "base64url");
+  return bytes.length === SECRET_KEY_BYTES ? bytes : null;
+}
+function loadSecretKey(options) {
+  const env = options.env ?? process.env;
+  const text = env[SECRET_KEY_ENV];
+  if (text !== void 0) {
+    if (text.trim() === "") {
+      throw new StigmerError("SECRET", `${SECRET_KEY_ENV} is set but empty`, {
+        hint: `unset it to use $STIGMER_HOME/${MASTER_KEY_FILE}, or set it to a key: ${GENERATE_HINT}`
+      });
+    }
+    const bytes = decodeSecretKeyText(text);
+    if (!bytes) {
+      throw new StigmerError(
+        "SECRET",
+        `${SECRET_KEY_ENV} is not a ${SECRET_KEY_BYTES}-byte key in base64 or hex (passphrases are not accepted)`,
+        { hint: GENERATE_HINT }
+      );
+    }
+    return SecretKey.fromBytes(bytes, { type: "env", variable: SECRET_KEY_ENV });
+  }
+  return loadOrCreateKeyFile(join5(options.home, MASTER_KEY_FILE));
+}
+function loadOrCreateKeyFile(path) {
+  const existing = readKeyFile(path);
+  if (existing) return SecretKey.fromBytes(existing, { type: "file", path, created: false });
+  const bytes = randomBytes3(SECRET_KEY_BYTES);
+  if (createKeyFileExclusive(path, bytes)) {
+    return SecretKey.fromBytes(bytes, { type: "file", path, created: true });
+  }
+  const winner = readKeyFile(path);
+  if (!winner) {
+    throw new StigmerError("SECRET", `${path} vanished while it was being created`, {
+      hint: "another process removed it; run the command again"
+    });
+  }
+  return SecretKey.fromBytes(winner, { type: "file", path, created: false });
+}
+function errnoCode2(err) {
+  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : void 0;
+}
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+function readKeyFile(path) {
+  const deadline = Date.now() + INCOMPLETE_WAIT_MS;
+  for (; ; ) {
+    const text = readKeyFileText(path);
+    if (text === null) return null;
+    if (text.trim() !== "" || Date.now() >= deadline) {
+      const bytes = decodeSecretKeyText(text);
+      if (bytes) return bytes;
+      const what = text.trim() === "" ? "is empty" : `is not a ${SECRET_KEY_BYTES}-byte key in base64`;
+      throw new StigmerError("SECRET", `master key file ${path} ${what}`, {
+        hint: `restore it from a backup, or set ${SECRET_KEY_ENV}. If no secret was ever sealed with it, delete it and Stigmer creates a new one (values sealed with the old key become unreadable)`
+      });
+    }
+    sleepSync(20);
+  }
+}
+function readKeyFileText(path) {
+  let fd;
+  try {
+    fd = openSync3(path, "r");
+  } catch (cause) {
+    if (errnoCode2(cause) === "ENOENT") return null;
+    throw new StigmerError("SECRET", `cannot read master key file ${path} (${errnoCode2(cause) ?? "error"})`, {
+      cause,
+      hint: `make it readable by your user only: chmod 600 ${path}`
+    });
+  }
+  try {
+    const stat = fstatSync2(fd);
+    if (!stat.isFile()) {
+      throw new StigmerError("SECRET", `master key path ${path} is not a regular file`, {
+        hint: `remove it, or set ${SECRET_KEY_ENV}`
+      });
+    }
+    if (process.platform !== "win32" && (stat.mode & 63) !== 0) {
+      const mode = (stat.mode & 511).toString(8).padStart(3, "0");
+      throw new StigmerError(
+        "SECRET",
+        `master key file ${path} is accessible by group or others (mode ${mode}); refusing to use it`,
+        { hint: `chmod 600 ${path}` }
+      );
+    }
+    if (stat.size > KEY_FILE_MAX_BYTES) {
+      throw new StigmerError("SECRET", `master key file ${path} is too large to be a key`, {
+        hint: `restore it from a backup, or set ${SECRET_KEY_ENV}`
+      });
+    }
+    const buf = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
+    let length = 0;
+    for (; ; ) {
+      const n = readSync2(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > KEY_FILE_MAX_BYTES) break;
+    }
+    return buf.subarray(0, length).toString("utf8");
+  } finally {
+    closeSync3(fd);
+  }
+}
+function createKeyFileExclusive(path, bytes) {
+  const dir = dirname6(path);
+  ensurePrivateDir(dir, "STIGMER_HOME");
+  const content = `${bytes.toString("base64")}
+`;
+  const tmp = join5(dir, `.${MASTER_KEY_FILE}.${process.pid}.${randomBytes3(6).toString("hex")}.tmp`);
+  try {
+    writePrivateFile(tmp, content);
+  } catch (cause) {
+    throw cannotCreate2(path, cause);
+  }
+  let linked;
+  try {
+    linkSync(tmp, path);
+    linked = true;
+  } catch (cause) {
+    const code = errnoCode2(cause);
+    if (code === "EEXIST") linked = false;
+    else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") {
+      linked = "unsupported";
+    } else throw cannotCreate2(path, cause);
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+    }
+  }
+  if (linked === "unsupported") {
+    try {
+      writePrivateFile(path, content);
+      linked = true;
+    } catch (cause) {
+      if (errnoCode2(cause) === "EEXIST") return false;
+      throw cannotCreate2(path, cause);
+    }
+  }
+  if (linked) syncDirectory(dir);
+  return linked;
+}
+function writePrivateFile(path, content) {
+  const fd = openSync3(path, "wx", 384);
+  try {
+    fchmodSync(fd, 384);
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync3(fd);
+  }
+}
+function syncDirectory(dir) {
+  try {
+    const fd = openSync3(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync3(fd);
+    }
+  } catch {
+  }
+}
+function cannotCreate2(path, cause) {
+  return new StigmerError(
+    "SECRET",
+    `cannot create master key file ${path} (${errnoCode2(cause) ?? "error"})`,
+    { cause, hint: `check that the directory is writable, or set ${SECRET_KEY_ENV}; ${GENERATE_HINT}` }
+  );
+}
+
+// src/secrets/seal.ts
+var CIPHERTEXT_VERSION = "v1";
+var HASH_PREFIX = "hmac-sha256:";
+var IV_BYTES = 12;
+var TAG_BYTES = 16;
+var RESEAL_HINT = "re-apply the manifests so the value is sealed again from its source (valueFrom)";
+function secretAad(ref) {
+  return `${ref.kind}/${ref.name}/${ref.key}`;
+}
+function describe2(ref) {
+  return `secret ${ref.key} in ${ref.kind}/${ref.name}`;
+}
+function secretHash(key, ref, plaintext) {
+  const mac = createHmac("sha256", subkeys(key).hash);
+  mac.update(`${secretAad(ref)}\0${plaintext}`, "utf8");
+  return HASH_PREFIX + mac.digest("hex");
+}
+function sealSecret(key, ref, plaintext) {
+  const iv = randomBytes4(IV_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", subkeys(key).encryption, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(secretAad(ref), "utf8"));
+  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
+  return {
+    hash: secretHash(key, ref, plaintext),
+    ciphertext: [CIPHERTEXT_VERSION, key.keyId, iv.toString("base64"), body.toString("base64")].join(":")
+  };
+}
+function sealedKeyId(ciphertext) {
+  const parts = ciphertext.split(":");
+  return parts.length === 4 && parts[0] === CIPHERTEXT_VERSION && /^[0-9a-f]{8}$/.test(parts[1] ?? "") ? parts[1] : null;
+}
+function decodeBase64Strict(text) {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? bytes : null;
+}
+function openSecret(key, ref, sealed) {
+  const fail = (why, hint = RESEAL_HINT) => new StigmerError("SECRET", `cannot decrypt ${describe2(ref)}: ${why}`, { hint });
+  if (typeof sealed?.ciphertext !== "string" || typeof sealed.hash !== "string") {
+    throw fail("no sealed value (hash and ciphertext) is stored");
+  }
+  const parts = sealed.ciphertext.split(":");
+  if (parts.length !== 4 || parts[0] !== CIPHERTEXT_VERSION) {
+    throw fail(`not a ${CIPHERTEXT_VERSION} ciphertext`);
+  }
+  const [, keyId, ivText, bodyText] = parts;
+  if (keyId !== key.keyId) {
+    throw fail(
+      `it was sealed with key ${keyId}, but the current key is ${key.keyId}`,
+      `use the key it was sealed with (${SECRET_KEY_ENV} or $STIGMER_HOME/master.key), or ${RESEAL_HINT}`
+    );
+  }
+  const iv = decodeBase64Strict(ivText);
+  const body = decodeBase64Strict(bodyText);
+  if (!iv || iv.length !== IV_BYTES || !body || body.length < TAG_BYTES) {
+    throw fail("the stored ciphertext is malformed");
+  }
+  let plaintext;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", subkeys(key).encryption, iv, {
+      authTagLength: TAG_BYTES
+    });
+    decipher.setAAD(Buffer.from(secretAad(ref), "utf8"));
+    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+    plaintext = Buffer.concat([
+      decipher.update(body.subarray(0, body.length - TAG_BYTES)),
+      decipher.final()
+    ]).toString("utf8");
+  } catch {
+    throw fail("authentication failed: the stored value was altered or copied from another entry");
+  }
+  const expected = Buffer.from(secretHash(key, ref, plaintext), "utf8");
+  const stored = Buffer.from(sealed.hash, "utf8");
+  if (expected.length !== stored.length || !timingSafeEqual(expected, stored)) {
+    throw fail("the stored hash does not match the decrypted value");
+  }
+  return plaintext;
+}
+
+// src/secrets/environment.ts
+var SENSITIVE2 = "(sensitive)";
+var KIND = "Environment";
+var SECRET_FILE_MAX_BYTES = 1024 * 1024;
+function isObject4(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function isSecretEntry2(entry) {
+  return isObject4(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
+}
+function pointer(...segments) {
+  return segments.map((s) => `/${s.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+function mapData(spec, fn) {
+  const data = spec.data;
+  if (!isObject4(data)) return spec;
+  const out = Object.fromEntries(
+    Object.entries(data).map(([dataKey, entry]) => [dataKey, isObject4(entry) ? fn(entry, dataKey) : entry])
+  );
+  return { ...spec, data: out };
+}
+function copyDefined(from, keys) {
+  const out = {};
+  for (const k of keys) if (from[k] !== void 0) out[k] = from[k];
+  return out;
+}
+function readValueFrom(valueFrom, what, basePath, ctx) {
+  const path = `${basePath}/valueFrom`;
+  const keys = isObject4(valueFrom) ? Object.keys(valueFrom).filter((k) => k !== "optional") : [];
+  if (!isObject4(valueFrom) || keys.length !== 1 || keys[0] !== "env" && keys[0] !== "file") {
+    return {
+      error: {
+        message: `valueFrom of ${what} must have exactly one of env or file`,
+        hint: "write valueFrom: {env: VARIABLE} or valueFrom: {file: path/relative/to/the/manifest}",
+        path
+      }
+    };
+  }
+  if (valueFrom.optional !== void 0 && typeof valueFrom.optional !== "boolean") {
+    return {
+      error: {
+        message: `valueFrom.optional of ${what} must be true or false`,
+        hint: "write optional: true (unquoted)",
+        path: `${path}/optional`
+      }
+    };
+  }
+  const optional = valueFrom.optional === true;
+  if ("env" in valueFrom) {
+    const name = valueFrom.env;
+    if (typeof name !== "string" || name === "") {
+      return {
+        error: {
+          message: `valueFrom.env of ${what} must be a variable name`,
+          hint: "write valueFrom: {env: VARIABLE}",
+          path: `${path}/env`
+        }
+      };
+    }
+    const refused2 = ctx.policy?.env?.(name);
+    if (refused2) return { error: { ...refused2, path: `${path}/env` } };
+    const value = ctx.env[name];
+    if (optional && (value === void 0 || value === "")) {
+      return {
+        absent: {
+          message: `environment variable ${name} is not set; optional ${what} is kept without a value`,
+          hint: `set ${name} to give it a value`,
+          path: `${path}/env`
+        }
+      };
+    }
+    if (value === void 0) {
+      return {
+        error: {
+          message: `environment variable ${name} is not set (valueFrom.env of ${what})`,
+          hint: `set ${name} in the environment that runs stigmer (in CI, map the secret to it)`,
+          path: `${path}/env`
+        }
+      };
+    }
+    return { value };
+  }
+  const file = valueFrom.file;
+  if (typeof file !== "string" || file === "") {
+    return {
+      error: {
+        message: `valueFrom.file of ${what} must be a file path`,
+        hint: "write valueFrom: {file: path/relative/to/the/manifest}",
+        path: `${path}/file`
+      }
+    };
+  }
+  const full = resolve6(ctx.baseDir, file);
+  const refused = ctx.policy?.file?.(full);
+  if (refused) return { error: { ...refused, path: `${path}/file` } };
+  const cannotRead = (why, hint) => ({
+    error: {
+      message: `cannot read file ${file} (valueFrom.file of ${what}): ${why}`,
+      hint,
+      path: `${path}/file`
+    }
+  });
+  const relativeHint = `relative paths are resolved from the manifest's directory (${ctx.baseDir})`;
+  try {
+    const bytes = readAtMost(full, SECRET_FILE_MAX_BYTES);
+    if (bytes === "not-a-file") return cannotRead("not a regular file", relativeHint);
+    if (bytes === "too-large") {
+      return cannotRead(
+        `larger than ${SECRET_FILE_MAX_BYTES} bytes`,
+        "point valueFrom.file at the value only"
+      );
+    }
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch (cause) {
+      if (!(cause instanceof TypeError)) throw cause;
+      return cannotRead("not UTF-8 text", "store binary values base64-encoded");
+    }
+    return {
+      value: text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text
+    };
+  } catch (cause) {
+    const code = isObject4(cause) && typeof cause.code === "string" ? cause.code : "error";
+    if (optional && (code === "ENOENT" || code === "ENOTDIR")) {
+      return {
+        absent: {
+          message: `file ${file} does not exist; optional ${what} is kept without a value`,
+          hint: `create it to give it a value; ${relativeHint}`,
+          path: `${path}/file`
+        }
+      };
+    }
+    if (code === "ENOENT" || code === "ENOTDIR")
+      return cannotRead("no such file", `create it, or fix the path; ${relativeHint}`);
+    if (code === "EACCES" || code === "EPERM")
+      return cannotRead("permission denied", `make it readable by the user running stigmer`);
+    return cannotRead(code, relativeHint);
+  }
+}
+function readAtMost(path, limit) {
+  const fd = openSync4(path, "r");
+  try {
+    if (!fstatSync3(fd).isFile()) return "not-a-file";
+    const chunk = 64 * 1024;
+    const buf = Buffer.alloc(Math.ceil((limit + 1) / chunk) * chunk);
+    let length = 0;
+    while (length <= limit) {
+      const n = readSync3(fd, buf, length, chunk, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length > limit ? "too-large" : buf.subarray(0, length);
+  } finally {
+    closeSync4(fd);
+  }
+}
+function resolveEnvironmentSecrets(spec, ref, ctx) {
+  const errors = [];
+  const warnings = [];
+  const out = mapData(spec, (entry, dataKey) => {
+    const basePath = pointer("spec", "data", dataKey);
+    const hasValue = entry.value !== void 0;
+    const hasValueFrom = entry.valueFrom !== void 0;
+    const secret = entry.isSecret === true || hasValueFrom && entry.isSecret === void 0;
+    const what = `${secret ? "secret " : ""}${dataKey} in ${KIND}/${ref.name}`;
+    const report = (e) => errors.push({ ...e, dataKey });
+    const warn = (e) => warnings.push({ ...e, dataKey });
+    if (entry.isSecret !== void 0 && typeof entry.isSecret !== "boolean") {
+      report({
+        message: `isSecret of ${dataKey} in ${KIND}/${ref.name} must be true or false`,
+        hint: "write isSecret: true (unquoted)",
+        path: `${basePath}/isSecret`
+      });
+      return copyDefined(entry, ["valueFrom", "description"]);
+    }
+    if (hasValue && hasValueFrom) {
+      report({
+        message: `${what} sets both value and valueFrom`,
+        hint: "keep one of them",
+        path: basePath
+      });
+      return secret ? copyDefined(entry, ["isSecret", "valueFrom", "description"]) : entry;
+    }
+    if (!secret) {
+      if (!hasValueFrom) return entry;
+      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
+      if ("error" in sourced) {
+        report(sourced.error);
+        return entry;
+      }
+      if ("absent" in sourced) {
+        warn(sourced.absent);
+        return copyDefined(entry, ["valueFrom", "isSecret", "description"]);
+      }
+      return { ...entry, value: sourced.value };
+    }
+    const kept = { isSecret: true, ...copyDefined(entry, ["valueFrom", "description"]) };
+    let plaintext;
+    if (hasValueFrom) {
+      const sourced = readValueFrom(entry.valueFrom, what, basePath, ctx);
+      if ("error" in sourced) {
+        report(sourced.error);
+        return kept;
+      }
+      if ("absent" in sourced) {
+        warn(sourced.absent);
+        return kept;
+      }
+      plaintext = sourced.value;
+    } else if (hasValue) {
+      if (!ctx.allowPlaintextSecrets) {
+        report({
+          message: `plaintext secret value for ${dataKey} in ${KIND}/${ref.name}; use valueFrom: {env: ...} or --allow-plaintext-secrets`,
+          hint: "keep the value out of git: put it in an environment variable or a file and reference it with valueFrom",
+          path: `${basePath}/value`
+        });
+        return kept;
+      }
+      if (typeof entry.value !== "string") {
+        report({
+          message: `value of ${what} must be a string`,
+          hint: "quote the value",
+          path: `${basePath}/value`
+        });
+        return kept;
+      }
+      plaintext = entry.value;
+    } else if (entry.sealed !== void 0) {
+      return entry;
+    } else {
+      report({
+        message: `${what} has no value`,
+        hint: "add valueFrom: {env: VARIABLE} or valueFrom: {file: PATH}",
+        path: basePath
+      });
+      return kept;
+    }
+    if (plaintext === "") {
+      report({
+        message: `${what} is empty`,
+        hint: hasValueFrom ? "the variable or file it reads from holds no value (in CI, check that the secret is available to this job)" : "give it a value",
+        path: hasValueFrom ? `${basePath}/valueFrom` : `${basePath}/value`
+      });
+      return kept;
+    }
+    const secretRef = { kind: KIND, name: ref.name, key: dataKey };
+    return { ...kept, isSecret: true, sealed: { ...sealSecret(ctx.key, secretRef, plaintext) } };
+  });
+  return { spec: out, errors, warnings };
+}
+function collectSecretValues(resources, key) {
+  const found = /* @__PURE__ */ new Set();
+  const add = (value) => {
+    if (value === "") return;
+    found.add(value);
+    const lines = value.split(/\r?\n/);
+    if (lines.length > 1) {
+      for (const line of lines) if (line.trim() !== "") found.add(line);
+    }
+  };
+  for (const resource of resources) {
+    if (resource.kind !== void 0 && resource.kind !== KIND) continue;
+    const data = resource.spec.data;
+    if (!isObject4(data)) continue;
+    for (const [dataKey, entry] of Object.entries(data)) {
+      if (!isObject4(entry) || !isSecretEntry2(entry)) continue;
+      if (typeof entry.value === "string" && entry.value !== SENSITIVE2) add(entry.value);
+      if (key && isObject4(entry.sealed) && typeof entry.sealed.ciphertext === "string") {
+        const ref = { kind: KIND, name: resource.name, key: dataKey };
+        add(openSecret(key, ref, entry.sealed));
+      }
+    }
+  }
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+// src/secrets/key-check.ts
+init_errors();
+function isObject5(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function secretEntries(spec) {
+  const data = spec.data;
+  if (!isObject5(data)) return [];
+  return Object.keys(data).filter((k) => {
+    const e = data[k];
+    return isObject5(e) && (e.isSecret === true || e.sealed !== void 0);
+  });
+}
+function secretKeyMismatch(desired, live, key) {
+  const found = [];
+  for (const d of desired) {
+    if (d.kind !== "Environment") continue;
+    const wanted = secretEntries(d.spec);
+    if (wanted.length === 0) continue;
+    const l = live("Environment", d.name);
+    const data = l && isObject5(l.spec.data) ? l.spec.data : void 0;
+    if (!data) continue;
+    for (const entry of wanted) {
+      const e = data[entry];
+      const sealed = isObject5(e) ? e.sealed : void 0;
+      if (!isObject5(sealed) || typeof sealed.ciphertext !== "string") continue;
+      const keyId = sealedKeyId(sealed.ciphertext);
+      if (keyId !== null && keyId !== key.keyId) {
+        found.push({ name: d.name, keyId });
+        break;
+      }
+    }
+  }
+  if (found.length === 0) return null;
+  const first = found[0];
+  const more = found.length > 1 ? ` (and ${found.length - 1} more Environment${found.length > 2 ? "s" : ""})` : "";
+  return new StigmerError(
+    "SECRET",
+    `Environment/${first.name}${more} holds secrets sealed with key ${first.keyId}, but this client's key is ${key.keyId}`,
+    {
+      hint: `every client of one backend must seal with the same key: set ${SECRET_KEY_ENV} to the key with id ${first.keyId}; to rotate to this key, plan and apply with --reseal-secrets`
+    }
+  );
+}
+
 // src/core/reconcile.ts
-init_environment();
-init_key();
-init_seal();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 async function readLiveState(backend) {
@@ -18185,6 +27525,11 @@ function planParsed(backend, parsed, live, options) {
   if (sealed.diagnostics.some((d) => d.severity === "error"))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
+  if (key && !options.secrets?.resealSecrets) {
+    const byName = new Map(live.filter((r) => r.kind === "Environment").map((r) => [r.name, r]));
+    const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName.get(name), key);
+    if (mismatch) throw mismatch;
+  }
   const plan = planChanges(sealed.resources, live, {
     project,
     backend: backend.info,
@@ -18266,10 +27611,6 @@ function renderPlanText(plan, options = {}) {
   return `${out}${renderPlanSummaryLine(plan, options)}
 `;
 }
-
-// src/action/run.ts
-init_environment();
-init_key();
 
 // src/plan/render-markdown.ts
 init_errors();
@@ -18468,45 +27809,45 @@ var RequestError = class extends Error {
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var VERSION = "0.0.0-development";
-function isRequestError(error) {
-  return error.request !== void 0;
+function isRequestError(error2) {
+  return error2.request !== void 0;
 }
-async function errorRequest(state, octokit, error, options) {
-  if (!isRequestError(error) || !error?.request.request) {
-    throw error;
+async function errorRequest(state, octokit, error2, options) {
+  if (!isRequestError(error2) || !error2?.request.request) {
+    throw error2;
   }
-  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+  if (error2.status >= 400 && !state.doNotRetry.includes(error2.status)) {
     const retries = options.request.retries != null ? options.request.retries : state.retries;
     const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
-    throw octokit.retry.retryRequest(error, retries, retryAfter);
+    throw octokit.retry.retryRequest(error2, retries, retryAfter);
   }
-  throw error;
+  throw error2;
 }
-async function wrapRequest(state, octokit, request2, options) {
+async function wrapRequest(state, octokit, request4, options) {
   const limiter = new import_light.default();
-  limiter.on("failed", function(error, info) {
-    const maxRetries = ~~error.request.request?.retries;
-    const after = ~~error.request.request?.retryAfter;
+  limiter.on("failed", function(error2, info) {
+    const maxRetries = ~~error2.request.request?.retries;
+    const after = ~~error2.request.request?.retryAfter;
     options.request.retryCount = info.retryCount + 1;
     if (maxRetries > info.retryCount) {
       return after * state.retryAfterBaseValue;
     }
   });
   return limiter.schedule(
-    requestWithGraphqlErrorHandling.bind(null, state, octokit, request2),
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request4),
     options
   );
 }
-async function requestWithGraphqlErrorHandling(state, octokit, request2, options) {
-  const response = await request2(options);
+async function requestWithGraphqlErrorHandling(state, octokit, request4, options) {
+  const response = await request4(options);
   if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
     response.data.errors[0].message
   )) {
-    const error = new RequestError(response.data.errors[0].message, 500, {
+    const error2 = new RequestError(response.data.errors[0].message, 500, {
       request: options,
       response
     });
-    return errorRequest(state, octokit, error, options);
+    return errorRequest(state, octokit, error2, options);
   }
   return response;
 }
@@ -18522,12 +27863,12 @@ function retry(octokit, octokitOptions) {
   );
   const retryPlugin = {
     retry: {
-      retryRequest: (error, retries, retryAfter) => {
-        error.request.request = Object.assign({}, error.request.request, {
+      retryRequest: (error2, retries, retryAfter) => {
+        error2.request.request = Object.assign({}, error2.request.request, {
           retries,
           retryAfter
         });
-        return error;
+        return error2;
       }
     }
   };
@@ -18543,16 +27884,16 @@ retry.VERSION = VERSION;
 var import_light2 = __toESM(require_light(), 1);
 var VERSION2 = "0.0.0-development";
 var noop = () => Promise.resolve();
-function wrapRequest2(state, request2, options) {
-  return state.retryLimiter.schedule(doRequest, state, request2, options);
+function wrapRequest2(state, request4, options) {
+  return state.retryLimiter.schedule(doRequest, state, request4, options);
 }
-async function doRequest(state, request2, options) {
+async function doRequest(state, request4, options) {
   const { pathname } = new URL(options.url, "http://github.test");
   const isAuth = isAuthRequest(options.method, pathname);
   const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
   const isSearch = options.method === "GET" && pathname.startsWith("/search/");
   const isGraphQL = pathname.startsWith("/graphql");
-  const retryCount = ~~request2.retryCount;
+  const retryCount = ~~request4.retryCount;
   const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
   if (state.clustering) {
     jobOptions.expiration = 1e3 * 60;
@@ -18566,15 +27907,15 @@ async function doRequest(state, request2, options) {
   if (isSearch) {
     await state.search.key(state.id).schedule(jobOptions, noop);
   }
-  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request2, options);
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request4, options);
   if (isGraphQL) {
     const res = await req;
-    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
-      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+    if (res.data.errors != null && res.data.errors.some((error2) => error2.type === "RATE_LIMITED")) {
+      const error2 = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
         response: res,
         data: res.data
       });
-      throw error;
+      throw error2;
     }
   }
   return req;
@@ -18709,19 +28050,19 @@ function throttling(octokit, octokitOptions) {
       "error",
       (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
     );
-    state.retryLimiter.on("failed", async function(error, info) {
-      const [state2, request2, options] = info.args;
+    state.retryLimiter.on("failed", async function(error2, info) {
+      const [state2, request4, options] = info.args;
       const { pathname } = new URL(options.url, "http://github.test");
-      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
-      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error2.status !== 401;
+      if (!(shouldRetryGraphQL || error2.status === 403 || error2.status === 429)) {
         return;
       }
-      const retryCount = ~~request2.retryCount;
-      request2.retryCount = retryCount;
+      const retryCount = ~~request4.retryCount;
+      request4.retryCount = retryCount;
       options.request.retryCount = retryCount;
       const { wantRetry, retryAfter = 0 } = await (async function() {
-        if (/\bsecondary rate\b/i.test(error.message)) {
-          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+        if (/\bsecondary rate\b/i.test(error2.message)) {
+          const retryAfter2 = Number(error2.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
           const wantRetry2 = await emitter.trigger(
             "secondary-limit",
             retryAfter2,
@@ -18731,11 +28072,11 @@ function throttling(octokit, octokitOptions) {
           );
           return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
         }
-        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
-          (error2) => error2.type === "RATE_LIMITED"
+        if (error2.response.headers != null && error2.response.headers["x-ratelimit-remaining"] === "0" || (error2.response.data?.errors ?? []).some(
+          (error22) => error22.type === "RATE_LIMITED"
         )) {
           const rateLimitReset = new Date(
-            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+            ~~error2.response.headers["x-ratelimit-reset"] * 1e3
           ).getTime();
           const retryAfter2 = Math.max(
             // Add one second so we retry _after_ the reset time
@@ -18755,14 +28096,14 @@ function throttling(octokit, octokitOptions) {
         return {};
       })();
       if (wantRetry) {
-        request2.retryCount++;
+        request4.retryCount++;
         return retryAfter * state2.retryAfterBaseValue;
       }
     });
   };
-  octokit.hook.wrap("request", (request2, options) => {
+  octokit.hook.wrap("request", (request4, options) => {
     initializeBottleneck();
-    return wrapRequest2(state, request2, options);
+    return wrapRequest2(state, request4, options);
   });
   return {};
 }
@@ -18827,8 +28168,8 @@ function addHook(state, kind, name, hook2) {
   }
   if (kind === "error") {
     hook2 = (method, options) => {
-      return Promise.resolve().then(method.bind(null, options)).catch((error) => {
-        return orig(error, options);
+      return Promise.resolve().then(method.bind(null, options)).catch((error2) => {
+        return orig(error2, options);
       });
     };
   }
@@ -19403,8 +28744,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
   const prepareVal = (parent, key, val) => {
-    const isObject4 = val !== null && typeof val === "object";
-    const hasToJSON = isObject4 && typeof val.toJSON === "function";
+    const isObject6 = val !== null && typeof val === "object";
+    const hasToJSON = isObject6 && typeof val.toJSON === "function";
     if (hasToJSON) {
       val = val.toJSON(key);
     }
@@ -19586,8 +28927,8 @@ var JSONStringify = (value, replacer, space) => {
     );
     const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3");
     return denoisedJSON;
-  } catch (error) {
-    if (error instanceof RangeError) {
+  } catch (error2) {
+    if (error2 instanceof RangeError) {
       const convertedJSON = stringifyIteratively(value, replacer, space);
       if (convertedJSON === void 0) return void 0;
       const supportsRawJSON = "rawJSON" in JSON;
@@ -19595,7 +28936,7 @@ var JSONStringify = (value, replacer, space) => {
       const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
       return processedJSON.replace(noiseStringify, "$1$2$3");
     }
-    throw error;
+    throw error2;
   }
 };
 var featureCache = /* @__PURE__ */ new Map();
@@ -19708,13 +29049,13 @@ var JSONParse = (text, reviver) => {
       serializedData,
       (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
     );
-  } catch (error) {
-    if (error instanceof RangeError) {
+  } catch (error2) {
+    if (error2 instanceof RangeError) {
       const serializedData = serializeBigInts(text);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
-    throw error;
+    throw error2;
   }
 };
 
@@ -19762,26 +29103,26 @@ async function fetchWrapper(requestOptions) {
       // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
       ...requestOptions.body && { duplex: "half" }
     });
-  } catch (error) {
+  } catch (error2) {
     let message = "Unknown Error";
-    if (error instanceof Error) {
-      if (error.name === "AbortError") {
-        error.status = 500;
-        throw error;
+    if (error2 instanceof Error) {
+      if (error2.name === "AbortError") {
+        error2.status = 500;
+        throw error2;
       }
-      message = error.message;
-      if (error.name === "TypeError" && "cause" in error) {
-        if (error.cause instanceof Error) {
-          message = error.cause.message;
-        } else if (typeof error.cause === "string") {
-          message = error.cause;
+      message = error2.message;
+      if (error2.name === "TypeError" && "cause" in error2) {
+        if (error2.cause instanceof Error) {
+          message = error2.cause.message;
+        } else if (typeof error2.cause === "string") {
+          message = error2.cause;
         }
       }
     }
     const requestError = new RequestError(message, 500, {
       request: requestOptions
     });
-    requestError.cause = error;
+    requestError.cause = error2;
     throw requestError;
   }
   const status = fetchResponse.status;
@@ -19882,23 +29223,23 @@ function withDefaults2(oldEndpoint, newDefaults) {
     if (!endpointOptions.request || !endpointOptions.request.hook) {
       return fetchWrapper(endpoint2.parse(endpointOptions));
     }
-    const request2 = (route2, parameters2) => {
+    const request22 = (route2, parameters2) => {
       return fetchWrapper(
         endpoint2.parse(endpoint2.merge(route2, parameters2))
       );
     };
-    Object.assign(request2, {
+    Object.assign(request22, {
       endpoint: endpoint2,
       defaults: withDefaults2.bind(null, endpoint2)
     });
-    return endpointOptions.request.hook(request2, endpointOptions);
+    return endpointOptions.request.hook(request22, endpointOptions);
   };
   return Object.assign(newApi, {
     endpoint: endpoint2,
     defaults: withDefaults2.bind(null, endpoint2)
   });
 }
-var request = withDefaults2(endpoint, defaults_default);
+var request3 = withDefaults2(endpoint, defaults_default);
 
 // node_modules/@octokit/graphql/dist-bundle/index.js
 var VERSION5 = "0.0.0-development";
@@ -19907,9 +29248,9 @@ function _buildMessageForResponseErrors(data) {
 ` + data.errors.map((e) => ` - ${e.message}`).join("\n");
 }
 var GraphqlResponseError = class extends Error {
-  constructor(request2, headers, response) {
+  constructor(request22, headers, response) {
     super(_buildMessageForResponseErrors(response));
-    this.request = request2;
+    this.request = request22;
     this.headers = headers;
     this.response = response;
     this.errors = response.errors;
@@ -19937,7 +29278,7 @@ var NON_VARIABLE_OPTIONS = [
 ];
 var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
 var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
-function graphql(request2, query, options) {
+function graphql(request22, query, options) {
   if (options) {
     if (typeof query === "string" && "query" in options) {
       return Promise.reject(
@@ -19967,11 +29308,11 @@ function graphql(request2, query, options) {
     result.variables[key] = parsedOptions[key];
     return result;
   }, {});
-  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  const baseUrl = parsedOptions.baseUrl || request22.endpoint.DEFAULTS.baseUrl;
   if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
     requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
   }
-  return request2(requestOptions).then((response) => {
+  return request22(requestOptions).then((response) => {
     if (response.data.errors) {
       const headers = {};
       for (const key of Object.keys(response.headers)) {
@@ -19986,8 +29327,8 @@ function graphql(request2, query, options) {
     return response.data.data;
   });
 }
-function withDefaults3(request2, newDefaults) {
-  const newRequest = request2.defaults(newDefaults);
+function withDefaults3(request22, newDefaults) {
+  const newRequest = request22.defaults(newDefaults);
   const newApi = (query, options) => {
     return graphql(newRequest, query, options);
   };
@@ -19996,7 +29337,7 @@ function withDefaults3(request2, newDefaults) {
     endpoint: newRequest.endpoint
   });
 }
-var graphql2 = withDefaults3(request, {
+var graphql2 = withDefaults3(request3, {
   headers: {
     "user-agent": `octokit-graphql.js/${VERSION5} ${getUserAgent()}`
   },
@@ -20032,13 +29373,13 @@ function withAuthorizationPrefix(token) {
   }
   return `token ${token}`;
 }
-async function hook(token, request2, route, parameters) {
-  const endpoint2 = request2.endpoint.merge(
+async function hook(token, request4, route, parameters) {
+  const endpoint2 = request4.endpoint.merge(
     route,
     parameters
   );
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
-  return request2(endpoint2);
+  return request4(endpoint2);
 }
 var createTokenAuth = function createTokenAuth2(token) {
   if (!token) {
@@ -20122,7 +29463,7 @@ var Octokit = class {
   constructor(options = {}) {
     const hook2 = new before_after_hook_default.Collection();
     const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      baseUrl: request3.endpoint.DEFAULTS.baseUrl,
       headers: {},
       request: Object.assign({}, options.request, {
         // @ts-ignore internal usage only, no need to type
@@ -20143,7 +29484,7 @@ var Octokit = class {
     if (options.timeZone) {
       requestDefaults.headers["time-zone"] = options.timeZone;
     }
-    this.request = request.defaults(requestDefaults);
+    this.request = request3.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
     this.log = createLogger(options.log);
     this.hook = hook2;
@@ -20197,23 +29538,23 @@ var VERSION7 = "6.0.0";
 
 // node_modules/@octokit/plugin-request-log/dist-src/index.js
 function requestLog(octokit) {
-  octokit.hook.wrap("request", (request2, options) => {
+  octokit.hook.wrap("request", (request4, options) => {
     octokit.log.debug("request", options);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options);
     const path = requestOptions.url.replace(options.baseUrl, "");
-    return request2(options).then((response) => {
+    return request4(options).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
         `${requestOptions.method} ${path} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
-    }).catch((error) => {
-      const requestId = error.response?.headers["x-github-request-id"] || "UNKNOWN";
+    }).catch((error2) => {
+      const requestId = error2.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path} - ${error.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path} - ${error2.status} with id ${requestId} in ${Date.now() - start}ms`
       );
-      throw error;
+      throw error2;
     });
   });
 }
@@ -20278,8 +29619,8 @@ function iterator(octokit, route, parameters) {
             }
           }
           return { value: normalizedResponse };
-        } catch (error) {
-          if (error.status !== 409) throw error;
+        } catch (error2) {
+          if (error2.status !== 409) throw error2;
           url = "";
           return {
             value: {
@@ -22985,7 +32326,7 @@ function untrustedInputPolicy(options) {
 
 // src/action/workflow.ts
 init_errors();
-import { randomUUID } from "node:crypto";
+import { randomUUID as randomUUID2 } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { EOL } from "node:os";
 function getInput(env, name) {
@@ -23054,7 +32395,7 @@ var Workflow2 = class {
       this.command("set-output", { name }, value);
       return;
     }
-    const delimiter = `ghadelimiter_${randomUUID()}`;
+    const delimiter = `ghadelimiter_${randomUUID2()}`;
     if (name.includes(delimiter) || value.includes(delimiter)) {
       throw new StigmerError("INTERNAL", `output ${name} contains its delimiter`, { userFixable: false });
     }
@@ -23102,7 +32443,7 @@ function readEvent(env) {
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      payload = JSON.parse(readFileSync5(env.GITHUB_EVENT_PATH, "utf8"));
+      payload = JSON.parse(readFileSync6(env.GITHUB_EVENT_PATH, "utf8"));
     } catch (cause) {
       throw new StigmerError("CONFIG", `cannot read the event payload ${env.GITHUB_EVENT_PATH}`, {
         cause,

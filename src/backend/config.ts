@@ -17,6 +17,8 @@ export interface BackendConfig {
   dbPath: string;
   endpoint?: string;
   token?: string;
+  /** PEM file of a private CA the cloud backend trusts (`--ca-cert`, STIGMER_CA_CERT). */
+  caCert?: string;
   /** How long a local writer waits for another process's lock (ms); the backend's default when absent. */
   lockTimeoutMs?: number;
 }
@@ -26,6 +28,8 @@ export interface BackendFlags {
   db?: string;
   endpoint?: string;
   token?: string;
+  /** --ca-cert. */
+  caCert?: string;
   /** --lock-timeout (ms). */
   lockTimeout?: number;
 }
@@ -34,7 +38,7 @@ export interface BackendFlags {
 export interface ConfigFile {
   backend?: BackendType;
   local?: { db?: string };
-  cloud?: { endpoint?: string; token?: string };
+  cloud?: { endpoint?: string; token?: string; caCert?: string };
   /** The model of runs whose agent names none (after `--model` and STIGMER_MODEL). */
   model?: string;
   /** Named MCP servers that agents' string `mcpServers` entries refer to (checked in src/execute). */
@@ -103,12 +107,20 @@ export function resolveBackendConfig(flags: BackendFlags = {}, env: Env = proces
   else if (env.STIGMER_BACKEND) type = parseBackendType(env.STIGMER_BACKEND, 'STIGMER_BACKEND');
   else if (file.backend) type = file.backend;
 
+  const dbFlag = flags.db !== undefined ? '--db' : env.STIGMER_DB ? 'STIGMER_DB' : 'config.yaml local.db';
   const db = pick(flags.db, env.STIGMER_DB, file.local?.db);
+  if (type === 'local' && db !== undefined && /^postgres(ql)?:\/\//i.test(db)) {
+    throw new StigmerError('USAGE', `${dbFlag} is a PostgreSQL URL, which only \`stigmer server\` can use`, {
+      hint: 'serve the database with `stigmer server --db postgres://...` and use --backend cloud --endpoint URL',
+    });
+  }
   const config: BackendConfig = { type, home, dbPath: db ? resolve(db) : join(home, 'local.db') };
   const endpoint = pick(flags.endpoint, env.STIGMER_ENDPOINT, file.cloud?.endpoint);
   const token = pick(flags.token, env.STIGMER_TOKEN, file.cloud?.token);
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (token !== undefined) config.token = token;
+  const caCert = pick(flags.caCert, env.STIGMER_CA_CERT, file.cloud?.caCert);
+  if (caCert !== undefined) config.caCert = resolve(caCert);
   const lockTimeout = flags.lockTimeout ?? parseLockTimeout(env.STIGMER_LOCK_TIMEOUT);
   if (lockTimeout !== undefined) config.lockTimeoutMs = lockTimeout;
   return config;

@@ -16,16 +16,21 @@ export async function openBackend(config: BackendConfig, options: OpenBackendOpt
   ensurePrivateDir(config.home, 'STIGMER_HOME');
   if (config.type === 'local') {
     const { openLocalBackend } = await import('./local/index.js');
-    const { loadSecretKey } = await import('../secrets/key.js');
     return openLocalBackend({
       path: config.dbPath,
       ...(config.lockTimeoutMs !== undefined ? { busyTimeoutMs: config.lockTimeoutMs } : {}),
-      // Loaded only when an execution context holds a secret.
-      secretKey: () => loadSecretKey({ home: config.home }),
       ...(options.sqliteDriver ? { driver: options.sqliteDriver } : {}),
     });
   }
-  throw new StigmerError('CONFIG', 'the cloud backend is not available in this version of stigmer', {
-    hint: 'use the local backend: `stigmer backend use local`',
+  if (!config.endpoint) {
+    throw new StigmerError('USAGE', 'the cloud backend needs an endpoint and none was given', {
+      hint: 'pass --endpoint URL or set STIGMER_ENDPOINT (or `stigmer backend use cloud --endpoint URL --token TOKEN`)',
+    });
+  }
+  const { openCloudBackend } = await import('./cloud/index.js');
+  return openCloudBackend({
+    endpoint: config.endpoint,
+    token: config.token ?? '',
+    ...(config.caCert !== undefined ? { caCert: config.caCert } : {}),
   });
 }

@@ -70,6 +70,13 @@ export interface ApplyChangesOptions {
    * A violation fails the whole batch with StigmerError `OWNERSHIP` or `PREVENT_DESTROY`.
    */
   project?: string;
+  /**
+   * Identifies the batch across retries (the cloud backend makes one per call and sends it again
+   * when it retries). The store remembers recent ids with their results in the database, so the
+   * same id returns the original results instead of applying again; the same id with another
+   * batch is refused (USAGE).
+   */
+  requestId?: string;
 }
 
 /** Result of one write (asserts produce none). */
@@ -98,6 +105,14 @@ export interface BackendStatus {
   info: BackendInfo;
   schemaVersion: number;
   counts: Record<string, number>;
+  /** Cloud only: the server answering, and how long one status call took. */
+  server?: {
+    /** Version of the stigmer program serving the endpoint. */
+    version: string;
+    /** The server's own store: its type and location (a path, never a password). */
+    store: { type: string; location: string };
+    roundTripMs: number;
+  };
 }
 
 export type ExecutionPhase = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -202,10 +217,24 @@ export interface Session {
   updatedAt: string;
 }
 
+/** A secret variable of an execution context, still sealed (`sealSecret`, src/secrets). */
+export interface SealedVariable {
+  /** The Environment the value comes from (part of what the ciphertext is bound to). */
+  environment: string;
+  sealed: { hash: string; ciphertext: string };
+}
+
+/**
+ * The variables of an execution's environments, resolved just in time and never stored. A name
+ * is in `data` or in `secrets`, never both: a later environment wins. Backends never decrypt:
+ * the client running the execution does (`revealExecutionContext`, src/secrets).
+ */
 export interface ExecutionContext {
   executionId: string;
-  /** Non-secret variables and decrypted secrets; resolved just in time, never stored. */
+  /** Non-secret variables. */
   data: Record<string, string>;
+  /** Secret variables, sealed as stored. */
+  secrets: Record<string, SealedVariable>;
 }
 
 export interface Artifact {
@@ -233,6 +262,12 @@ export interface Backend {
    * it, and callers then re-read.
    */
   stateToken?(): Promise<string>;
+  /**
+   * Optional, for stores that `stigmer server` serves: the number of resource writes (create,
+   * update, delete) ever committed to the store, by any connection. A batch of N writes adds
+   * exactly N, and any commit changes it (the StateToken RPC).
+   */
+  changeCounter?(): Promise<number>;
   /**
    * Applies every change or none. A change whose expectedVersion does not match raises
    * ConflictError and the whole batch is rolled back.

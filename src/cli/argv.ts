@@ -12,6 +12,7 @@ export const BOOLEAN_FLAGS = new Set([
   'allow-empty',
   'show-secrets',
   'allow-plaintext-secrets',
+  'reseal-secrets',
   'color',
   'refresh',
   'force',

@@ -6,6 +6,8 @@ import { Command, Flags } from '@oclif/core';
 import { type BackendConfig, type BackendFlags, resolveBackendConfig } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 
+type CommandBackendFlags = BackendFlags & { 'lock-timeout'?: number; 'ca-cert'?: string };
+
 export abstract class StigmerCommand extends Command {
   static override baseFlags = {
     backend: Flags.string({
@@ -24,6 +26,10 @@ export abstract class StigmerCommand extends Command {
       description: 'Cloud backend bearer token. [env: STIGMER_TOKEN]',
       helpGroup: 'GLOBAL',
     }),
+    'ca-cert': Flags.string({
+      description: 'PEM file of a private CA to trust for an https:// endpoint. [env: STIGMER_CA_CERT]',
+      helpGroup: 'GLOBAL',
+    }),
     'lock-timeout': Flags.integer({
       description:
         'How long to wait for another stigmer process holding the local database, in ms. [env: STIGMER_LOCK_TIMEOUT; default: 5000]',
@@ -32,18 +38,19 @@ export abstract class StigmerCommand extends Command {
     }),
   };
 
-  protected backendConfig(flags: BackendFlags & { 'lock-timeout'?: number }): BackendConfig {
+  protected backendConfig(flags: CommandBackendFlags): BackendConfig {
     return resolveBackendConfig({
       backend: flags.backend,
       db: flags.db,
       endpoint: flags.endpoint,
       token: flags.token,
+      caCert: flags['ca-cert'],
       lockTimeout: flags['lock-timeout'],
     });
   }
 
   /** Opens the configured backend; the factory is imported lazily to keep start-up small. */
-  protected async openBackend(flags: BackendFlags & { 'lock-timeout'?: number }): Promise<Backend> {
+  protected async openBackend(flags: CommandBackendFlags): Promise<Backend> {
     const { openBackend } = await import('../backend/factory.js');
     return openBackend(this.backendConfig(flags));
   }

@@ -67,6 +67,13 @@ export async function manifestInput(
   return { dir: target };
 }
 
+export const resealSecretsFlag = Flags.boolean({
+  allowNo: true,
+  description:
+    'Seal every secret again under this key, even where the stored secrets were sealed with another (key rotation).',
+  default: false,
+});
+
 export const allowPlaintextSecretsFlag = Flags.boolean({
   allowNo: true,
   description: 'Accept a plaintext `value` on an isSecret entry (it is still encrypted at rest).',

@@ -11,6 +11,7 @@ import {
   manifestInput,
   projectFlag,
   pruneFlag,
+  resealSecretsFlag,
 } from '../cli/manifest-input.js';
 import { printApplyOutcome, printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
 import { StigmerError } from '../errors.js';
@@ -50,6 +51,7 @@ export default class Apply extends StigmerCommand {
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
     'allow-plaintext-secrets': allowPlaintextSecretsFlag,
+    'reseal-secrets': resealSecretsFlag,
     message: Flags.string({
       char: 'm',
       description: 'Message recorded in the history of every changed resource.',
@@ -72,6 +74,7 @@ export default class Apply extends StigmerCommand {
         prune: this.argv.some((a) => /^--(no-)?prune$/.test(a)),
         allowEmpty: flags['allow-empty'],
         allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+        resealSecrets: flags['reseal-secrets'],
       });
     }
     const input = saved ? null : await manifestInput(args.target, flags.file);
@@ -93,6 +96,7 @@ export default class Apply extends StigmerCommand {
             secrets: {
               home,
               allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+              resealSecrets: flags['reseal-secrets'],
             },
           }));
         } catch (err) {

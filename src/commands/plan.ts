@@ -10,6 +10,7 @@ import {
   manifestInput,
   projectFlag,
   pruneFlag,
+  resealSecretsFlag,
 } from '../cli/manifest-input.js';
 import { printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
 
@@ -46,6 +47,7 @@ export default class Plan extends StigmerCommand {
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
     'allow-plaintext-secrets': allowPlaintextSecretsFlag,
+    'reseal-secrets': resealSecretsFlag,
   };
 
   async run(): Promise<void> {
@@ -64,6 +66,7 @@ export default class Plan extends StigmerCommand {
           secrets: {
             home: this.backendConfig(flags).home,
             allowPlaintextSecrets: flags['allow-plaintext-secrets'],
+            resealSecrets: flags['reseal-secrets'],
           },
         });
       } catch (err) {

@@ -24,6 +24,7 @@
  * its result becomes the new state once settled. The property test in incremental.test.ts
  * checks that both paths give the same plan.
  */
+
 import { resolve } from 'node:path';
 import type { Backend } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
@@ -35,6 +36,7 @@ import { orderByReferences, resourceKey } from '../plan/order.js';
 import { type Candidate, planResource } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import type { SecretKey } from '../secrets/key.js';
+import { secretKeyMismatch } from '../secrets/key-check.js';
 import type { DeclaredKind, DesiredResource, StoredResource } from '../types.js';
 import {
   type ParsedSources,
@@ -232,6 +234,13 @@ export class IncrementalPlanner {
 
     // Plan the changed resources and the ones whose live copy this session rewrote.
     const secretKey = s.secretKey ?? sealed.key;
+    // Secrets sealed under another key: the full plan reports it.
+    if (
+      secretKey &&
+      secretKeyMismatch(sealed.resources, (k, n) => live.byKey.get(resourceKey(k, n)), secretKey)
+    ) {
+      return null;
+    }
     const planOptions: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo' | 'recordSource'> = {
       project: s.project,
       recordSource: sourceRecorder(s.root, this.options.cwd),

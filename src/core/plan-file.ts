@@ -143,6 +143,7 @@ export interface SavedPlanFlags {
   prune?: boolean;
   allowEmpty?: boolean;
   allowPlaintextSecrets?: boolean;
+  resealSecrets?: boolean;
 }
 
 /**
@@ -157,6 +158,7 @@ export function assertNoPlanningFlags(flags: SavedPlanFlags): void {
     flags.prune ? '--prune/--no-prune' : null,
     flags.allowEmpty ? '--allow-empty' : null,
     flags.allowPlaintextSecrets ? '--allow-plaintext-secrets' : null,
+    flags.resealSecrets ? '--reseal-secrets' : null,
   ].filter((f) => f !== null);
   if (given.length > 0) {
     throw new StigmerError(

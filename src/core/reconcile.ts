@@ -25,6 +25,7 @@ import { PLAN_DIAGNOSTIC_FILE, planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/environment.js';
 import { loadSecretKey, SecretKey } from '../secrets/key.js';
+import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
 import {
   ANNOTATIONS,
@@ -55,6 +56,11 @@ export interface SecretOptions {
   env?: Env;
   /** `--allow-plaintext-secrets`: accept a plaintext `value` on a secret entry. */
   allowPlaintextSecrets?: boolean;
+  /**
+   * `--reseal-secrets`: plan secrets sealed with another key as changed (sealed again under this
+   * key: rotation) instead of refusing the plan.
+   */
+  resealSecrets?: boolean;
   /** Limits on what `valueFrom` may read (the Action's policy for pull requests). */
   valueFromPolicy?: ValueFromPolicy;
   /**
@@ -420,6 +426,11 @@ export function planParsed(
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
+  if (key && !options.secrets?.resealSecrets) {
+    const byName = new Map(live.filter((r) => r.kind === 'Environment').map((r) => [r.name, r]));
+    const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName.get(name), key);
+    if (mismatch) throw mismatch;
+  }
   const plan = planChanges(sealed.resources, live, {
     project,
     backend: backend.info,

@@ -4,6 +4,7 @@
  * validation and planning and on the way out. See docs/secrets.md.
  */
 
+export { revealExecutionContext } from './context.js';
 export {
   collectSecretValues,
   comparableSecretSpec,

@@ -174,6 +174,14 @@ describe('on pull requests', () => {
     expect(gh.planComments(PR, 'big').find((c) => c.user.type === 'Bot')!.body).toBe(big);
   });
 
+  it('retries a failed GitHub request (5xx) and still comments once', async () => {
+    gh.failNext = 1;
+    const r = await run({ workspace: ws, home, event: prEvent(77, sha('4')), inputs: { path: 'other' } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(gh.failNext).toBe(0);
+    expect(gh.planComments(77, 'other')).toHaveLength(1);
+  });
+
   it('a token that may not comment (403) is a warning: the plan is still in the job summary', async () => {
     gh.forbidComments = true;
     try {

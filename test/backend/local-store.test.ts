@@ -22,6 +22,7 @@ import {
 } from '../../src/backend/local/index.js';
 import { type Migration, migrate } from '../../src/backend/local/migrate.js';
 import { StigmerError } from '../../src/errors.js';
+import { revealExecutionContext } from '../../src/secrets/context.js';
 import { SecretKey } from '../../src/secrets/key.js';
 import { sealSecret } from '../../src/secrets/seal.js';
 import { ORIGINAL_TABLES } from '../helpers/schema.js';
@@ -269,8 +270,8 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName: SqliteDriverName) => {
     const key = SecretKey.fromBytes(new Uint8Array(32).fill(7));
     const sealed = sealSecret(key, { kind: 'Environment', name: 'prod', key: 'TOKEN' }, 'tok-123');
 
-    async function seeded(options: { secretKey?: SecretKey | (() => SecretKey) }) {
-      const backend = await openLocalBackend({ path: dbPath, ...options });
+    async function seeded() {
+      const backend = await openLocalBackend({ path: dbPath });
       await backend.applyChanges([
         { op: 'create', kind: 'Agent', name: 'bot', labels: {}, annotations: {}, spec: {} },
         {
@@ -291,19 +292,22 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName: SqliteDriverName) => {
       return { backend, run };
     }
 
-    it('decrypts secrets just in time and never stores them with the execution', async () => {
+    it('returns secrets sealed (the store holds no key); the runner decrypts them just in time', async () => {
+      const { backend, run } = await seeded();
+      const context = await backend.getExecutionContext(run.id);
+      expect(context).toEqual({
+        executionId: run.id,
+        data: { MODE: 'live' },
+        secrets: { TOKEN: { environment: 'prod', sealed } },
+      });
       let loads = 0;
-      const { backend, run } = await seeded({
-        secretKey: () => {
+      expect(
+        revealExecutionContext(context, () => {
           loads++;
           return key;
-        },
-      });
-      expect(loads).toBe(0);
-      expect(await backend.getExecutionContext(run.id)).toEqual({
-        executionId: run.id,
-        data: { TOKEN: 'tok-123', MODE: 'live' },
-      });
+        }),
+      ).toEqual({ TOKEN: 'tok-123', MODE: 'live' });
+      expect(loads).toBe(1);
       await backend.close();
       withDb((db) => {
         const rows = JSON.stringify([
@@ -315,15 +319,22 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName: SqliteDriverName) => {
       });
     });
 
-    it('without a key, a context holding a secret fails with SECRET', async () => {
-      const { backend, run } = await seeded({});
-      const err = await failure(backend.getExecutionContext(run.id));
-      expect(err.code).toBe('SECRET');
+    it('a context without secrets never loads the key', async () => {
+      const { backend, run } = await seeded();
+      await backend.applyChanges([
+        { op: 'update', kind: 'Environment', name: 'prod', labels: {}, annotations: {}, spec: { data: {} } },
+      ]);
+      const context = await backend.getExecutionContext(run.id);
+      expect(
+        revealExecutionContext(context, () => {
+          throw new Error('the key must not be loaded');
+        }),
+      ).toEqual({});
       await backend.close();
     });
 
     it('a context whose environment was deleted fails with NOT_FOUND', async () => {
-      const { backend, run } = await seeded({ secretKey: key });
+      const { backend, run } = await seeded();
       await backend.deleteResource('Environment', 'prod');
       const err = await failure(backend.getExecutionContext(run.id));
       expect(err.code).toBe('NOT_FOUND');

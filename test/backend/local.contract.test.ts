@@ -12,7 +12,12 @@ import { TEST_DRIVERS } from '../helpers/sqlite-drivers.js';
 for (const driver of TEST_DRIVERS) {
   describeBackendContract(`local (SQLite file, ${driver})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stigmer-contract-'));
-    const backend = await openLocalBackend({ path: join(dir, 'nested', 'local.db'), driver });
-    return { backend, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const path = join(dir, 'nested', 'local.db');
+    const backend = await openLocalBackend({ path, driver });
+    return {
+      backend,
+      sibling: () => openLocalBackend({ path, driver }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
   });
 }

@@ -6,5 +6,9 @@ import { freshSchema } from '../helpers/postgres.js';
 describeBackendContract('postgres (real PostgreSQL server)', async () => {
   const place = await freshSchema('contract');
   const backend = await openPostgresBackend({ url: place.url, poolSize: 4 });
-  return { backend, cleanup: place.drop };
+  return {
+    backend,
+    sibling: () => openPostgresBackend({ url: place.url, poolSize: 2 }),
+    cleanup: place.drop,
+  };
 });

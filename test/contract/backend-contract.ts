@@ -5,13 +5,25 @@
  * store runs it on temp files, the gRPC cloud client against a real server process. Nothing in
  * here knows which implementation it is testing.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, ResourceChange } from '../../src/backend/types.js';
 import { ConflictError, StigmerError } from '../../src/errors.js';
+import { revealExecutionContext } from '../../src/secrets/context.js';
+import { SecretKey } from '../../src/secrets/key.js';
+import { sealSecret } from '../../src/secrets/seal.js';
 import { DECLARED_KINDS, type DeclaredKind, KINDS } from '../../src/types.js';
 
-/** Makes a fresh, empty backend; `cleanup` (optional) runs after the backend is closed. */
-export type MakeBackend = () => Promise<{ backend: Backend; cleanup?: () => Promise<void> | void }>;
+/**
+ * Makes a fresh, empty backend; `cleanup` (optional) runs after the backend is closed.
+ * `sibling` opens another client of the same store (another connection or process's view),
+ * closed by the suite.
+ */
+export type MakeBackend = () => Promise<{
+  backend: Backend;
+  sibling: () => Promise<Backend>;
+  cleanup?: () => Promise<void> | void;
+}>;
 
 function create(kind: DeclaredKind, name: string, spec: Record<string, unknown> = {}): ResourceChange {
   return {
@@ -42,14 +54,23 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
   describe(`Backend contract: ${name}`, () => {
     let backend: Backend;
     let cleanup: (() => Promise<void> | void) | undefined;
+    let openSibling: () => Promise<Backend>;
+    const siblings: Backend[] = [];
+    const sibling = async () => {
+      const b = await openSibling();
+      siblings.push(b);
+      return b;
+    };
 
     beforeEach(async () => {
       const made = await makeBackend();
       backend = made.backend;
       cleanup = made.cleanup;
+      openSibling = made.sibling;
     });
 
     afterEach(async () => {
+      for (const b of siblings.splice(0)) await b.close();
       await backend.close();
       await cleanup?.();
     });
@@ -345,6 +366,36 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
         expect(await backend.applyChanges([])).toEqual([]);
       });
 
+      it('a batch retried with its request id returns the original results and writes once', async () => {
+        const batch = [create('Agent', 'retry-me'), create('Skill', 'retry-skill')];
+        const first = await backend.applyChanges(batch, { requestId: 'req-1', message: 'once' });
+        // The retry may come through another connection (or another server of the store).
+        const other = await sibling();
+        const again = await other.applyChanges(batch, { requestId: 'req-1', message: 'once' });
+        expect(again).toEqual(first);
+        expect(await backend.listVersions('Agent', 'retry-me')).toHaveLength(1);
+        expect((await backend.getResource('Agent', 'retry-me'))!.version).toBe(1);
+        // Without the id, the same batch is a new one: it conflicts.
+        expect(await failure(backend.applyChanges(batch))).toBeInstanceOf(ConflictError);
+        // The same id with another batch is refused, and writes nothing.
+        const reused = await failure(
+          backend.applyChanges([create('Agent', 'other')], { requestId: 'req-1' }),
+        );
+        expect(reused.code).toBe('USAGE');
+        expect(await backend.getResource('Agent', 'other')).toBeNull();
+      });
+
+      it('a batch that failed is not remembered: its retry runs again', async () => {
+        await backend.applyChanges([create('Agent', 'taken')]);
+        const batch = [create('Agent', 'fresh'), create('Agent', 'taken')];
+        expect(await failure(backend.applyChanges(batch, { requestId: 'req-fail' }))).toBeInstanceOf(
+          ConflictError,
+        );
+        await backend.deleteResource('Agent', 'taken');
+        const results = await backend.applyChanges(batch, { requestId: 'req-fail' });
+        expect(results.map((r) => r.name)).toEqual(['fresh', 'taken']);
+      });
+
       it('refuses an invalid name or kind before writing anything', async () => {
         const badName = await failure(
           backend.applyChanges([create('Agent', 'ok'), create('Agent', 'Not_Valid')]),
@@ -353,6 +404,37 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
         const badKind = await failure(backend.applyChanges([create('Gadget' as DeclaredKind, 'x')]));
         expect(badKind.code).toBe('UNKNOWN_KIND');
         expect(await backend.getResource('Agent', 'ok')).toBeNull();
+      });
+    });
+
+    describe('change detection', () => {
+      it("stateToken stays while nothing changes and changes on anyone else's write", async () => {
+        if (!backend.stateToken) return;
+        await backend.applyChanges([create('Agent', 'mine'), create('Skill', 'mine')]);
+        await backend.deleteResource('Skill', 'mine');
+        // This client's own writes need not change it (local and cloud ignore them; see
+        // test/server/state-token.test.ts); with no write at all it stays.
+        const t2 = await backend.stateToken();
+        expect(await backend.stateToken()).toBe(t2);
+        const other = await sibling();
+        await other.applyChanges([create('Agent', 'theirs')]);
+        const t3 = await backend.stateToken();
+        expect(t3).not.toBe(t2);
+        expect(await backend.stateToken()).toBe(t3);
+        await other.deleteResource('Agent', 'theirs');
+        expect(await backend.stateToken()).not.toBe(t3);
+      });
+
+      it('changeCounter grows by one per resource write, from any client, never on a failed batch', async () => {
+        if (!backend.changeCounter) return;
+        const c0 = await backend.changeCounter();
+        await backend.applyChanges([create('Agent', 'a'), create('Agent', 'b'), create('Skill', 's')]);
+        expect(await backend.changeCounter()).toBe(c0 + 3);
+        await failure(backend.applyChanges([create('Agent', 'c'), create('Agent', 'a')]));
+        expect(await backend.changeCounter()).toBe(c0 + 3);
+        const other = await sibling();
+        await other.deleteResource('Agent', 'b');
+        expect(await backend.changeCounter()).toBe(c0 + 4);
       });
     });
 
@@ -625,6 +707,7 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
         expect(await backend.getExecutionContext(run.id)).toEqual({
           executionId: run.id,
           data: { REGION: 'eu', LEVEL: 'info' },
+          secrets: {},
         });
         await backend.applyChanges([
           {
@@ -634,7 +717,54 @@ export function describeBackendContract(name: string, makeBackend: MakeBackend):
         ]);
         expect((await backend.getExecutionContext(run.id)).data.LEVEL).toBe('warn');
         const bare = await backend.createExecution({ kind: 'WorkflowExecution', target: 'flow', input: {} });
-        expect(await backend.getExecutionContext(bare.id)).toEqual({ executionId: bare.id, data: {} });
+        expect(await backend.getExecutionContext(bare.id)).toEqual({
+          executionId: bare.id,
+          data: {},
+          secrets: {},
+        });
+      });
+
+      it('returns secret variables sealed, as stored; the client decrypts them with the team key', async () => {
+        const key = SecretKey.fromBytes(randomBytes(32));
+        const token = sealSecret(key, { kind: 'Environment', name: 'vault', key: 'TOKEN' }, 'tok-123');
+        const level = sealSecret(key, { kind: 'Environment', name: 'vault', key: 'LEVEL' }, 'secret-level');
+        await backend.applyChanges([
+          create('Environment', 'plain', { data: { LEVEL: { value: 'info' }, MODE: { value: 'live' } } }),
+          create('Environment', 'vault', {
+            data: {
+              TOKEN: { isSecret: true, sealed: { ...token } },
+              LEVEL: { isSecret: true, sealed: { ...level } },
+            },
+          }),
+          create('Environment', 'last', { data: { MODE: { value: 'test' } } }),
+        ]);
+        const run = await backend.createExecution({
+          kind: 'AgentExecution',
+          target: 'runner',
+          input: {},
+          environmentRefs: ['plain', 'vault', 'last'],
+        });
+        const context = await backend.getExecutionContext(run.id);
+        // Later environments win, whether the earlier value was plain or secret.
+        expect(context).toEqual({
+          executionId: run.id,
+          data: { MODE: 'test' },
+          secrets: {
+            TOKEN: { environment: 'vault', sealed: token },
+            LEVEL: { environment: 'vault', sealed: level },
+          },
+        });
+        expect(JSON.stringify(context)).not.toContain('tok-123');
+        expect(revealExecutionContext(context, key)).toEqual({
+          MODE: 'test',
+          TOKEN: 'tok-123',
+          LEVEL: 'secret-level',
+        });
+        const otherKey = SecretKey.fromBytes(randomBytes(32));
+        const err = await failure(Promise.resolve().then(() => revealExecutionContext(context, otherKey)));
+        expect(err.code).toBe('SECRET');
+        expect(err.message).toContain(key.keyId);
+        expect(err.message).toContain(otherKey.keyId);
       });
 
       it('records times, usage, the transcript and the environments of a run', async () => {

@@ -8,12 +8,10 @@
  * page (keyset paging on name), never a query per row. SQLite errors are translated once, in
  * `guard`, so callers only ever see StigmerErrors.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
 import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
-import { revealSpec } from '../../secrets/environment.js';
-import type { SecretKey } from '../../secrets/key.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -39,6 +37,7 @@ import type {
   ListOptions,
   Page,
   ResourceChange,
+  SealedVariable,
   Session,
   TaskExecution,
   TokenUsage,
@@ -70,11 +69,6 @@ export interface LocalBackendOptions {
   /** Migrations to apply instead of the package's `migrations/` directory (tests). */
   migrations?: Migration[];
   /**
-   * The master key, or a function that loads it, for `getExecutionContext` to decrypt secrets.
-   * Called only when a context holds a secret.
-   */
-  secretKey?: SecretKey | (() => SecretKey);
-  /**
    * The SQLite driver, or its name. Default better-sqlite3 (the CLI); the GitHub Action uses
    * `node:sqlite` (Node ≥ 22.13), which needs no native module.
    */
@@ -84,6 +78,8 @@ export interface LocalBackendOptions {
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 export const DEFAULT_PAGE_SIZE = 500;
 export const MAX_PAGE_SIZE = 5000;
+/** How long an ApplyChanges request id is remembered with its results. */
+export const REQUEST_ID_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_EXECUTION_PAGE_SIZE = 100;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -240,12 +236,15 @@ export class LocalBackend implements Backend {
     | 'getContext'
     | 'insertArtifact'
     | 'getArtifact'
+    | 'changeCounter'
+    | 'getRequest'
+    | 'insertRequest'
+    | 'pruneRequests'
     | 'getSession'
     | 'updateSession'
     | 'dataVersion',
     Statement
   >;
-  private readonly secretKey: LocalBackendOptions['secretKey'];
   /** Names of the migrations this open applied (empty when the schema was already current). */
   readonly migrationsApplied: readonly string[];
   private closed = false;
@@ -254,13 +253,11 @@ export class LocalBackend implements Backend {
     db: SqliteDatabase,
     driver: SqliteDriverName,
     location: string,
-    secretKey: LocalBackendOptions['secretKey'],
     migrationsApplied: string[],
   ) {
     this.db = db;
     this.driver = driver;
     this.info = { type: 'local', location };
-    this.secretKey = secretKey;
     this.migrationsApplied = migrationsApplied;
     const kinds = {} as Record<DeclaredKind, KindStatements>;
     for (const kind of DECLARED_KINDS) {
@@ -357,6 +354,14 @@ export class LocalBackend implements Backend {
       getArtifact: db.prepare(
         'SELECT id, execution_id, name, content_type, data, created_at FROM artifacts WHERE id = ?',
       ),
+      changeCounter: db.prepare(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'api_resource_versions'), 0) AS n",
+      ),
+      getRequest: db.prepare('SELECT batch_hash, results FROM apply_requests WHERE request_id = ?'),
+      insertRequest: db.prepare(
+        'INSERT INTO apply_requests (request_id, batch_hash, results, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      pruneRequests: db.prepare('DELETE FROM apply_requests WHERE created_at < ?'),
       getSession: db.prepare(
         'SELECT id, agent_name, status, created_at, updated_at FROM sessions WHERE id = ?',
       ),
@@ -394,7 +399,6 @@ export class LocalBackend implements Backend {
         db,
         driver.name,
         location,
-        options.secretKey,
         applied.map((m) => m.name),
       );
     } catch (err) {
@@ -456,20 +460,47 @@ export class LocalBackend implements Backend {
     return this.guard(() => String(Object.values(this.stmt.dataVersion.get() as object)[0]));
   }
 
+  /**
+   * The number of resource writes ever committed, by every connection: the AUTOINCREMENT
+   * counter of `api_resource_versions` (one row per create, update or delete; never reused,
+   * rolled back with its batch).
+   */
+  changeCounter(): Promise<number> {
+    return this.guard(() => (this.stmt.changeCounter.get() as { n: number }).n);
+  }
+
   async applyChanges(changes: ResourceChange[], options: ApplyChangesOptions = {}): Promise<AppliedChange[]> {
     if (!Array.isArray(changes)) throw new StigmerError('USAGE', 'applyChanges expects an array of changes');
     for (const change of changes) checkChange(change);
     const message = options.message ?? null;
     const project = options.project;
+    const requestId = checkRequestId(options.requestId);
+    const batchHash = requestId === null ? '' : hashBatch(changes, options);
     return this.write(() => {
       const now = new Date().toISOString();
+      if (requestId !== null) {
+        const earlier = this.replay(requestId, batchHash);
+        if (earlier) return earlier;
+      }
       const out: AppliedChange[] = [];
       for (const change of changes) {
         const applied = this.applyOne(change, message, now, project);
         if (applied) out.push(applied);
       }
+      if (requestId !== null) {
+        this.stmt.pruneRequests.run(new Date(Date.parse(now) - REQUEST_ID_TTL_MS).toISOString());
+        this.stmt.insertRequest.run(requestId, batchHash, JSON.stringify(out), now);
+      }
       return out;
     });
+  }
+
+  /** The results recorded for a request id (inside the batch transaction), or null. */
+  private replay(requestId: string, batchHash: string): AppliedChange[] | null {
+    const row = this.stmt.getRequest.get(requestId) as { batch_hash: string; results: string } | undefined;
+    if (!row) return null;
+    if (row.batch_hash !== batchHash) throw requestIdReused(requestId);
+    return JSON.parse(row.results) as AppliedChange[];
   }
 
   /** One change inside the batch transaction; throws (rolling the batch back) on a conflict. */
@@ -803,6 +834,10 @@ export class LocalBackend implements Backend {
     });
   }
 
+  /**
+   * The variables of the execution's environments as stored now: plain values in `data`, secret
+   * ones still sealed in `secrets` (the store never decrypts; see revealExecutionContext).
+   */
   getExecutionContext(executionId: string): Promise<ExecutionContext> {
     return this.guard(() => {
       this.readExecution(executionId);
@@ -811,6 +846,7 @@ export class LocalBackend implements Backend {
         ? ((JSON.parse(row.spec) as { environmentRefs?: string[] }).environmentRefs ?? [])
         : [];
       const data: Record<string, string> = {};
+      const secrets: Record<string, SealedVariable> = {};
       for (const envName of refs) {
         const env = this.kinds.Environment.get.get(envName) as ResourceRow | undefined;
         if (!env) {
@@ -818,29 +854,29 @@ export class LocalBackend implements Backend {
             hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
           });
         }
-        let spec = JSON.parse(env.spec) as JsonObject;
-        if (hasSealed(spec)) spec = revealSpec(spec, { name: envName }, this.loadSecretKey());
+        const spec = JSON.parse(env.spec) as JsonObject;
         const entries = isPlainObject(spec.data) ? spec.data : {};
         for (const [key, entry] of Object.entries(entries)) {
-          if (isPlainObject(entry) && typeof entry.value === 'string') data[key] = entry.value;
+          if (!isPlainObject(entry)) continue;
+          const sealed = entry.sealed;
+          if (
+            isPlainObject(sealed) &&
+            typeof sealed.hash === 'string' &&
+            typeof sealed.ciphertext === 'string'
+          ) {
+            delete data[key];
+            secrets[key] = {
+              environment: envName,
+              sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext },
+            };
+          } else if (typeof entry.value === 'string') {
+            delete secrets[key];
+            data[key] = entry.value;
+          }
         }
       }
-      return { executionId, data };
+      return { executionId, data, secrets };
     });
-  }
-
-  private loadSecretKey(): SecretKey {
-    const key = typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
-    if (!key) {
-      throw new StigmerError(
-        'SECRET',
-        'this backend was opened without the master key, so it cannot decrypt secrets',
-        {
-          hint: 'open it with the secretKey option (the CLI loads STIGMER_SECRET_KEY or $STIGMER_HOME/master.key)',
-        },
-      );
-    }
-    return key;
   }
 
   storeArtifact(input: {
@@ -1059,6 +1095,29 @@ function toExecution(kind: ExecutionKind, r: ExecutionRow): Execution {
   };
   if (r.session_id !== null) execution.sessionId = r.session_id;
   return execution;
+}
+
+/** A request id is optional; when given, a non-empty string of at most 200 characters. */
+export function checkRequestId(id: unknown): string | null {
+  if (id === undefined || id === '') return null;
+  if (typeof id !== 'string' || id.length > 200) {
+    throw new StigmerError('USAGE', 'a request id must be a string of at most 200 characters');
+  }
+  return id;
+}
+
+/** The error for a request id already used with another batch. */
+export function requestIdReused(requestId: string): StigmerError {
+  return new StigmerError('USAGE', `request id "${requestId}" was already used for another batch`, {
+    hint: 'use a new request id for every batch; reuse one only to retry the same batch',
+  });
+}
+
+/** sha256 of a batch and its options: what a request id must name again to be replayed. */
+export function hashBatch(changes: ResourceChange[], options: ApplyChangesOptions): string {
+  return createHash('sha256')
+    .update(JSON.stringify([options.message ?? null, options.project ?? null, changes]))
+    .digest('hex');
 }
 
 function toSession(r: SessionRow): Session {

@@ -22,8 +22,6 @@
  * with nothing of the unfinished batch kept.
  */
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
-import { revealSpec } from '../../secrets/environment.js';
-import type { SecretKey } from '../../secrets/key.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -35,12 +33,13 @@ import {
 import {
   checkChange,
   checkExecutionUpdate,
+  checkRequestId,
   DEFAULT_EXECUTION_PAGE_SIZE,
   DEFAULT_PAGE_SIZE,
   decodePageToken,
   encodePageToken,
   executionKindOf,
-  hasSealed,
+  hashBatch,
   isLease,
   isPlainObject,
   leaseError,
@@ -48,6 +47,7 @@ import {
   NO_USAGE,
   newId,
   pageSize,
+  requestIdReused,
   TERMINAL,
   unknownKind,
 } from '../local/index.js';
@@ -69,6 +69,7 @@ import type {
   ListOptions,
   Page,
   ResourceChange,
+  SealedVariable,
   Session,
   TaskExecution,
   TokenUsage,
@@ -89,8 +90,6 @@ export interface PostgresBackendOptions {
   lockTimeoutMs?: number;
   /** Migrations to apply instead of the package's `migrations/postgres/` (tests). */
   migrations?: Migration[];
-  /** The master key (or a loader) for `getExecutionContext` to decrypt secrets. */
-  secretKey?: SecretKey | (() => SecretKey);
   /** Where to report an idle connection that failed (a restart of PostgreSQL). */
   log?: (line: string) => void;
 }
@@ -126,7 +125,6 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     return new PostgresBackend(pool, {
       schema,
       lockTimeoutMs: lockTimeout,
-      secretKey: options.secretKey,
       migrationsApplied: applied.map((m) => m.name),
     });
   } catch (err) {
@@ -214,7 +212,6 @@ export class PostgresBackend implements Backend {
   private readonly pool: PgPool;
   private readonly schema: string;
   private readonly lockTimeoutMs: number;
-  private readonly secretKey: PostgresBackendOptions['secretKey'];
   private closed = false;
 
   /** Use `openPostgresBackend`. */
@@ -223,7 +220,6 @@ export class PostgresBackend implements Backend {
     options: {
       schema: string;
       lockTimeoutMs: number;
-      secretKey: PostgresBackendOptions['secretKey'];
       migrationsApplied: string[];
     },
   ) {
@@ -231,7 +227,6 @@ export class PostgresBackend implements Backend {
     this.info = { type: 'postgres', location: pool.location };
     this.schema = options.schema;
     this.lockTimeoutMs = options.lockTimeoutMs;
-    this.secretKey = options.secretKey;
     this.migrationsApplied = options.migrationsApplied;
   }
 
@@ -307,10 +302,39 @@ export class PostgresBackend implements Backend {
     if (changes.length === 0) return [];
     const message = options.message ?? null;
     const project = options.project;
+    const requestId = checkRequestId(options.requestId);
+    const batchHash = requestId === null ? '' : hashBatch(changes, options);
     return this.pool.transaction(
       async (client, begun) => {
         const now = timeOf(begun);
-        return this.applyBatch(client, changes, message, now, project);
+        // Under the project's advisory lock: a retry through another server waits for the
+        // first attempt's commit and then finds its row.
+        if (requestId !== null) {
+          const { rows } = await client.query<{ batch_hash: string; results: AppliedChange[] }>({
+            name: 'get-request',
+            text: 'SELECT batch_hash, results FROM apply_requests WHERE request_id = $1',
+            values: [requestId],
+          });
+          const earlier = rows[0];
+          if (earlier) {
+            if (earlier.batch_hash !== batchHash) throw requestIdReused(requestId);
+            return earlier.results;
+          }
+        }
+        const out = await this.applyBatch(client, changes, message, now, project);
+        if (requestId !== null) {
+          await client.query({
+            name: 'prune-requests',
+            text: "DELETE FROM apply_requests WHERE created_at < $1::timestamptz - interval '1 day'",
+            values: [now],
+          });
+          await client.query({
+            name: 'insert-request',
+            text: 'INSERT INTO apply_requests (request_id, batch_hash, results, created_at) VALUES ($1, $2, $3::jsonb, $4)',
+            values: [requestId, batchHash, JSON.stringify(out), now],
+          });
+        }
+        return out;
       },
       [
         'BEGIN',
@@ -697,34 +721,36 @@ export class PostgresBackend implements Backend {
     );
     const byName = new Map(envs.rows.map((r) => [r.name, r.spec]));
     const data: Record<string, string> = {};
+    const secrets: Record<string, SealedVariable> = {};
     for (const envName of refs) {
-      let spec = byName.get(envName);
+      const spec = byName.get(envName);
       if (!spec) {
         throw new NotFoundError('Environment', envName, {
           hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
         });
       }
-      if (hasSealed(spec)) spec = revealSpec(spec, { name: envName }, this.loadSecretKey());
+      // Secrets stay sealed: the store never decrypts (revealExecutionContext, on the runner).
       const entries = isPlainObject(spec.data) ? spec.data : {};
       for (const [key, entry] of Object.entries(entries)) {
-        if (isPlainObject(entry) && typeof entry.value === 'string') data[key] = entry.value;
+        if (!isPlainObject(entry)) continue;
+        const sealed = entry.sealed;
+        if (
+          isPlainObject(sealed) &&
+          typeof sealed.hash === 'string' &&
+          typeof sealed.ciphertext === 'string'
+        ) {
+          delete data[key];
+          secrets[key] = {
+            environment: envName,
+            sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext },
+          };
+        } else if (typeof entry.value === 'string') {
+          delete secrets[key];
+          data[key] = entry.value;
+        }
       }
     }
-    return { executionId, data };
-  }
-
-  private loadSecretKey(): SecretKey {
-    const key = typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
-    if (!key) {
-      throw new StigmerError(
-        'SECRET',
-        'this backend was opened without the master key, so it cannot decrypt secrets',
-        {
-          hint: 'open it with the secretKey option (the CLI loads STIGMER_SECRET_KEY or $STIGMER_HOME/master.key)',
-        },
-      );
-    }
-    return key;
+    return { executionId, data, secrets };
   }
 
   async storeArtifact(input: {

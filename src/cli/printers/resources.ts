@@ -109,10 +109,16 @@ export function formatHistoryJson(entries: HistoryEntry[]): string {
 export function formatStatus(status: BackendStatus): string {
   const lines = [
     `Backend:         ${status.info.type}`,
-    `Location:        ${status.info.location}`,
-    `Schema version:  ${status.schemaVersion}`,
-    '',
+    `${status.server ? 'Endpoint:' : 'Location:'}        ${status.info.location}`,
   ];
+  if (status.server) {
+    lines.push(
+      `Server version:  ${status.server.version}`,
+      `Server store:    ${status.server.store.type} ${status.server.store.location}`,
+      `Round trip:      ${status.server.roundTripMs} ms`,
+    );
+  }
+  lines.push(`Schema version:  ${status.schemaVersion}`, '');
   const declared = DECLARED_KINDS.map((k) => [KINDS[k].plural, String(status.counts[k] ?? 0)]);
   const runtime = (Object.keys(KINDS) as Kind[])
     .filter((k) => !KINDS[k].declared)
@@ -132,6 +138,7 @@ export function formatStatusJson(status: BackendStatus): string {
       location: status.info.location,
       schemaVersion: status.schemaVersion,
       counts: status.counts,
+      ...(status.server ? { server: status.server } : {}),
     },
     null,
     2,
