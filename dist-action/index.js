@@ -878,78 +878,6 @@ var init_types = __esm({
   }
 });
 
-// node_modules/picocolors/picocolors.js
-var require_picocolors = __commonJS({
-  "node_modules/picocolors/picocolors.js"(exports, module) {
-    var p = process || {};
-    var argv = p.argv || [];
-    var env = p.env || {};
-    var isColorSupported = !(!!env.NO_COLOR || argv.includes("--no-color")) && (!!env.FORCE_COLOR || argv.includes("--color") || p.platform === "win32" || (p.stdout || {}).isTTY && env.TERM !== "dumb" || !!env.CI);
-    var formatter = (open, close, replace = open) => (input) => {
-      let string = "" + input, index = string.indexOf(close, open.length);
-      return ~index ? open + replaceClose(string, close, replace, index) + close : open + string + close;
-    };
-    var replaceClose = (string, close, replace, index) => {
-      let result = "", cursor = 0;
-      do {
-        result += string.substring(cursor, index) + replace;
-        cursor = index + close.length;
-        index = string.indexOf(close, cursor);
-      } while (~index);
-      return result + string.substring(cursor);
-    };
-    var createColors = (enabled = isColorSupported) => {
-      let f = enabled ? formatter : () => String;
-      return {
-        isColorSupported: enabled,
-        reset: f("\x1B[0m", "\x1B[0m"),
-        bold: f("\x1B[1m", "\x1B[22m", "\x1B[22m\x1B[1m"),
-        dim: f("\x1B[2m", "\x1B[22m", "\x1B[22m\x1B[2m"),
-        italic: f("\x1B[3m", "\x1B[23m"),
-        underline: f("\x1B[4m", "\x1B[24m"),
-        inverse: f("\x1B[7m", "\x1B[27m"),
-        hidden: f("\x1B[8m", "\x1B[28m"),
-        strikethrough: f("\x1B[9m", "\x1B[29m"),
-        black: f("\x1B[30m", "\x1B[39m"),
-        red: f("\x1B[31m", "\x1B[39m"),
-        green: f("\x1B[32m", "\x1B[39m"),
-        yellow: f("\x1B[33m", "\x1B[39m"),
-        blue: f("\x1B[34m", "\x1B[39m"),
-        magenta: f("\x1B[35m", "\x1B[39m"),
-        cyan: f("\x1B[36m", "\x1B[39m"),
-        white: f("\x1B[37m", "\x1B[39m"),
-        gray: f("\x1B[90m", "\x1B[39m"),
-        bgBlack: f("\x1B[40m", "\x1B[49m"),
-        bgRed: f("\x1B[41m", "\x1B[49m"),
-        bgGreen: f("\x1B[42m", "\x1B[49m"),
-        bgYellow: f("\x1B[43m", "\x1B[49m"),
-        bgBlue: f("\x1B[44m", "\x1B[49m"),
-        bgMagenta: f("\x1B[45m", "\x1B[49m"),
-        bgCyan: f("\x1B[46m", "\x1B[49m"),
-        bgWhite: f("\x1B[47m", "\x1B[49m"),
-        blackBright: f("\x1B[90m", "\x1B[39m"),
-        redBright: f("\x1B[91m", "\x1B[39m"),
-        greenBright: f("\x1B[92m", "\x1B[39m"),
-        yellowBright: f("\x1B[93m", "\x1B[39m"),
-        blueBright: f("\x1B[94m", "\x1B[39m"),
-        magentaBright: f("\x1B[95m", "\x1B[39m"),
-        cyanBright: f("\x1B[96m", "\x1B[39m"),
-        whiteBright: f("\x1B[97m", "\x1B[39m"),
-        bgBlackBright: f("\x1B[100m", "\x1B[49m"),
-        bgRedBright: f("\x1B[101m", "\x1B[49m"),
-        bgGreenBright: f("\x1B[102m", "\x1B[49m"),
-        bgYellowBright: f("\x1B[103m", "\x1B[49m"),
-        bgBlueBright: f("\x1B[104m", "\x1B[49m"),
-        bgMagentaBright: f("\x1B[105m", "\x1B[49m"),
-        bgCyanBright: f("\x1B[106m", "\x1B[49m"),
-        bgWhiteBright: f("\x1B[107m", "\x1B[49m")
-      };
-    };
-    module.exports = createColors();
-    module.exports.createColors = createColors;
-  }
-});
-
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -4913,10 +4841,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4930,7 +4858,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep5) {
+          if (!keyProps.anchor && !keyProps.tag && !sep6) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4954,7 +4882,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep6 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4970,7 +4898,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep6, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -5061,7 +4989,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep5 = "";
+        let sep6 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -5075,13 +5003,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep5 + cb;
-              sep5 = "";
+                comment += sep6 + cb;
+              sep6 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep5 += source;
+                sep6 += source;
               hasSpace = true;
               break;
             default:
@@ -5124,18 +5052,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep5 && !value) {
+          if (!props.anchor && !props.tag && !sep6 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -5189,8 +5117,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep5 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
+        if (!isMap3 && !sep6 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep6, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -5202,7 +5130,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep6 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -5213,8 +5141,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap3 && !props.found && ctx.options.strict) {
-              if (sep5)
-                for (const st of sep5) {
+              if (sep6)
+                for (const st of sep6) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -5231,7 +5159,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep6, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -5411,7 +5339,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep5 = "";
+      let sep6 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -5428,24 +5356,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          value += sep6 + indent.slice(trimIndent) + content;
+          sep6 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep5 === " ")
-            sep5 = "\n";
-          else if (!prevMoreIndented && sep5 === "\n")
-            sep5 = "\n\n";
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          if (sep6 === " ")
+            sep6 = "\n";
+          else if (!prevMoreIndented && sep6 === "\n")
+            sep6 = "\n\n";
+          value += sep6 + indent.slice(trimIndent) + content;
+          sep6 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep5 === "\n")
+          if (sep6 === "\n")
             value += "\n";
           else
-            sep5 = "\n";
+            sep6 = "\n";
         } else {
-          value += sep5 + content;
-          sep5 = " ";
+          value += sep6 + content;
+          sep6 = " ";
           prevMoreIndented = false;
         }
       }
@@ -5628,25 +5556,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep5 = " ";
+      let sep6 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep5 === "\n")
-            res += sep5;
+          if (sep6 === "\n")
+            res += sep6;
           else
-            sep5 = "\n";
+            sep6 = "\n";
         } else {
-          res += sep5 + lm;
-          sep5 = " ";
+          res += sep6 + lm;
+          sep6 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep5 + (match?.[1] ?? "");
+      return res + sep6 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -6456,14 +6384,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep5, value }) {
+    function stringifyItem({ start, key, sep: sep6, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep5)
-        for (const st of sep5)
+      if (sep6)
+        for (const st of sep6)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -7630,18 +7558,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep5;
+          let sep6;
           if (scalar.end) {
-            sep5 = scalar.end;
-            sep5.push(this.sourceToken);
+            sep6 = scalar.end;
+            sep6.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep5 = [this.sourceToken];
+            sep6 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep5 }]
+            items: [{ start, key: scalar, sep: sep6 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -7794,15 +7722,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep5 = it.sep;
-                  sep5.push(this.sourceToken);
+                  const sep6 = it.sep;
+                  sep6.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep5 }]
+                    items: [{ start: start2, key, sep: sep6 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7996,13 +7924,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep5 = fc.end.splice(1, fc.end.length);
-            sep5.push(this.sourceToken);
+            const sep6 = fc.end.splice(1, fc.end.length);
+            sep6.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep5 }]
+              items: [{ start, key: fc, sep: sep6 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -20448,7 +20376,7 @@ var require_light = __commonJS({
 // src/action/run.ts
 import { mkdirSync as mkdirSync2, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute4, join as join6, relative as relative4, resolve as resolve9 } from "node:path";
+import { isAbsolute as isAbsolute4, join as join7, relative as relative5, resolve as resolve9 } from "node:path";
 
 // src/apply/apply.ts
 init_errors();
@@ -20456,57 +20384,6 @@ init_errors();
 // src/plan/plan.ts
 var import_fast_json_patch = __toESM(require_fast_json_patch(), 1);
 init_types();
-
-// src/plan/hash.ts
-import { createHash } from "node:crypto";
-function canonicalJson(value) {
-  if (value === null || typeof value !== "object") {
-    const text = JSON.stringify(value);
-    return text === void 0 ? "null" : text;
-  }
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => v === void 0 ? "null" : canonicalJson(v)).join(",")}]`;
-  }
-  const record = value;
-  const members = [];
-  for (const key of Object.keys(record).sort()) {
-    const member = record[key];
-    if (member === void 0) continue;
-    members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
-  }
-  return `{${members.join(",")}}`;
-}
-function stableHash(value) {
-  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
-}
-function jsonEqual(a, b) {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
-    return canonicalJson(a) === canonicalJson(b);
-  }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b;
-    if (a.length !== other.length) return false;
-    for (let i = 0; i < a.length; i++) {
-      const x2 = a[i] === void 0 ? null : a[i];
-      const y2 = other[i] === void 0 ? null : other[i];
-      if (!jsonEqual(x2, y2)) return false;
-    }
-    return true;
-  }
-  const x = a;
-  const y = b;
-  let count = 0;
-  for (const key of Object.keys(x)) {
-    const value = x[key];
-    if (value === void 0) continue;
-    count++;
-    if (!Object.hasOwn(y, key) || y[key] === void 0 || !jsonEqual(value, y[key])) return false;
-  }
-  for (const key of Object.keys(y)) if (y[key] !== void 0) count--;
-  return count === 0;
-}
 
 // src/plan/kind-map.ts
 init_types();
@@ -20693,6 +20570,86 @@ var MinHeap = class {
   }
 };
 
+// src/plan/blast-radius.ts
+var BLAST_RADIUS_KINDS = /* @__PURE__ */ new Set(["Agent", "Skill", "Environment"]);
+function needsUsedBy(change) {
+  return change.action !== "create" && BLAST_RADIUS_KINDS.has(change.kind);
+}
+function withUsedBy(changes, desired, live) {
+  if (!changes.some(needsUsedBy)) return [...changes];
+  const wanted = new Set(changes.filter(needsUsedBy).map((c) => resourceKey(c.kind, c.name)));
+  const users = /* @__PURE__ */ new Map();
+  const scan = (r) => {
+    const self2 = resourceKey(r.kind, r.name);
+    for (const ref of specReferences(r.kind, r.spec)) {
+      const target = resourceKey(ref.kind, ref.name);
+      if (target === self2 || !wanted.has(target)) continue;
+      const set = users.get(target) ?? /* @__PURE__ */ new Map();
+      users.set(target, set);
+      set.set(self2, { kind: r.kind, name: r.name });
+    }
+  };
+  for (const r of desired) scan(r);
+  for (const r of live) scan(r);
+  return changes.map((c) => {
+    if (!needsUsedBy(c)) return c;
+    const found = [...users.get(resourceKey(c.kind, c.name))?.values() ?? []];
+    found.sort(compareKindName);
+    return { ...c, usedBy: found.map((u) => resourceKey(u.kind, u.name)) };
+  });
+}
+
+// src/plan/hash.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value) {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text === void 0 ? "null" : text;
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => v === void 0 ? "null" : canonicalJson(v)).join(",")}]`;
+  }
+  const record = value;
+  const members = [];
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === void 0) continue;
+    members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+  }
+  return `{${members.join(",")}}`;
+}
+function stableHash(value) {
+  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
+}
+function jsonEqual(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
+    return canonicalJson(a) === canonicalJson(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b;
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x2 = a[i] === void 0 ? null : a[i];
+      const y2 = other[i] === void 0 ? null : other[i];
+      if (!jsonEqual(x2, y2)) return false;
+    }
+    return true;
+  }
+  const x = a;
+  const y = b;
+  let count = 0;
+  for (const key of Object.keys(x)) {
+    const value = x[key];
+    if (value === void 0) continue;
+    count++;
+    if (!Object.hasOwn(y, key) || y[key] === void 0 || !jsonEqual(value, y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== void 0) count--;
+  return count === 0;
+}
+
 // src/plan/secrets.ts
 var SENSITIVE = "(sensitive)";
 var SENSITIVE_CHANGED = "(sensitive, changed)";
@@ -20835,7 +20792,7 @@ function planResource(d, l, options) {
     spec: d.spec
   });
   if (!l) {
-    const source2 = formatSource(d.source);
+    const source2 = (options.recordSource ?? formatSource)(d.source);
     const shownAfter2 = redactView(d.kind, after);
     return {
       kind: d.kind,
@@ -20876,7 +20833,7 @@ function planResource(d, l, options) {
     options.noopMemo?.set(d, l);
     return null;
   }
-  const source = formatSource(d.source);
+  const source = (options.recordSource ?? formatSource)(d.source);
   const shownBefore = redactView(l.kind, before);
   const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
   return {
@@ -21002,7 +20959,11 @@ function planChanges(desired, live, options) {
   const liveSpec = (c) => liveByKey.get(c.kind, c.name)?.spec ?? {};
   const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
   const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
-  const changes = [...orderedWrites, ...orderedDeletes].map((c) => c.change);
+  const changes = withUsedBy(
+    [...orderedWrites, ...orderedDeletes].map((c) => c.change),
+    desiredKeys.values(),
+    live
+  );
   const summary = { create: 0, update: 0, delete: 0, noop: noop4 };
   for (const c of changes) summary[c.action]++;
   const observed = new KindNameMap();
@@ -21084,6 +21045,7 @@ async function applyPlan(backend, plan, options = {}) {
       hint: "fix the errors reported by `stigmer plan`; nothing was changed"
     });
   }
+  const message = options.message ?? plan.message;
   const started = performance.now();
   emit({ type: "apply-started", plan });
   let applied;
@@ -21092,7 +21054,7 @@ async function applyPlan(backend, plan, options = {}) {
     applied = batch.length === 0 ? [] : await backend.applyChanges(batch, {
       // The store re-checks ownership and prevent-destroy against the live rows.
       project: plan.project,
-      ...options.message === void 0 ? {} : { message: options.message }
+      ...message === void 0 ? {} : { message }
     });
   } catch (err) {
     const error2 = options.checkObserved && isStaleness(err) ? staleError(err) : err;
@@ -21122,12 +21084,6 @@ function staleError(cause) {
   });
 }
 
-// src/cli/color.ts
-var import_picocolors = __toESM(require_picocolors(), 1);
-function colors(enabled) {
-  return import_picocolors.default.createColors(enabled);
-}
-
 // src/plan/render-json.ts
 function diagnosticsToJson(diagnostics) {
   return diagnostics.map((d) => ({
@@ -21153,6 +21109,7 @@ function planToJson(plan) {
       expectedVersion: c.expectedVersion,
       drift: c.drift,
       ...c.reason !== void 0 ? { reason: c.reason } : {},
+      ...c.usedBy !== void 0 ? { usedBy: [...c.usedBy] } : {},
       patch: c.patch,
       before: c.before,
       after: c.after
@@ -21663,6 +21620,11 @@ function walkValue(walk, path, before, after) {
   }
   leaf(walk, path, before, after);
 }
+var USED_BY_SHOWN = 5;
+function formatUsedBy(usedBy, shown = USED_BY_SHOWN) {
+  if (usedBy.length <= shown) return usedBy.join(", ");
+  return `${usedBy.slice(0, shown).join(", ")} and ${usedBy.length - shown} more`;
+}
 function changeLines(change, project) {
   const lines = [
     {
@@ -21676,6 +21638,9 @@ function changeLines(change, project) {
     lines.push({ depth: 3, marker: "", text: `# source: ${change.source}`, role: "comment" });
   else if (change.action === "delete") {
     lines.push({ depth: 3, marker: "", text: "# (no longer in the manifests)", role: "comment" });
+  }
+  if (change.usedBy && change.usedBy.length > 0) {
+    lines.push({ depth: 3, marker: "", text: `# used by: ${formatUsedBy(change.usedBy)}`, role: "comment" });
   }
   const walk = { lines, unchanged: 0 };
   if (change.reason !== "release") {
@@ -21708,6 +21673,23 @@ function changeLines(change, project) {
   }
   return lines;
 }
+function compactLine(change) {
+  const text = `${change.kind}/${change.name}`;
+  if (change.action !== "update") return { depth: 1, marker: MARKER[change.action], text, role: "header" };
+  if (change.reason === "release")
+    return { depth: 1, marker: "~", text: `${text} (released)`, role: "header" };
+  const fields = changeLines(change).filter((l) => l.role === "field" && l.depth === 3).length;
+  const notes = [
+    fields === 0 ? "no field changes" : `${fields} field${fields === 1 ? "" : "s"}`,
+    ...change.reason === "adopt" ? ["adopted"] : [],
+    ...change.drift ? ["drift"] : []
+  ];
+  return { depth: 1, marker: "~", text: `${text} (${notes.join(", ")})`, role: "header" };
+}
+
+// src/style.ts
+var same = (text) => text;
+var PLAIN_STYLE = { green: same, red: same, yellow: same, bold: same, dim: same };
 
 // src/apply/render.ts
 function completion(change) {
@@ -21717,8 +21699,8 @@ function completion(change) {
   if (change.reason === "adopt") return "Adoption complete";
   return "Modifications complete";
 }
-function renderApplyEvent(event, options) {
-  const c = colors(options.color);
+function renderApplyEvent(event, options = {}) {
+  const c = options.style ?? PLAIN_STYLE;
   switch (event.type) {
     case "apply-started": {
       const n = event.plan.changes.length;
@@ -21844,7 +21826,8 @@ async function openBackend(config, options = {}) {
 
 // src/core/reconcile.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { basename, dirname as dirname7, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import { basename, dirname as dirname7, join as join6, relative as relative3, resolve as resolve7, sep as sep3 } from "node:path";
 init_errors();
 
 // src/manifest/cache.ts
@@ -27390,6 +27373,34 @@ function derivedProjectWarning(choice, pruneRequested, kept) {
     hint: pruneRequested ? SET_PROJECT_HINT : "add `project: NAME` to stigmer.yaml, or pass --project NAME"
   };
 }
+function gitTopLevel(dir) {
+  for (let d = resolve7(dir); ; ) {
+    if (existsSync5(join6(d, ".git"))) return d;
+    const parent = dirname7(d);
+    if (parent === d) return null;
+    d = parent;
+  }
+}
+function sourceRecorder(root, cwd = process.cwd()) {
+  const base = resolve7(cwd);
+  const rootBase = root === null ? null : gitTopLevel(root) ?? resolve7(root);
+  const tops = /* @__PURE__ */ new Map();
+  const baseFor = (file) => {
+    if (rootBase !== null) return rootBase;
+    const dir = dirname7(file);
+    let top = tops.get(dir);
+    if (top === void 0) {
+      top = gitTopLevel(dir) ?? base;
+      tops.set(dir, top);
+    }
+    return top;
+  };
+  return (source) => {
+    if (source.file === "<stdin>") return `${source.file}:${source.line}`;
+    const file = resolve7(base, source.file);
+    return `${relative3(baseFor(file), file).split(sep3).join("/")}:${source.line}`;
+  };
+}
 async function parseSources(options) {
   const sources = await readManifestSources(options);
   return {
@@ -27524,6 +27535,7 @@ function planParsed(backend, parsed, live, options) {
     backend: backend.info,
     prune: pruneRequested && choice.explicit,
     allowEmpty: options.allowEmpty ?? false,
+    recordSource: sourceRecorder(parsed.root, options.cwd),
     ...options.noopMemo ? { noopMemo: options.noopMemo } : {},
     ...key ? { secretHash: secretHasher(key) } : {}
   });
@@ -27551,37 +27563,52 @@ init_errors();
 
 // src/plan/render-text.ts
 init_errors();
-function paintLine(line, options) {
-  const c = colors(options.color);
-  const paint = line.marker === "+" ? c.green : line.marker === "-" ? c.red : line.marker === "~" ? c.yellow : null;
+function paintLine(line, style = PLAIN_STYLE) {
+  const paint = line.marker === "+" ? style.green : line.marker === "-" ? style.red : line.marker === "~" ? style.yellow : null;
   const indent = " ".repeat(line.depth * 2);
-  if (line.role === "comment") return `${indent}${c.dim(line.text)}`;
+  if (line.role === "comment") return `${indent}${style.dim(line.text)}`;
   const marker = line.marker === "" ? "" : `${paint ? paint(line.marker) : line.marker} `;
-  if (line.role === "header") return `${indent}${marker}${c.bold(line.text)}`;
+  if (line.role === "header") return `${indent}${marker}${style.bold(line.text)}`;
   if (line.text === "") return `${indent}${paint ? paint(line.marker) : line.marker}`.trimEnd();
   if (line.role === "diff" && paint) return `${indent}${marker}${paint(line.text)}`;
   return `${indent}${marker}${line.text}`;
 }
-function renderChangeText(change, options, project) {
-  return changeLines(change, project).map((line) => paintLine(line, options)).join("\n");
+function renderChangeText(change, style = PLAIN_STYLE, project) {
+  return changeLines(change, project).map((line) => paintLine(line, style)).join("\n");
 }
-function renderPlanText(plan, options) {
-  const c = colors(options.color);
-  const out = [];
-  if (plan.changes.length > 0) {
-    out.push("Stigmer will perform the following actions:", "");
-    for (const change of plan.changes) out.push(renderChangeText(change, options, plan.project), "");
-  }
-  const errors = plan.diagnostics.filter((d) => d.severity === "error");
-  for (const d of errors) out.push(`${c.red("Error:")} ${formatDiagnostic(d)}`);
-  if (errors.length > 0) out.push("");
-  if (planHasErrors(plan)) {
-    const n = plan.diagnostics.filter((d) => d.severity === "error").length;
-    out.push(c.red(`Plan failed: ${n} error${n === 1 ? "" : "s"}; nothing can be applied.`));
+function renderPlanChanges(plan, options = {}) {
+  if (plan.changes.length === 0) return "";
+  const style = options.style ?? PLAIN_STYLE;
+  const out = ["Stigmer will perform the following actions:", ""];
+  if (options.compact) {
+    for (const change of plan.changes) out.push(paintLine(compactLine(change), style));
+    out.push("");
   } else {
-    out.push(c.bold(formatPlanSummary(plan.summary)));
+    for (const change of plan.changes) out.push(renderChangeText(change, style, plan.project), "");
   }
   return `${out.join("\n")}
+`;
+}
+function renderPlanSummaryLine(plan, options = {}) {
+  const style = options.style ?? PLAIN_STYLE;
+  if (planHasErrors(plan)) {
+    const n = plan.diagnostics.filter((d) => d.severity === "error").length;
+    return style.red(
+      `Plan failed: ${n} error${n === 1 ? "" : "s"}; ${options.failureNote ?? "nothing can be applied"}.`
+    );
+  }
+  return style.bold(formatPlanSummary(plan.summary));
+}
+function renderPlanText(plan, options = {}) {
+  const style = options.style ?? PLAIN_STYLE;
+  let out = renderPlanChanges(plan, options);
+  if (options.errors ?? true) {
+    const errors = plan.diagnostics.filter((d) => d.severity === "error");
+    for (const d of errors) out += `${style.red("Error:")} ${formatDiagnostic(d)}
+`;
+    if (errors.length > 0) out += "\n";
+  }
+  return `${out}${renderPlanSummaryLine(plan, options)}
 `;
 }
 
@@ -27616,23 +27643,36 @@ function renderPlanMarkdown(plan, options = {}) {
     head.splice(-1, 0, "");
   }
   if (plan.changes.length === 0) return `${head.join("\n")}`;
-  const body = plan.changes.map((c) => changeLines(c, plan.project).map(diffLine).join("\n")).join("\n\n");
   const n = plan.changes.length;
-  const open = `<details><summary>Show plan (${n} change${n === 1 ? "" : "s"})</summary>
-
-`;
+  const changes = `${n} change${n === 1 ? "" : "s"}`;
   const close = "\n\n</details>\n";
+  const fullBody = () => plan.changes.map((c) => changeLines(c, plan.project).map(diffLine).join("\n")).join("\n\n");
+  const compactBody = () => plan.changes.map((c) => diffLine(compactLine(c))).join("\n");
+  let compact = options.compact === true;
+  let body = compact ? compactBody() : fullBody();
   const render = (text, note2) => {
     const fence = fenceFor(text);
+    const open = `<details><summary>Show plan (${changes}${compact ? ", one line each" : ""})</summary>
+
+`;
     return `${head.join("\n")}${open}${fence}diff
 ${text}
 ${fence}${note2}${close}`;
   };
   const full = render(body, "");
   if (options.maxChars === void 0 || full.length <= options.maxChars) return full;
+  const whereFull = options.truncatedNote ?? "run `stigmer plan` to see the full plan";
+  if (options.compact === "auto") {
+    compact = true;
+    body = compactBody();
+    const short = render(body, `
+
+_Compact form: the full plan is too long to show here; ${whereFull}._`);
+    if (short.length <= options.maxChars) return short;
+  }
   const note = `
 
-_Plan truncated to fit; ${options.truncatedNote ?? "run `stigmer plan` to see the full plan"}._`;
+_Plan truncated to fit; ${whereFull}._`;
   const lines = body.split("\n");
   let keep = lines.length;
   let lo = 0;
@@ -29313,8 +29353,8 @@ function withCustomRequest(customRequest) {
 
 // node_modules/@octokit/auth-token/dist-bundle/index.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep3 = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
+var sep4 = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep4}${b64url}${sep4}${b64url}$`);
 var isJWT = jwtRE.test.bind(jwtRE);
 async function auth(token) {
   const isApp = isJWT(token);
@@ -32196,7 +32236,7 @@ var GitHub = class {
 // src/action/policy.ts
 init_errors();
 import { realpathSync as realpathSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, relative as relative3, resolve as resolve8, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute3, relative as relative4, resolve as resolve8, sep as sep5 } from "node:path";
 var FORBIDDEN_ENV_PREFIXES = ["INPUT_", "GITHUB_", "ACTIONS_", "RUNNER_", "STIGMER_"];
 var VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function forbiddenPrefix(name) {
@@ -32223,11 +32263,11 @@ function parseAllowEnv(input) {
   return new Set(names);
 }
 function inside(root, path) {
-  const rel = relative3(root, path);
-  return rel === "" || !rel.startsWith(`..${sep4}`) && rel !== ".." && !isAbsolute3(rel);
+  const rel = relative4(root, path);
+  return rel === "" || !rel.startsWith(`..${sep5}`) && rel !== ".." && !isAbsolute3(rel);
 }
 function touchesGitDir(root, path) {
-  return relative3(root, path).split(sep4).some((segment) => segment.toLowerCase() === ".git");
+  return relative4(root, path).split(sep5).some((segment) => segment.toLowerCase() === ".git");
 }
 function untrustedInputPolicy(options) {
   const workspace = resolve8(options.workspace);
@@ -32238,7 +32278,7 @@ function untrustedInputPolicy(options) {
     realWorkspace = workspace;
   }
   const fileHint = "in a pull request, valueFrom.file may read only files of the checked-out repository, outside its .git directory";
-  const shown = (path) => inside(workspace, path) ? relative3(workspace, path) || "." : path;
+  const shown = (path) => inside(workspace, path) ? relative4(workspace, path) || "." : path;
   return {
     env(name) {
       const prefix = forbiddenPrefix(name);
@@ -32429,7 +32469,7 @@ function readEvent(env) {
 }
 function workspacePath(workspace, cwd, file) {
   if (file === "<stdin>") return file;
-  const rel = relative4(workspace, resolve9(cwd, file));
+  const rel = relative5(workspace, resolve9(cwd, file));
   return rel.startsWith("..") || isAbsolute4(rel) ? file : rel.split("\\").join("/");
 }
 function failedPlan(project, backend, diagnostics) {
@@ -32503,7 +32543,7 @@ async function run(env, io) {
     ...event.untrusted ? { valueFromPolicy: untrustedInputPolicy({ allowEnv: inputs.allowEnv, workspace }) } : {}
   };
   io.info(
-    `stigmer: ${mode} of ${relative4(workspace, loadOptions.dir) || "."} on the ${config.type} backend (event ${event.name || "none"})`
+    `stigmer: ${mode} of ${relative5(workspace, loadOptions.dir) || "."} on the ${config.type} backend (event ${event.name || "none"})`
   );
   const backend = await openBackend(config, { sqliteDriver: "node:sqlite" });
   try {
@@ -32538,7 +32578,7 @@ async function run(env, io) {
     const { plan } = result;
     for (const value of collectSecretValues(result.desired, result.secretKey ?? void 0)) io.mask(value);
     for (const d of plan.diagnostics) annotate(io, workspace, d);
-    await io.group(`Plan for project ${plan.project}`, () => io.info(renderPlanText(plan, { color: false })));
+    await io.group(`Plan for project ${plan.project}`, () => io.info(renderPlanText(plan)));
     const planFile = writePlanJson(env, plan);
     if (mode === "plan") {
       setPlanOutputs(io, plan, planFile);
@@ -32571,7 +32611,7 @@ async function reportInvalid(io, env, inputs, event, github, workspace, plan) {
 function writePlanJson(env, plan) {
   const dir = env.RUNNER_TEMP || tmpdir();
   mkdirSync2(dir, { recursive: true });
-  const file = join6(dir, `stigmer-plan-${plan.project}.json`);
+  const file = join7(dir, `stigmer-plan-${plan.project}.json`);
   writeFileSync3(file, renderPlanJson(plan), { mode: 384 });
   return file;
 }
@@ -32650,7 +32690,7 @@ async function applyReviewed(io, inputs, event, github, backend, plan, planFile)
     () => applyPlan(backend, plan, {
       message,
       onEvent: (e) => {
-        const text = renderApplyEvent(e, { color: false });
+        const text = renderApplyEvent(e);
         if (text !== null) io.info(text.trimStart());
       }
     })

@@ -107,6 +107,16 @@ export interface DesiredResource {
   source: { file: string; line: number; column: number; includes?: string[] };
 }
 
+export type BackendType = 'local' | 'cloud';
+
+/** Which backend a plan was made against (plans and saved plan files carry it). */
+export interface BackendInfo {
+  /** 'postgres' only for the PostgreSQL store behind `stigmer server` (never a CLI backend). */
+  type: BackendType | 'postgres';
+  /** The database path (local), endpoint URL (cloud) or database URL without its password (postgres). */
+  location: string;
+}
+
 /** A resource as a backend stores it. */
 export interface StoredResource {
   id: string;

@@ -262,7 +262,7 @@ async function run(env: Env, io: Workflow): Promise<number> {
     for (const value of collectSecretValues(result.desired, result.secretKey ?? undefined)) io.mask(value);
     for (const d of plan.diagnostics) annotate(io, workspace, d);
 
-    await io.group(`Plan for project ${plan.project}`, () => io.info(renderPlanText(plan, { color: false })));
+    await io.group(`Plan for project ${plan.project}`, () => io.info(renderPlanText(plan)));
     const planFile = writePlanJson(env, plan);
     if (mode === 'plan') {
       setPlanOutputs(io, plan, planFile);
@@ -407,7 +407,7 @@ async function applyReviewed(
     applyPlan(backend, plan, {
       message,
       onEvent: (e) => {
-        const text = renderApplyEvent(e, { color: false });
+        const text = renderApplyEvent(e);
         if (text !== null) io.info(text.trimStart());
       },
     }),

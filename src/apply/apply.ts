@@ -12,7 +12,10 @@ import type { Plan, PlannedChange } from '../plan/types.js';
 import type { ApplyEvent, ApplySummary } from './events.js';
 
 export interface ApplyOptions {
-  /** Recorded with every history row of the batch (`stigmer apply --message`). */
+  /**
+   * Recorded with every history row of the batch (`stigmer apply --message`); default the
+   * plan's own `message` (a rollback's), if any.
+   */
   message?: string;
   /** Receives the typed progress events. */
   onEvent?: (event: ApplyEvent) => void;
@@ -108,6 +111,7 @@ export async function applyPlan(
       hint: 'fix the errors reported by `stigmer plan`; nothing was changed',
     });
   }
+  const message = options.message ?? plan.message;
   const started = performance.now();
   emit({ type: 'apply-started', plan });
   let applied: AppliedChange[];
@@ -119,7 +123,7 @@ export async function applyPlan(
         : await backend.applyChanges(batch, {
             // The store re-checks ownership and prevent-destroy against the live rows.
             project: plan.project,
-            ...(options.message === undefined ? {} : { message: options.message }),
+            ...(message === undefined ? {} : { message }),
           });
   } catch (err) {
     const error = options.checkObserved && isStaleness(err) ? staleError(err) : err;

@@ -1,3 +1,4 @@
+import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { planChanges } from '../plan/plan.js';
 import { desired, live, liveFrom, planOptions } from '../plan/testing.js';
@@ -24,7 +25,7 @@ const plan = planChanges(
 describe('apply event printer', () => {
   it('prints one line per applied change and the summary line', () => {
     const out: string[] = [];
-    const print = createApplyEventPrinter({ color: false }, (t) => out.push(t));
+    const print = createApplyEventPrinter({}, (t) => out.push(t));
     const events: ApplyEvent[] = [
       { type: 'apply-started', plan },
       ...plan.changes.map((change, i) => ({ type: 'change-applied' as const, change, version: i + 1 })),
@@ -48,13 +49,13 @@ describe('apply event printer', () => {
 
   it('says nothing was changed when the apply failed, in red only with colour', () => {
     const failed: ApplyEvent = { type: 'apply-failed', error: new Error('boom') };
-    expect(renderApplyEvent(failed, { color: false })).toBe('Apply failed; no changes were made.');
-    expect(renderApplyEvent(failed, { color: true })).toContain('\u001b[31m');
+    expect(renderApplyEvent(failed)).toBe('Apply failed; no changes were made.');
+    expect(renderApplyEvent(failed, { style: pc.createColors(true) })).toContain('\u001b[31m');
   });
 
   it('prints nothing at the start of an empty apply', () => {
     const empty = planChanges([], [], planOptions());
-    expect(renderApplyEvent({ type: 'apply-started', plan: empty }, { color: false })).toBeNull();
+    expect(renderApplyEvent({ type: 'apply-started', plan: empty })).toBeNull();
   });
 });
 

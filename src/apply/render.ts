@@ -2,15 +2,16 @@
  * Printers of apply events and results: the human lines (`Agent/x: Creation complete`, the
  * `Apply complete!` summary) and the `--json` document (the plan JSON plus `results`).
  */
-import { colors } from '../cli/color.js';
 import { type PlanJson, planToJson } from '../plan/render-json.js';
 import { formatApplySummary } from '../plan/render-model.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
+import { PLAIN_STYLE, type Style } from '../style.js';
 import type { ApplyResult } from './apply.js';
 import type { ApplyEvent } from './events.js';
 
 export interface ApplyRenderOptions {
-  color: boolean;
+  /** How to paint (the CLI passes colours on a terminal only). Default plain text. */
+  style?: Style;
 }
 
 function completion(change: PlannedChange): string {
@@ -22,8 +23,8 @@ function completion(change: PlannedChange): string {
 }
 
 /** The text for one event (without trailing newline), or null when the event prints nothing. */
-export function renderApplyEvent(event: ApplyEvent, options: ApplyRenderOptions): string | null {
-  const c = colors(options.color);
+export function renderApplyEvent(event: ApplyEvent, options: ApplyRenderOptions = {}): string | null {
+  const c = options.style ?? PLAIN_STYLE;
   switch (event.type) {
     case 'apply-started': {
       const n = event.plan.changes.length;
@@ -45,7 +46,7 @@ export function renderApplyEvent(event: ApplyEvent, options: ApplyRenderOptions)
 
 /** An `onEvent` callback that writes each event's text as a line (default: to stdout). */
 export function createApplyEventPrinter(
-  options: ApplyRenderOptions,
+  options: ApplyRenderOptions = {},
   write: (text: string) => void = (text) => process.stdout.write(text),
 ): (event: ApplyEvent) => void {
   return (event) => {

@@ -3,16 +3,10 @@
  * both implement it, and `describeBackendContract` (test/contract) proves they behave alike.
  * Every method is async so that the remote implementation fits the same shape.
  */
-import type { DeclaredKind, JsonObject, StoredResource } from '../types.js';
+import type { BackendInfo, DeclaredKind, JsonObject, StoredResource } from '../types.js';
 
-export type BackendType = 'local' | 'cloud';
-
-export interface BackendInfo {
-  /** 'postgres' only for the PostgreSQL store behind `stigmer server` (never a CLI backend). */
-  type: BackendType | 'postgres';
-  /** The database path (local), endpoint URL (cloud) or database URL without its password (postgres). */
-  location: string;
-}
+// Shared with the pure planner, so they live in src/types.ts; re-exported for the backends.
+export type { BackendInfo, BackendType } from '../types.js';
 
 export interface Page<T> {
   items: T[];

@@ -5,10 +5,10 @@
 import { createInterface } from 'node:readline/promises';
 import { StigmerError } from '../errors.js';
 
-export async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string, command = 'apply'): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw new StigmerError('USAGE', 'apply needs confirmation, but standard input is not a terminal', {
-      hint: 'run `stigmer apply --auto-approve` to apply without asking (as in CI)',
+    throw new StigmerError('USAGE', `${command} needs confirmation, but standard input is not a terminal`, {
+      hint: `run \`stigmer ${command} --auto-approve\` to apply without asking (as in CI)`,
     });
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });

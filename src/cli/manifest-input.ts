@@ -27,6 +27,12 @@ export const pruneFlag = Flags.boolean({
   default: true,
 });
 
+export const compactFlag = Flags.boolean({
+  allowNo: true,
+  description: 'Print one line per changed resource (`~ Agent/support-bot (2 fields)`) and the summary.',
+  default: false,
+});
+
 export const allowEmptyFlag = Flags.boolean({
   allowNo: true,
   description: 'Allow an empty set of manifests to delete every resource of the project.',

@@ -9,8 +9,9 @@ import type { BackendInfo } from '../backend/types.js';
 import { formatDiagnostic, ValidationError } from '../errors.js';
 import { planHasErrors } from '../plan/plan.js';
 import { diagnosticsToJson, renderPlanJson } from '../plan/render-json.js';
-import { renderPlanText } from '../plan/render-text.js';
+import { renderPlanChanges, renderPlanSummaryLine } from '../plan/render-text.js';
 import type { Plan } from '../plan/types.js';
+import { colors } from './color.js';
 import { ExitCode } from './errors.js';
 
 /**
@@ -37,25 +38,41 @@ export function printPlanFailure(
   return err;
 }
 
-/** Prints a plan; returns true when the plan has errors (the caller exits 1). */
+/**
+ * Prints a plan; returns true when the plan has errors (the caller exits 1). Text: the changes
+ * on stdout, then warnings and errors (each once, with its hint) on stderr, then the summary
+ * line on stdout, so on a terminal the errors sit between the plan and its last line.
+ */
 export function printPlanOutcome(
   plan: Plan,
-  options: { json: boolean; color: boolean; savedTo?: string | undefined },
+  options: {
+    json: boolean;
+    color: boolean;
+    compact?: boolean | undefined;
+    savedTo?: string | undefined;
+    /** What a failed plan's last line says (default "nothing can be applied"). */
+    failureNote?: string;
+  },
 ): boolean {
   const failed = planHasErrors(plan);
   if (options.json) {
     process.stdout.write(renderPlanJson(plan));
-    if (!renderPlanJson(plan).endsWith('\n')) process.stdout.write('\n');
-  } else {
-    for (const d of plan.diagnostics) {
-      if (failed || d.severity === 'warning') process.stderr.write(`${formatDiagnostic(d)}\n`);
-    }
-    process.stdout.write(ensureNewline(renderPlanText(plan, { color: options.color })));
-    if (options.savedTo && !failed) {
-      process.stdout.write(
-        `\nSaved the plan to: ${options.savedTo}\nTo apply exactly this plan, run: stigmer apply ${options.savedTo}\n`,
-      );
-    }
+    return failed;
+  }
+  const style = colors(options.color);
+  const text = { style, compact: options.compact ?? false, errors: false };
+  process.stdout.write(renderPlanChanges(plan, text));
+  for (const d of plan.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (failed && plan.changes.length > 0) process.stderr.write('\n');
+  const summary = renderPlanSummaryLine(plan, {
+    ...text,
+    ...(options.failureNote ? { failureNote: options.failureNote } : {}),
+  });
+  process.stdout.write(`${summary}\n`);
+  if (options.savedTo && !failed) {
+    process.stdout.write(
+      `\nSaved the plan to: ${options.savedTo}\nTo apply exactly this plan, run: stigmer apply ${options.savedTo}\n`,
+    );
   }
   return failed;
 }
@@ -66,7 +83,7 @@ function ensureNewline(text: string): string {
 
 export const printApplyOutcome = {
   eventPrinter(options: { color: boolean }) {
-    return createApplyEventPrinter(options);
+    return createApplyEventPrinter({ style: colors(options.color) });
   },
   json(plan: Plan, result: ApplyResult): void {
     process.stdout.write(ensureNewline(renderApplyJson(plan, result)));

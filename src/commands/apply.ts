@@ -6,6 +6,7 @@ import { ExitCode } from '../cli/errors.js';
 import {
   allowEmptyFlag,
   allowPlaintextSecretsFlag,
+  compactFlag,
   fileFlag,
   manifestInput,
   projectFlag,
@@ -45,6 +46,7 @@ export default class Apply extends StigmerCommand {
       description: 'Print the plan and its results as JSON.',
       default: false,
     }),
+    compact: compactFlag,
     prune: pruneFlag,
     project: projectFlag,
     'allow-empty': allowEmptyFlag,
@@ -101,11 +103,12 @@ export default class Apply extends StigmerCommand {
           throw printPlanFailure(err, { json: flags.json, backend: backend.info, project: flags.project });
         }
       }
+      const shown = { color, compact: flags.compact, failureNote: 'nothing was applied' };
       if (plan.diagnostics.some((d) => d.severity === 'error')) {
-        printPlanOutcome(plan, { json: flags.json, color });
+        printPlanOutcome(plan, { json: flags.json, ...shown });
         throw new ExitCode(1);
       }
-      if (!flags.json) printPlanOutcome(plan, { json: false, color });
+      if (!flags.json) printPlanOutcome(plan, { json: false, ...shown });
       if (plan.changes.length > 0 && !flags['auto-approve']) {
         const ok = await confirm(
           `Do you want to perform these actions (project "${plan.project}")?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,

@@ -5,6 +5,7 @@ import { ExitCode } from '../cli/errors.js';
 import {
   allowEmptyFlag,
   allowPlaintextSecretsFlag,
+  compactFlag,
   fileFlag,
   manifestInput,
   projectFlag,
@@ -22,6 +23,7 @@ export default class Plan extends StigmerCommand {
     '<%= config.bin %> plan',
     '<%= config.bin %> plan manifests --out plan.json',
     '<%= config.bin %> plan --json --no-prune',
+    '<%= config.bin %> plan --compact   # one line per changed resource',
     '<%= config.bin %> plan --detailed-exitcode   # 0 no changes, 2 changes, 1 error',
   ];
   static override args = {
@@ -35,6 +37,7 @@ export default class Plan extends StigmerCommand {
       description: 'Print the plan as JSON (formatVersion 1).',
       default: false,
     }),
+    compact: compactFlag,
     'detailed-exitcode': Flags.boolean({
       allowNo: true,
       description: 'Exit 0 when there are no changes, 2 when there are changes, 1 on error.',
@@ -79,7 +82,12 @@ export default class Plan extends StigmerCommand {
           result.secretKey ?? planFileKey({ home: this.backendConfig(flags).home }),
         );
       }
-      const failed = printPlanOutcome(plan, { json: flags.json, color: colorEnabled(), savedTo: flags.out });
+      const failed = printPlanOutcome(plan, {
+        json: flags.json,
+        color: colorEnabled(),
+        compact: flags.compact,
+        savedTo: flags.out,
+      });
       if (failed) throw new ExitCode(1);
       if (flags['detailed-exitcode'] && changes > 0) throw new ExitCode(2);
     } finally {

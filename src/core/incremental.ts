@@ -30,6 +30,7 @@ import type { Backend } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { LiveNames, ParsedDocument, ParsedFile } from '../manifest/types.js';
 import { checkDocument, type DocumentCheckContext } from '../manifest/validate-set.js';
+import { withUsedBy } from '../plan/blast-radius.js';
 import { compareKindName } from '../plan/kind-map.js';
 import { orderByReferences, resourceKey } from '../plan/order.js';
 import { type Candidate, planResource } from '../plan/plan.js';
@@ -43,6 +44,7 @@ import {
   type ReconcileOptions,
   sealDesiredSecrets,
   secretHasher,
+  sourceRecorder,
 } from './reconcile.js';
 
 /** A write this session made to the live state since the view's epoch began. */
@@ -239,8 +241,9 @@ export class IncrementalPlanner {
     ) {
       return null;
     }
-    const planOptions: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo'> = {
+    const planOptions: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo' | 'recordSource'> = {
       project: s.project,
+      recordSource: sourceRecorder(s.root, this.options.cwd),
       ...(secretKey ? { secretHash: secretHasher(secretKey) } : {}),
       ...(this.options.noopMemo ? { noopMemo: this.options.noopMemo } : {}),
     };
@@ -256,7 +259,13 @@ export class IncrementalPlanner {
       if (outcome !== null) writes.push(outcome);
       observed.push({ kind: d.kind, name: d.name, version: l?.version ?? null });
     }
-    const changes = orderByReferences(writes, (c) => c.change.write?.spec ?? {}).map((c) => c.change);
+    const desiredNow = new Map(s.byKey);
+    for (const [key, d] of toPlan) desiredNow.set(key, d);
+    const changes = withUsedBy(
+      orderByReferences(writes, (c) => c.change.write?.spec ?? {}).map((c) => c.change),
+      desiredNow.values(),
+      live.byKey.values(),
+    );
     const summary = { create: 0, update: 0, delete: 0, noop: s.byKey.size - changes.length };
     for (const c of changes) summary[c.action]++;
 

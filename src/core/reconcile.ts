@@ -4,7 +4,8 @@
  * src/apply. Nothing here prints; callers render the returned values.
  */
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
@@ -187,6 +188,47 @@ export function derivedProjectWarning(
     column: 0,
     message,
     hint: pruneRequested ? SET_PROJECT_HINT : 'add `project: NAME` to stigmer.yaml, or pass --project NAME',
+  };
+}
+
+/** The git top level above `dir` (the nearest directory holding `.git`), or null. */
+export function gitTopLevel(dir: string): string | null {
+  for (let d = resolve(dir); ; ) {
+    if (existsSync(join(d, '.git'))) return d;
+    const parent = dirname(d);
+    if (parent === d) return null;
+    d = parent;
+  }
+}
+
+/**
+ * How `stigmer.ai/source` (and a plan's `source`) records where a resource was declared: its
+ * path relative to the git top level of the manifest root, else to the manifest root (for `-f`
+ * files: the git top level of the file's directory, else the working directory), then `:line`.
+ * So the same manifests record the same source from a CI runner and a laptop, whatever the
+ * working directory. Standard input stays `<stdin>`.
+ */
+export function sourceRecorder(
+  root: string | null,
+  cwd: string = process.cwd(),
+): (source: DesiredResource['source']) => string {
+  const base = resolve(cwd);
+  const rootBase = root === null ? null : (gitTopLevel(root) ?? resolve(root));
+  const tops = new Map<string, string>();
+  const baseFor = (file: string): string => {
+    if (rootBase !== null) return rootBase;
+    const dir = dirname(file);
+    let top = tops.get(dir);
+    if (top === undefined) {
+      top = gitTopLevel(dir) ?? base;
+      tops.set(dir, top);
+    }
+    return top;
+  };
+  return (source) => {
+    if (source.file === '<stdin>') return `${source.file}:${source.line}`;
+    const file = resolve(base, source.file);
+    return `${relative(baseFor(file), file).split(sep).join('/')}:${source.line}`;
   };
 }
 
@@ -394,6 +436,7 @@ export function planParsed(
     backend: backend.info,
     prune: pruneRequested && choice.explicit,
     allowEmpty: options.allowEmpty ?? false,
+    recordSource: sourceRecorder(parsed.root, options.cwd),
     ...(options.noopMemo ? { noopMemo: options.noopMemo } : {}),
     ...(key ? { secretHash: secretHasher(key) } : {}),
   });

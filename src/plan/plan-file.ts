@@ -160,6 +160,7 @@ function checkPlanShape(plan: unknown): asserts plan is Plan {
     throw corrupt('bad backend');
   if (!Array.isArray(plan.changes) || !Array.isArray(plan.observed) || !Array.isArray(plan.diagnostics))
     throw corrupt('bad plan body');
+  if (plan.message !== undefined && typeof plan.message !== 'string') throw corrupt('bad message');
   for (const c of plan.changes) {
     if (
       !isObject(c) ||

@@ -14,7 +14,9 @@
  *   `stigmer.ai/prune: disabled`; `stigmer.ai/prevent-destroy: "true"` makes the plan fail;
  * - an empty desired set may not delete anything unless allowEmpty;
  * - drift: a live resource whose compared fields no longer hash to its applied-hash was changed
- *   outside Stigmer; the change that restores the manifest says so.
+ *   outside Stigmer; the change that restores the manifest says so;
+ * - blast radius: each update or delete of an Agent, Skill or Environment lists the resources
+ *   (manifests and live) that use it, in `usedBy`.
  *
  * Problems are returned as error diagnostics in `plan.diagnostics` (never thrown): callers
  * check `planHasErrors(plan)` and must not apply such a plan (`applyPlan` refuses it).
@@ -23,6 +25,7 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
 import { storedSpecText } from '../stored-text.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
+import { withUsedBy } from './blast-radius.js';
 import { jsonEqual, stableHash } from './hash.js';
 import { KindNameMap } from './kind-map.js';
 import { orderByReferences, resourceKey, specReferences } from './order.js';
@@ -130,7 +133,7 @@ export interface Candidate {
 export function planResource(
   d: DesiredResource,
   l: StoredResource | undefined,
-  options: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo'>,
+  options: Pick<PlanOptions, 'project' | 'secretHash' | 'noopMemo' | 'recordSource'>,
 ): Candidate | { error: Diagnostic } | null {
   const project = options.project;
   const hasher = options.secretHash;
@@ -152,7 +155,7 @@ export function planResource(
     spec: d.spec,
   });
   if (!l) {
-    const source = formatSource(d.source);
+    const source = (options.recordSource ?? formatSource)(d.source);
     const shownAfter = redactView(d.kind, after);
     return {
       kind: d.kind,
@@ -198,7 +201,7 @@ export function planResource(
     options.noopMemo?.set(d, l);
     return null;
   }
-  const source = formatSource(d.source);
+  const source = (options.recordSource ?? formatSource)(d.source);
   const shownBefore = redactView(l.kind, before);
   const shownAfter = redactView(d.kind, after, changedSecretKeys(d.kind, d.name, before, after, hasher));
   return {
@@ -359,7 +362,12 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
   const liveSpec = (c: Candidate) => liveByKey.get(c.kind, c.name)?.spec ?? {};
   const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
   const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
-  const changes = [...orderedWrites, ...orderedDeletes].map((c) => c.change);
+  // Blast radius: who uses each updated or deleted Agent, Skill and Environment.
+  const changes = withUsedBy(
+    [...orderedWrites, ...orderedDeletes].map((c) => c.change),
+    desiredKeys.values(),
+    live,
+  );
 
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop };
   for (const c of changes) summary[c.action]++;

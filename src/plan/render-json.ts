@@ -4,9 +4,8 @@
  * `before`, `after` and `patch` are already redacted by the planner.
  */
 import type { Operation } from 'fast-json-patch';
-import type { BackendInfo } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
-import type { DeclaredKind } from '../types.js';
+import type { BackendInfo, DeclaredKind } from '../types.js';
 import type { ChangeAction, ComparedView, Plan, PlanSummary } from './types.js';
 
 export interface PlanJsonChange {
@@ -18,6 +17,8 @@ export interface PlanJsonChange {
   drift: boolean;
   /** Present for adoptions ('adopt'), prunes ('prune') and releases ('release'). */
   reason?: 'adopt' | 'prune' | 'release';
+  /** On updates and deletes of Agents, Skills and Environments: `Kind/name` of every user. */
+  usedBy?: string[];
   patch: Operation[];
   before: ComparedView | null;
   after: ComparedView | null;
@@ -69,6 +70,7 @@ export function planToJson(plan: Plan): PlanJson {
       expectedVersion: c.expectedVersion,
       drift: c.drift,
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      ...(c.usedBy !== undefined ? { usedBy: [...c.usedBy] } : {}),
       patch: c.patch,
       before: c.before,
       after: c.after,

@@ -1,11 +1,12 @@
 /**
  * The markdown rendering of a plan, for pull-request comments and job summaries (DESIGN.md §6):
- * a visible summary line, then the full plan as a `diff` block inside a collapsible
- * <details>, truncated to a size limit with a note saying where the full plan is.
+ * a visible summary line, then the plan as a `diff` block inside a collapsible <details> —
+ * full, or compact (one line per changed resource) — truncated to a size limit with a note
+ * saying where the full plan is.
  */
 import { formatDiagnostic } from '../errors.js';
 import { planHasErrors } from './plan.js';
-import { changeLines, formatPlanSummary, type Line } from './render-model.js';
+import { changeLines, compactLine, formatPlanSummary, type Line } from './render-model.js';
 import type { Plan } from './types.js';
 
 export interface MarkdownRenderOptions {
@@ -15,6 +16,12 @@ export interface MarkdownRenderOptions {
   truncatedNote?: string;
   /** Heading above the summary (default: "Stigmer plan for project `NAME`"). */
   title?: string;
+  /**
+   * `true`: one line per changed resource (`! Agent/support-bot (2 fields)`). `'auto'`: the
+   * full plan when it fits `maxChars`, else the compact form (DESIGN.md §6: over the comment
+   * limit, the compact form comes first, and only then is anything truncated). Default false.
+   */
+  compact?: boolean | 'auto';
   /** Markdown blocks shown right after the summary line (e.g. the Action's destroy warning). */
   afterSummary?: string[];
 }
@@ -56,18 +63,30 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = 
   }
   if (plan.changes.length === 0) return `${head.join('\n')}`;
 
-  const body = plan.changes.map((c) => changeLines(c, plan.project).map(diffLine).join('\n')).join('\n\n');
   const n = plan.changes.length;
-  const open = `<details><summary>Show plan (${n} change${n === 1 ? '' : 's'})</summary>\n\n`;
+  const changes = `${n} change${n === 1 ? '' : 's'}`;
   const close = '\n\n</details>\n';
+  const fullBody = () =>
+    plan.changes.map((c) => changeLines(c, plan.project).map(diffLine).join('\n')).join('\n\n');
+  const compactBody = () => plan.changes.map((c) => diffLine(compactLine(c))).join('\n');
+  let compact = options.compact === true;
+  let body = compact ? compactBody() : fullBody();
   const render = (text: string, note: string) => {
     const fence = fenceFor(text);
+    const open = `<details><summary>Show plan (${changes}${compact ? ', one line each' : ''})</summary>\n\n`;
     return `${head.join('\n')}${open}${fence}diff\n${text}\n${fence}${note}${close}`;
   };
   const full = render(body, '');
   if (options.maxChars === undefined || full.length <= options.maxChars) return full;
+  const whereFull = options.truncatedNote ?? 'run `stigmer plan` to see the full plan';
+  if (options.compact === 'auto') {
+    compact = true;
+    body = compactBody();
+    const short = render(body, `\n\n_Compact form: the full plan is too long to show here; ${whereFull}._`);
+    if (short.length <= options.maxChars) return short;
+  }
 
-  const note = `\n\n_Plan truncated to fit; ${options.truncatedNote ?? 'run `stigmer plan` to see the full plan'}._`;
+  const note = `\n\n_Plan truncated to fit; ${whereFull}._`;
   const lines = body.split('\n');
   let keep = lines.length;
   // Drop whole lines from the end until it fits (binary search keeps this fast for big plans).

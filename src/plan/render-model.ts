@@ -188,6 +188,15 @@ function walkValue(
   leaf(walk, path, before, after);
 }
 
+/** How many users a `# used by:` line names before "and N more". */
+export const USED_BY_SHOWN = 5;
+
+/** `Workflow/a, Agent/b and 3 more`: the first few users of a resource (the blast radius). */
+export function formatUsedBy(usedBy: readonly string[], shown = USED_BY_SHOWN): string {
+  if (usedBy.length <= shown) return usedBy.join(', ');
+  return `${usedBy.slice(0, shown).join(', ')} and ${usedBy.length - shown} more`;
+}
+
 /** The lines of one change: header, notes, field changes and the unchanged-fields summary. */
 export function changeLines(change: PlannedChange, project?: string): Line[] {
   const lines: Line[] = [
@@ -202,6 +211,9 @@ export function changeLines(change: PlannedChange, project?: string): Line[] {
     lines.push({ depth: 3, marker: '', text: `# source: ${change.source}`, role: 'comment' });
   else if (change.action === 'delete') {
     lines.push({ depth: 3, marker: '', text: '# (no longer in the manifests)', role: 'comment' });
+  }
+  if (change.usedBy && change.usedBy.length > 0) {
+    lines.push({ depth: 3, marker: '', text: `# used by: ${formatUsedBy(change.usedBy)}`, role: 'comment' });
   }
   const walk: Walk = { lines, unchanged: 0 };
   if (change.reason !== 'release') {
@@ -237,4 +249,23 @@ export function changeLines(change: PlannedChange, project?: string): Line[] {
     });
   }
   return lines;
+}
+
+/**
+ * The one line of a change in the compact form (`--compact`, large PR comments):
+ * `+ Agent/new`, `- Skill/old`, `~ Agent/support-bot (2 fields)`, with `adopted`, `drift` or
+ * `released` noted in the parentheses.
+ */
+export function compactLine(change: PlannedChange): Line {
+  const text = `${change.kind}/${change.name}`;
+  if (change.action !== 'update') return { depth: 1, marker: MARKER[change.action], text, role: 'header' };
+  if (change.reason === 'release')
+    return { depth: 1, marker: '~', text: `${text} (released)`, role: 'header' };
+  const fields = changeLines(change).filter((l) => l.role === 'field' && l.depth === 3).length;
+  const notes = [
+    fields === 0 ? 'no field changes' : `${fields} field${fields === 1 ? '' : 's'}`,
+    ...(change.reason === 'adopt' ? ['adopted'] : []),
+    ...(change.drift ? ['drift'] : []),
+  ];
+  return { depth: 1, marker: '~', text: `${text} (${notes.join(', ')})`, role: 'header' };
 }

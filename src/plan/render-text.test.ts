@@ -1,3 +1,4 @@
+import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from '../types.js';
 import { planChanges } from './plan.js';
@@ -7,8 +8,7 @@ import { desired, live, liveFrom, planOptions } from './testing.js';
 
 const ESC = String.fromCharCode(27);
 const opts = planOptions();
-const text = (...args: Parameters<typeof planChanges>) =>
-  renderPlanText(planChanges(...args), { color: false });
+const text = (...args: Parameters<typeof planChanges>) => renderPlanText(planChanges(...args));
 
 describe('summary lines', () => {
   it('are word for word those of DESIGN.md §5', () => {
@@ -160,14 +160,14 @@ describe('renderPlanText', () => {
     expect(out).not.toContain('Plan: ');
   });
 
-  it('colours markers only when asked: green +, yellow ~, red -', () => {
+  it('paints with the style it is given: green +, yellow ~, red -; plain by default', () => {
     const args: Parameters<typeof planChanges> = [
       [desired('Skill', 'new'), desired('Skill', 'changed', { spec: { skillMd: 'b' } })],
       [liveFrom(desired('Skill', 'changed', { spec: { skillMd: 'a' } })), live('Skill', 'gone')],
       opts,
     ];
-    const plain = renderPlanText(planChanges(...args), { color: false });
-    const coloured = renderPlanText(planChanges(...args), { color: true });
+    const plain = renderPlanText(planChanges(...args));
+    const coloured = renderPlanText(planChanges(...args), { style: pc.createColors(true) });
     expect(plain).not.toContain(ESC);
     expect(coloured).toContain(`${ESC}[32m+${ESC}[39m`);
     expect(coloured).toContain(`${ESC}[33m~${ESC}[39m`);

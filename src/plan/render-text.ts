@@ -1,28 +1,43 @@
 /**
  * The human rendering of a plan, Terraform-like: one block per change with `+ ~ -` markers,
- * per-field lines, line diffs of multi-line strings, and the summary line of DESIGN.md §5.
- * Colour only when the caller says so (it decides from the TTY and NO_COLOR).
+ * per-field lines, line diffs of multi-line strings, and the summary line of DESIGN.md §5; or,
+ * compact, one line per change. How text is painted is the caller's `Style` (the CLI passes
+ * colours on a terminal only); this module decides nothing about terminals.
  */
-import { colors } from '../cli/color.js';
 import { formatDiagnostic } from '../errors.js';
+import { PLAIN_STYLE, type Style } from '../style.js';
 import { planHasErrors } from './plan.js';
-import { changeLines, formatPlanSummary, type Line } from './render-model.js';
+import { changeLines, compactLine, formatPlanSummary, type Line } from './render-model.js';
 import type { Plan, PlannedChange } from './types.js';
 
 export interface TextRenderOptions {
-  /** ANSI colours: green +, yellow ~, red -. */
-  color: boolean;
+  /** How to paint: green +, yellow ~, red -, bold headers, dim comments. Default plain text. */
+  style?: Style;
+  /** One line per changed resource (`~ Agent/support-bot (2 fields)`) instead of the full blocks. */
+  compact?: boolean;
+  /**
+   * Include the plan's error diagnostics (`Error: file:line:col: ...`) before the summary line.
+   * Default true; the CLI passes false and prints them once itself, on standard error.
+   */
+  errors?: boolean;
+  /** What the failure line says can no longer happen (default "nothing can be applied"). */
+  failureNote?: string;
 }
 
 /** Paints one line of the presentation model. */
-export function paintLine(line: Line, options: TextRenderOptions): string {
-  const c = colors(options.color);
+export function paintLine(line: Line, style: Style = PLAIN_STYLE): string {
   const paint =
-    line.marker === '+' ? c.green : line.marker === '-' ? c.red : line.marker === '~' ? c.yellow : null;
+    line.marker === '+'
+      ? style.green
+      : line.marker === '-'
+        ? style.red
+        : line.marker === '~'
+          ? style.yellow
+          : null;
   const indent = ' '.repeat(line.depth * 2);
-  if (line.role === 'comment') return `${indent}${c.dim(line.text)}`;
+  if (line.role === 'comment') return `${indent}${style.dim(line.text)}`;
   const marker = line.marker === '' ? '' : `${paint ? paint(line.marker) : line.marker} `;
-  if (line.role === 'header') return `${indent}${marker}${c.bold(line.text)}`;
+  if (line.role === 'header') return `${indent}${marker}${style.bold(line.text)}`;
   // An empty line of a multi-line value: no trailing blanks.
   if (line.text === '') return `${indent}${paint ? paint(line.marker) : line.marker}`.trimEnd();
   if (line.role === 'diff' && paint) return `${indent}${marker}${paint(line.text)}`;
@@ -32,35 +47,58 @@ export function paintLine(line: Line, options: TextRenderOptions): string {
 /** The block of one change, without a trailing newline. */
 export function renderChangeText(
   change: PlannedChange,
-  options: TextRenderOptions,
+  style: Style = PLAIN_STYLE,
   project?: string,
 ): string {
   return changeLines(change, project)
-    .map((line) => paintLine(line, options))
+    .map((line) => paintLine(line, style))
     .join('\n');
 }
 
 /**
- * The whole plan as a terminal shows it: the changes in execution order, the diagnostics,
- * then the summary line (`Plan: ...` / `No changes. ...`), or, when the plan has errors, a
- * line saying it cannot be applied. Ends with a newline.
+ * The changes as a terminal shows them, in execution order: the full blocks (each followed by
+ * a blank line) or, compact, one line each and then a blank line. Empty when nothing changes.
  */
-export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
-  const c = colors(options.color);
-  const out: string[] = [];
-  if (plan.changes.length > 0) {
-    out.push('Stigmer will perform the following actions:', '');
-    for (const change of plan.changes) out.push(renderChangeText(change, options, plan.project), '');
-  }
-  // Warnings are the caller's to print (the CLI writes them to stderr, so stdout stays the plan).
-  const errors = plan.diagnostics.filter((d) => d.severity === 'error');
-  for (const d of errors) out.push(`${c.red('Error:')} ${formatDiagnostic(d)}`);
-  if (errors.length > 0) out.push('');
-  if (planHasErrors(plan)) {
-    const n = plan.diagnostics.filter((d) => d.severity === 'error').length;
-    out.push(c.red(`Plan failed: ${n} error${n === 1 ? '' : 's'}; nothing can be applied.`));
+export function renderPlanChanges(plan: Plan, options: TextRenderOptions = {}): string {
+  if (plan.changes.length === 0) return '';
+  const style = options.style ?? PLAIN_STYLE;
+  const out: string[] = ['Stigmer will perform the following actions:', ''];
+  if (options.compact) {
+    for (const change of plan.changes) out.push(paintLine(compactLine(change), style));
+    out.push('');
   } else {
-    out.push(c.bold(formatPlanSummary(plan.summary)));
+    for (const change of plan.changes) out.push(renderChangeText(change, style, plan.project), '');
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The last line of a plan: `Plan: ...` / `No changes. ...`, or, when the plan has errors,
+ * `Plan failed: N errors; nothing can be applied.` (the note after `;` is `failureNote`).
+ */
+export function renderPlanSummaryLine(plan: Plan, options: TextRenderOptions = {}): string {
+  const style = options.style ?? PLAIN_STYLE;
+  if (planHasErrors(plan)) {
+    const n = plan.diagnostics.filter((d) => d.severity === 'error').length;
+    return style.red(
+      `Plan failed: ${n} error${n === 1 ? '' : 's'}; ${options.failureNote ?? 'nothing can be applied'}.`,
+    );
+  }
+  return style.bold(formatPlanSummary(plan.summary));
+}
+
+/**
+ * The whole plan as a terminal shows it: the changes in execution order (full or compact), the
+ * errors, then the summary line. Ends with a newline. Warnings are the caller's to print (the
+ * CLI writes them to standard error, so standard output stays the plan).
+ */
+export function renderPlanText(plan: Plan, options: TextRenderOptions = {}): string {
+  const style = options.style ?? PLAIN_STYLE;
+  let out = renderPlanChanges(plan, options);
+  if (options.errors ?? true) {
+    const errors = plan.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of errors) out += `${style.red('Error:')} ${formatDiagnostic(d)}\n`;
+    if (errors.length > 0) out += '\n';
+  }
+  return `${out}${renderPlanSummaryLine(plan, options)}\n`;
 }

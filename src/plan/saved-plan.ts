@@ -43,6 +43,7 @@ export function describeSavedPlan(plan: Plan, live: Iterable<StoredResource>): P
         expectedVersion: c.expectedVersion,
         drift: false,
         reason: 'prune',
+        ...(c.usedBy ? { usedBy: c.usedBy } : {}),
         patch: patchBetween(shownBefore, null),
         before: shownBefore,
         after: null,
@@ -84,6 +85,8 @@ export function describeSavedPlan(plan: Plan, live: Iterable<StoredResource>): P
       expectedVersion: c.expectedVersion,
       drift: l && !release ? hasDrift(l) : false,
       ...(reason ? { reason } : {}),
+      // The blast radius is what the planner found: informational, and covered by the MAC.
+      ...(c.usedBy ? { usedBy: c.usedBy } : {}),
       patch,
       before: shownBefore,
       after: shownAfter,

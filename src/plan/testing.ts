@@ -3,7 +3,7 @@
  * plans), plus `applyToLiveState`: an in-memory stand-in for what a backend's applyChanges
  * does with a plan, so tests can check that "apply then plan" is empty without a database.
  */
-import type { BackendInfo } from '../backend/types.js';
+import type { BackendInfo } from '../types.js';
 import {
   ANNOTATIONS,
   type DeclaredKind,

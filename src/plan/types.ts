@@ -3,9 +3,8 @@
  * (DESIGN.md §4, §5). Produced by the pure `planChanges(desired, live, options)`.
  */
 import type { Operation } from 'fast-json-patch';
-import type { BackendInfo } from '../backend/types.js';
 import type { Diagnostic } from '../errors.js';
-import type { DeclaredKind, DesiredResource, JsonObject, StoredResource } from '../types.js';
+import type { BackendInfo, DeclaredKind, DesiredResource, JsonObject, StoredResource } from '../types.js';
 import type { SecretHasher } from './secrets.js';
 
 /** The fields a plan compares: labels, user annotations and spec. */
@@ -28,6 +27,13 @@ export interface PlannedChange {
   drift: boolean;
   /** Why this change exists beyond a plain diff. */
   reason?: 'adopt' | 'prune' | 'release';
+  /**
+   * Blast radius, on updates and deletes of Agents, Skills and Environments: `Kind/name` of
+   * every resource that uses this one (Workflows through a task's `agent`, Agents through
+   * `skillRefs`/`subAgents`, instances through `agent`/`workflow`/`environmentRefs`), from the
+   * manifests and the live state, sorted. Absent on other changes.
+   */
+  usedBy?: string[];
   /** RFC 6902 patch from `before` to `after` over ComparedView. */
   patch: Operation[];
   before: ComparedView | null;
@@ -59,6 +65,11 @@ export interface Plan {
    * and each live resource owned by the project. A saved plan is stale when any differs.
    */
   observed: Array<{ kind: DeclaredKind; name: string; version: number | null }>;
+  /**
+   * The history message an apply of this plan records when the apply names none (a rollback
+   * plan says which version it restores). Saved with the plan file.
+   */
+  message?: string;
 }
 
 export interface PlanOptions {
@@ -73,6 +84,12 @@ export interface PlanOptions {
    * into `stigmer.ai/applied-hash`) by it; sealed values always compare by their stored hash.
    */
   secretHash?: SecretHasher;
+  /**
+   * What `stigmer.ai/source` and a change's `source` record for a desired resource (default
+   * `file:line` as loaded). The pipeline records the path relative to the manifest root's git
+   * top level (`sourceRecorder` in src/core/reconcile.ts).
+   */
+  recordSource?: (source: DesiredResource['source']) => string;
   /**
    * Memo of comparisons that found no change, for callers that plan again and again (watch):
    * desired resource object → the live resource object it equalled. When the same desired

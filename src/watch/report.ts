@@ -129,7 +129,7 @@ export function createHumanPrinter(options: { color: boolean; write: Write }): W
     },
     applyEvent(event) {
       if (event.type !== 'change-applied') return;
-      const text = renderApplyEvent(event, { color: options.color });
+      const text = renderApplyEvent(event, { style: c });
       if (text !== null) line(`  ${text}`);
     },
     cycle(report) {

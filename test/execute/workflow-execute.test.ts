@@ -108,4 +108,73 @@ describe('stigmer workflow execute', () => {
       '"generate-review" -> "post-review" [label="review_comment, approval_status"];',
     );
   }, 180_000);
+  it('runs a WorkflowInstance (--instance) with inputs from --input-file; --input wins over the file', async () => {
+    fake.handle((body) => ({ text: JSON.stringify(ANSWERS[taskOf(body)] ?? {}) }));
+    const dir = join(tmp.path, 'instances');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'stigmer.yaml'), 'project: wf-instances\n');
+    writeFileSync(
+      join(dir, 'live.yaml'),
+      stringify({
+        apiVersion: 'agentic.stigmer.ai/v1',
+        kind: 'WorkflowInstance',
+        metadata: { name: 'pr-review-live' },
+        spec: { workflow: 'pr-review-workflow', environmentRefs: ['github-env'] },
+      }),
+    );
+    const applied = await runStigmer(['apply', dir, '--auto-approve'], { env: env() });
+    expect(applied.code, applied.stderr).toBe(0);
+    const inputs = join(tmp.path, 'inputs.yaml');
+    writeFileSync(inputs, 'pr_url: https://github.com/acme/shop/pull/7\n');
+
+    const r = await runStigmer(
+      ['workflow', 'execute', '--instance', 'pr-review-live', '--input-file', inputs, '--json'],
+      { env: env() },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: 'completed' });
+    const fetch = fake.requests.find((q) => taskOf(q) === 'fetch-pr-details')!;
+    expect(JSON.stringify(fetch.messages)).toContain('https://github.com/acme/shop/pull/7');
+    const record = await runStigmer(['execution', 'get', events[0].executionId, '-o', 'json'], {
+      env: env(),
+    });
+    expect(JSON.parse(record.stdout)).toMatchObject({
+      phase: 'COMPLETED',
+      environmentRefs: ['github-env'],
+    });
+
+    fake.requests.length = 0;
+    const both = await runStigmer(
+      [
+        'workflow',
+        'execute',
+        '--instance',
+        'pr-review-live',
+        '--input-file',
+        inputs,
+        '--input',
+        'pr_url=https://github.com/acme/shop/pull/8',
+      ],
+      { env: env() },
+    );
+    expect(both.code, both.stderr).toBe(0);
+    const again = fake.requests.find((q) => taskOf(q) === 'fetch-pr-details')!;
+    expect(JSON.stringify(again.messages)).toContain('https://github.com/acme/shop/pull/8');
+    expect(JSON.stringify(again.messages)).not.toContain('https://github.com/acme/shop/pull/7');
+
+    // A file that is not a mapping: one clear error, no model call.
+    fake.requests.length = 0;
+    writeFileSync(inputs, '- just\n- a list\n');
+    const bad = await runStigmer(['workflow', 'execute', 'pr-review-workflow', '--input-file', inputs], {
+      env: env(),
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('inputs.yaml');
+    expect(bad.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(fake.requests).toHaveLength(0);
+  }, 180_000);
 });

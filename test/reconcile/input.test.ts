@@ -50,7 +50,8 @@ describe('manifest sources', () => {
       'Agent/bot',
       'Workflow/flow',
     ]);
-    expect(plan.changes[0].source).toBe('manifests/agents/bot.yaml:1');
+    // Recorded relative to the manifest root (no git repository here), not to the working directory.
+    expect(plan.changes[0].source).toBe('agents/bot.yaml:1');
   });
 
   it('an explicit DIR is read instead', async () => {

@@ -47,7 +47,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const bot = stack.row('Agent', 'support-bot')!;
       expect(bot.version).toBe(1);
       expect(bot.annotations['stigmer.ai/project']).toBe('default');
-      expect(bot.annotations['stigmer.ai/source']).toBe('manifests/agents/support-bot.yaml:1');
+      // Relative to the manifest root: the temp directory is not in a git repository.
+      expect(bot.annotations['stigmer.ai/source']).toBe('agents/support-bot.yaml:1');
       expect(bot.annotations['stigmer.ai/applied-hash']).toMatch(/^sha256:[0-9a-f]{64}$/);
     });
 
@@ -100,13 +101,25 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(plan.changes).toHaveLength(1);
       const [change] = plan.changes;
       expect(Object.keys(change).sort()).toEqual(
-        ['action', 'after', 'before', 'drift', 'expectedVersion', 'kind', 'name', 'patch', 'source'].sort(),
+        [
+          'action',
+          'after',
+          'before',
+          'drift',
+          'expectedVersion',
+          'kind',
+          'name',
+          'patch',
+          'source',
+          'usedBy',
+        ].sort(),
       );
       expect(change).toMatchObject({
         action: 'update',
         kind: 'Agent',
         name: 'support-bot',
-        source: 'manifests/agents/support-bot.yaml:1',
+        source: 'agents/support-bot.yaml:1',
+        usedBy: [],
         expectedVersion: 1,
         drift: false,
         patch: [{ op: 'replace', path: '/spec/config/temperature', value: '0.5' }],

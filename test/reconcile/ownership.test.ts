@@ -59,7 +59,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const row = stack.row('Agent', 'helper')!;
       expect(row.version).toBe(2);
       expect(row.annotations['stigmer.ai/project']).toBe('demo');
-      expect(row.annotations['stigmer.ai/source']).toBe('manifests/helper.yaml:1');
+      expect(row.annotations['stigmer.ai/source']).toBe('helper.yaml:1');
 
       const again = await stack.run(['plan', '--detailed-exitcode']);
       expect(again.code, again.stdout).toBe(0);
@@ -113,7 +113,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(plan.stderr).toContain(
         'Agent/guarded has stigmer.ai/prevent-destroy: "true" and this plan would destroy it',
       );
-      expect(plan.stderr).toContain('manifests/guarded.yaml:1');
+      // Where it was last applied from: its stigmer.ai/source, relative to the manifest root.
+      expect(plan.stderr).toContain('guarded.yaml:1:1: Agent/guarded');
       const apply = await stack.run(['apply', '--auto-approve']);
       expect(apply.code).toBe(1);
       expect(apply.stderr).not.toMatch(/^\s+at /m);
