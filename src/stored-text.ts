@@ -21,7 +21,11 @@ export type EagerFields = Omit<StoredResource, 'spec' | 'status'>;
  * A StoredResource whose `spec` and `status` are parsed from `specText` / `statusText` when
  * first read. The texts must be JSON objects as the store wrote them (JSON.stringify).
  */
-export function lazyStoredResource(fields: EagerFields, specText: string, statusText: string): StoredResource {
+export function lazyStoredResource(
+  fields: EagerFields,
+  specText: string,
+  statusText: string,
+): StoredResource {
   let spec: JsonObject | undefined;
   let rawSpec: string | undefined = specText;
   let status: JsonObject | undefined;

@@ -48,7 +48,8 @@ async function everyVariant(): Promise<string> {
     'warm cache': await planJson({ STIGMER_PARSE_THREADS: '2' }, false),
     'cold cache, one thread': await planJson({ STIGMER_PARSE_THREADS: '1' }, true),
   };
-  for (const [name, text] of Object.entries(variants)) expect({ name, text }).toEqual({ name, text: reference });
+  for (const [name, text] of Object.entries(variants))
+    expect({ name, text }).toEqual({ name, text: reference });
   return reference;
 }
 
