@@ -2,9 +2,11 @@
  * The speed-ups never change a plan: the plan JSON of a generated stack (the benchmark's
  * generator, 300 resources) is the same with and without the parse cache, cold or warm, and on
  * one or two parse threads; both for a plan of creates and, after an apply and an edit, for a
- * plan of updates against stored resources (whose specs the planner compares as stored text).
+ * plan of updates against stored resources (whose specs the planner compares as stored text);
+ * and the errors of a broken reference, whose file:line:col come from positions the cache
+ * stores packed, are the same from the cache as from a fresh parse.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStigmer, tempDir } from '../helpers/cli.js';
@@ -54,7 +56,7 @@ async function everyVariant(): Promise<string> {
 }
 
 describe('plan JSON with and without the parse cache, on one or two threads', () => {
-  it('is identical for creates, and for updates of stored resources', async () => {
+  it('is identical for creates and for updates of stored resources; so are the errors', async () => {
     expect((await stigmer(['init'])).code).toBe(0);
     const creates = JSON.parse(await everyVariant());
     expect(creates.summary).toMatchObject({ create: N, update: 0, delete: 0 });
@@ -66,5 +68,24 @@ describe('plan JSON with and without the parse cache, on one or two threads', ()
     const updates = JSON.parse(await everyVariant());
     expect(updates.summary).toMatchObject({ create: 0, update: 6, delete: 0, noop: N - 6 });
     expect(updates.changes.every((c: { action: string }) => c.action === 'update')).toBe(true);
+
+    writeFileSync(
+      join(tmp.path, 'manifests', 'zz-broken.yaml'),
+      'apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: broken\nspec:\n  instructions: Answer every question.\n  skillRefs:\n    - skill-00000\n    - no-such-skill\n',
+    );
+    const failures = [];
+    for (const [env, cold] of [
+      [{ STIGMER_NO_CACHE: '1', STIGMER_PARSE_THREADS: '1' }, false],
+      [{ STIGMER_PARSE_THREADS: '2' }, true],
+      [{ STIGMER_PARSE_THREADS: '2' }, false],
+    ] as const) {
+      if (cold) rmSync(join(home, 'cache'), { recursive: true, force: true });
+      const r = await stigmer(['plan', 'manifests'], env);
+      failures.push({ code: r.code, stderr: r.stderr });
+    }
+    expect(failures[0]?.code).toBe(1);
+    expect(failures[0]?.stderr).toContain('zz-broken.yaml:9:7');
+    expect(failures[1]).toEqual(failures[0]);
+    expect(failures[2]).toEqual(failures[0]);
   });
 });
