@@ -416,8 +416,7 @@ export function planParsed(
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
-  // Documents, not their positions: positions are read only to report a problem (and a cached
-  // document decodes them on first read, src/manifest/packed.ts).
+  // (kind, name) → document, without a `Kind/name` string per document.
   const documents = new KindNameMap<ParsedDocument>();
   for (const f of parsed.files) {
     for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);

@@ -31,12 +31,11 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
-import { packParsedFile, unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
 /** Bumped whenever the layout of a pack or of ParsedFile changes. */
-export const CACHE_FORMAT_VERSION = 3;
+export const CACHE_FORMAT_VERSION = 2;
 
 /** Options of `openParseCache`. */
 export interface ParseCacheOptions {
@@ -72,7 +71,7 @@ export interface ParseCache {
   parse(displayPath: string, bytes: Buffer | string): ParsedFile;
   /** The cached result for these bytes, or undefined (counted as a miss; `store` the parse). */
   lookup(displayPath: string, bytes: Buffer | string): ParsedFile | undefined;
-  /** Records the result of a miss; `json` is `packParsedFile(parsed)` when the caller has it. */
+  /** Records the result of a miss; `json` is `JSON.stringify(parsed)` when the caller has it. */
   store(displayPath: string, bytes: Buffer | string, parsed: ParsedFile, json?: string): void;
   /** Writes the pack if anything changed. Never throws. */
   flush(): void;
@@ -187,7 +186,7 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
         for (const [key, entry] of used) {
           let packed: PackEntry;
           if ('parsed' in entry) {
-            const json = entry.json ?? packParsedFile(entry.parsed);
+            const json = entry.json ?? JSON.stringify(entry.parsed);
             packed = { sum: checksum(key, json), json };
           } else packed = entry;
           written.set(key, packed);
@@ -255,7 +254,7 @@ function checksum(key: string, json: string): string {
 
 function decodeEntry(displayPath: string, json: string): ParsedFile | null {
   try {
-    const value = unpackParsedFile(json);
+    const value = JSON.parse(json) as ParsedFile;
     if (
       typeof value !== 'object' ||
       value === null ||

@@ -20,7 +20,6 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
@@ -33,10 +32,7 @@ export interface ParseJob {
   bytes: Buffer | string;
 }
 
-/**
- * A parse result; `json` is its packed JSON text (packParsedFile) when it crossed from the
- * worker (the cache stores it as is).
- */
+/** A parse result; `json` is its JSON text when it crossed from the worker (the cache stores it as is). */
 export interface ParseResult {
   parsed: ParsedFile;
   json?: string;
@@ -170,7 +166,7 @@ function startWorker(
         return;
       }
       try {
-        results[message.index] = { parsed: unpackParsedFile(message.json), json: message.json };
+        results[message.index] = { parsed: JSON.parse(message.json) as ParsedFile, json: message.json };
       } catch {
         // Left undefined: parsed again on the main thread.
       }

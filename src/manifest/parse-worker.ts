@@ -5,7 +5,6 @@
  * cache stores), then posts `{ done: true }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { packParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import { type SharedJobs, sharedJob } from './parse-pool.js';
 
@@ -14,6 +13,6 @@ for (;;) {
   const index = Atomics.add(next, 0, 1);
   if (index >= jobs.paths.length) break;
   const job = sharedJob(jobs, index);
-  parentPort?.postMessage({ index, json: packParsedFile(parseManifestFile(job.path, job.bytes)) });
+  parentPort?.postMessage({ index, json: JSON.stringify(parseManifestFile(job.path, job.bytes)) });
 }
 parentPort?.postMessage({ done: true });

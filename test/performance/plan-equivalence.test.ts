@@ -3,8 +3,8 @@
  * generator, 300 resources) is the same with and without the parse cache, cold or warm, and on
  * one or two parse threads; both for a plan of creates and, after an apply and an edit, for a
  * plan of updates against stored resources (whose specs the planner compares as stored text);
- * and the errors of a broken reference, whose file:line:col come from positions the cache
- * stores packed, are the same from the cache as from a fresh parse.
+ * and the errors of a broken reference, whose file:line:col come from the positions the cache
+ * stores, are the same from the cache as from a fresh parse.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
