@@ -23,6 +23,19 @@ describe('lazyStoredResource', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(plain);
     expect(structuredClone(r)).toEqual(plain);
     expect(r.spec).toBe(r.spec);
+    // Members in the order of a plain stored resource (JSON output keeps its shape).
+    expect(Object.keys(r)).toEqual([
+      'id',
+      'kind',
+      'name',
+      'labels',
+      'annotations',
+      'spec',
+      'status',
+      'version',
+      'createdAt',
+      'updatedAt',
+    ]);
   });
 
   it('keeps the stored text only while the spec was neither read nor replaced', () => {

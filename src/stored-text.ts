@@ -30,8 +30,13 @@ export function lazyStoredResource(
   let rawSpec: string | undefined = specText;
   let status: JsonObject | undefined;
   let rawStatus: string | undefined = statusText;
+  // Built member by member, in StoredResource's order (what `get -o json` prints).
   const resource: StoredResource = {
-    ...fields,
+    id: fields.id,
+    kind: fields.kind,
+    name: fields.name,
+    labels: fields.labels,
+    annotations: fields.annotations,
     get spec(): JsonObject {
       if (spec === undefined) {
         spec = JSON.parse(rawSpec as string) as JsonObject;
@@ -57,6 +62,9 @@ export function lazyStoredResource(
       status = value;
       rawStatus = undefined;
     },
+    version: fields.version,
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt,
   };
   specTexts.set(resource, specText);
   return resource;
