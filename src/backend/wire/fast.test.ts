@@ -32,10 +32,14 @@ import {
 } from './fast.js';
 
 // JSON as a Struct holds it: numbers are doubles, and no -0 (JSON has none either).
-const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 // protobuf-es builds maps and Structs with plain assignment, so it drops a `__proto__` key when
 // it decodes; the fast codec keeps it as an own property (a test below). The comparisons with
 // protobuf-es use every other key.
+const json = fc
+  .jsonValue({ maxDepth: 3 })
+  .map((v) => JSON.stringify(v))
+  .filter((text) => !text.includes('"__proto__":'))
+  .map((text) => JSON.parse(text) as unknown);
 const notProto = (k: string) => k !== '__proto__';
 const object = fc.dictionary(fc.string({ maxLength: 8, unit: 'grapheme' }).filter(notProto), json, {
   maxKeys: 5,
