@@ -805,6 +805,60 @@ var require_fast_json_patch = __commonJS({
   }
 });
 
+// src/stored-text.ts
+function lazyStoredResource(fields, specText, statusText) {
+  let spec;
+  let rawSpec = specText;
+  let status;
+  let rawStatus = statusText;
+  const resource = {
+    id: fields.id,
+    kind: fields.kind,
+    name: fields.name,
+    labels: fields.labels,
+    annotations: fields.annotations,
+    get spec() {
+      if (spec === void 0) {
+        spec = JSON.parse(rawSpec);
+        rawSpec = void 0;
+        specTexts.delete(resource);
+      }
+      return spec;
+    },
+    set spec(value) {
+      spec = value;
+      rawSpec = void 0;
+      specTexts.delete(resource);
+    },
+    get status() {
+      if (status === void 0) {
+        status = JSON.parse(rawStatus);
+        rawStatus = void 0;
+      }
+      return status;
+    },
+    set status(value) {
+      status = value;
+      rawStatus = void 0;
+    },
+    version: fields.version,
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt
+  };
+  specTexts.set(resource, specText);
+  return resource;
+}
+function storedSpecText(resource) {
+  return specTexts.get(resource);
+}
+var specTexts;
+var init_stored_text = __esm({
+  "src/stored-text.ts"() {
+    "use strict";
+    specTexts = /* @__PURE__ */ new WeakMap();
+  }
+});
+
 // src/types.ts
 var API_VERSION, DECLARED_KINDS, KINDS, ANNOTATIONS, RESERVED_ANNOTATION_PREFIX;
 var init_types = __esm({
@@ -8833,18 +8887,20 @@ function decodePageToken(token, kind) {
   return parsed.a;
 }
 function toResource(kind, r) {
-  return {
-    id: r.id,
-    kind,
-    name: r.name,
-    labels: JSON.parse(r.labels),
-    annotations: JSON.parse(r.annotations),
-    spec: JSON.parse(r.spec),
-    status: JSON.parse(r.status),
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at
-  };
+  return lazyStoredResource(
+    {
+      id: r.id,
+      kind,
+      name: r.name,
+      labels: JSON.parse(r.labels),
+      annotations: JSON.parse(r.annotations),
+      version: r.version,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at
+    },
+    r.spec,
+    r.status
+  );
 }
 function executionKindOf(id) {
   if (typeof id !== "string") return null;
@@ -8960,6 +9016,7 @@ var init_local = __esm({
     "use strict";
     init_errors();
     init_private_files();
+    init_stored_text();
     init_types();
     init_ownership();
     init_driver();
@@ -20374,7 +20431,7 @@ var require_light = __commonJS({
 });
 
 // src/action/run.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync6, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute4, join as join7, relative as relative5, resolve as resolve9 } from "node:path";
 
@@ -20383,6 +20440,7 @@ init_errors();
 
 // src/plan/plan.ts
 var import_fast_json_patch = __toESM(require_fast_json_patch(), 1);
+init_stored_text();
 init_types();
 
 // src/plan/kind-map.ts
@@ -20823,12 +20881,16 @@ function planResource(d, l, options) {
       }
     };
   }
+  const adopt = owner === void 0;
+  if (!adopt && sameAsStored(d, l)) {
+    options.noopMemo?.set(d, l);
+    return null;
+  }
   const before = comparedViewOf(l);
   const changed = !jsonEqual(
     comparableView(l.kind, l.name, before, hasher),
     comparableView(d.kind, d.name, after, hasher)
   );
-  const adopt = owner === void 0;
   if (!changed && !adopt) {
     options.noopMemo?.set(d, l);
     return null;
@@ -20853,6 +20915,10 @@ function planResource(d, l, options) {
       write: write(source)
     }
   };
+}
+function sameAsStored(d, l) {
+  const text = storedSpecText(l);
+  return text !== void 0 && jsonEqual(l.labels, d.labels) && jsonEqual(userAnnotations(l.annotations), userAnnotations(d.annotations)) && text === JSON.stringify(d.spec);
 }
 function planChanges(desired, live, options) {
   const prune = options.prune ?? true;
@@ -21718,6 +21784,7 @@ function renderApplyEvent(event, options = {}) {
 ${c.bold(c.green(formatApplySummary(event.summary)))}`;
   }
 }
+var APPLIED_LINES_CHUNK = 1 << 16;
 
 // src/backend/config.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -21833,7 +21900,16 @@ init_errors();
 // src/manifest/cache.ts
 init_private_files();
 import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
-import { existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
+import {
+  closeSync as closeSync2,
+  existsSync as existsSync3,
+  openSync as openSync2,
+  readdirSync as readdirSync2,
+  readFileSync as readFileSync4,
+  renameSync,
+  rmSync,
+  writeSync
+} from "node:fs";
 import { dirname as dirname4, join as join3 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
@@ -25928,6 +26004,7 @@ function quoteHint(doc, kind, value, path) {
 
 // src/manifest/cache.ts
 var CACHE_FORMAT_VERSION = 2;
+var WRITE_CHUNK = 1 << 20;
 function openParseCache(options) {
   const stats = { hits: 0, misses: 0, corrupt: 0, writeDisabled: false, written: false };
   const header = `stigmer-parse-pack ${CACHE_FORMAT_VERSION} ${options.programVersion}`;
@@ -25982,10 +26059,9 @@ function openParseCache(options) {
     },
     store(displayPath2, bytes, parsed, json) {
       if (holdsPlaintextSecret(parsed)) return;
-      json ??= JSON.stringify(parsed);
       const miss = missed.get(displayPath2);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath2, bytes);
-      used.set(key, { sum: checksum(key, json), json });
+      used.set(key, { parsed, json });
     },
     parse(displayPath2, bytes) {
       const cached = cache.lookup(displayPath2, bytes);
@@ -25998,19 +26074,38 @@ function openParseCache(options) {
       const before = load();
       const unchanged = stats.misses === 0 && before.size === used.size && [...used.keys()].every((k) => before.has(k));
       if (unchanged || stats.writeDisabled) return;
-      const lines = [header];
-      for (const [key, entry] of used) lines.push(`${key} ${entry.sum} ${entry.json}`);
       const temp = `${packPath}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
+      let fd;
       try {
         ensurePrivateDir(options.dir, "parse cache directory");
-        writeFileSync2(temp, `${lines.join("\n")}
-`, { mode: PRIVATE_FILE_MODE });
+        fd = openSync2(temp, "w", PRIVATE_FILE_MODE);
+        const written = /* @__PURE__ */ new Map();
+        let chunk = `${header}
+`;
+        for (const [key, entry] of used) {
+          let packed;
+          if ("parsed" in entry) {
+            const json = entry.json ?? JSON.stringify(entry.parsed);
+            packed = { sum: checksum(key, json), json };
+          } else packed = entry;
+          written.set(key, packed);
+          chunk += `${key} ${packed.sum} ${packed.json}
+`;
+          if (chunk.length >= WRITE_CHUNK) {
+            writeAll(fd, chunk);
+            chunk = "";
+          }
+        }
+        writeAll(fd, chunk);
+        closeSync2(fd);
+        fd = void 0;
         renameSync(temp, packPath);
-        stored = new Map(used);
+        stored = written;
         stats.written = true;
       } catch {
         stats.writeDisabled = true;
         try {
+          if (fd !== void 0) closeSync2(fd);
           rmSync(temp, { force: true });
         } catch {
         }
@@ -26018,6 +26113,10 @@ function openParseCache(options) {
     }
   };
   return cache;
+}
+function writeAll(fd, text) {
+  const bytes = Buffer.from(text, "utf8");
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
 }
 function holdsPlaintextSecret(parsed) {
   return parsed.documents.some(({ resource }) => {
@@ -26087,10 +26186,10 @@ import { Worker } from "node:worker_threads";
 var PARALLEL_MIN_BYTES = 15e5;
 var workerUrl = new URL("./parse-worker.js", import.meta.url);
 function useWorker(totalBytes, env = process.env) {
-  if (totalBytes < PARALLEL_MIN_BYTES) return false;
   const setting = env.STIGMER_PARSE_THREADS;
   if (setting === "1") return false;
-  return setting === "2" || availableParallelism() > 1;
+  if (setting === "2") return true;
+  return totalBytes >= PARALLEL_MIN_BYTES && availableParallelism() > 1;
 }
 async function parseManifestFiles(jobs, options = {}) {
   const parallel = options.parallel ?? useWorker(jobs.reduce((n, j) => n + j.bytes.length, 0));
@@ -26118,10 +26217,31 @@ async function parseManifestFiles(jobs, options = {}) {
   }
   return results;
 }
+function sharedJobs(jobs) {
+  const offsets = new Float64Array(jobs.length + 1);
+  const strings = new Uint8Array(jobs.length);
+  let total = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const bytes = jobs[i].bytes;
+    total += typeof bytes === "string" ? Buffer.byteLength(bytes, "utf8") : bytes.length;
+    offsets[i + 1] = total;
+  }
+  const shared = new SharedArrayBuffer(total);
+  const view = Buffer.from(shared);
+  for (let i = 0; i < jobs.length; i++) {
+    const bytes = jobs[i].bytes;
+    const at = offsets[i];
+    if (typeof bytes === "string") {
+      view.write(bytes, at, "utf8");
+      strings[i] = 1;
+    } else bytes.copy(view, at);
+  }
+  return { paths: jobs.map((j) => j.path), bytes: shared, offsets, strings };
+}
 function startWorker(jobs, next, results) {
   let worker;
   try {
-    worker = new Worker(workerUrl, { workerData: { jobs, next } });
+    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
   } catch {
     return { done: Promise.resolve(), stop: () => {
     } };
@@ -26156,11 +26276,11 @@ import { readdirSync as readdirSync3, realpathSync, statSync as statSync2 } from
 import { isAbsolute, join as join4, relative, resolve as resolve4, sep } from "node:path";
 
 // src/manifest/read-file.ts
-import { closeSync as closeSync2, fstatSync, openSync as openSync2, readFileSync as readFileSync5, readSync } from "node:fs";
+import { closeSync as closeSync3, fstatSync, openSync as openSync3, readFileSync as readFileSync5, readSync } from "node:fs";
 function readFileLimited(abs) {
   let fd;
   try {
-    fd = openSync2(abs, "r");
+    fd = openSync3(abs, "r");
     const stat = fstatSync(fd);
     if (stat.isDirectory()) return { error: "is a directory" };
     if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync5(fd) };
@@ -26177,7 +26297,7 @@ function readFileLimited(abs) {
   } catch (err) {
     return { error: err.code ?? err.message };
   } finally {
-    if (fd !== void 0) closeSync2(fd);
+    if (fd !== void 0) closeSync3(fd);
   }
 }
 
@@ -26648,7 +26768,7 @@ function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
 }
 
 // src/secrets/environment.ts
-import { closeSync as closeSync4, fstatSync as fstatSync3, openSync as openSync4, readSync as readSync3 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, openSync as openSync5, readSync as readSync3 } from "node:fs";
 import { resolve as resolve6 } from "node:path";
 
 // src/secrets/seal.ts
@@ -26660,15 +26780,15 @@ init_errors();
 init_private_files();
 import { createHash as createHash5, hkdfSync, randomBytes as randomBytes3 } from "node:crypto";
 import {
-  closeSync as closeSync3,
+  closeSync as closeSync4,
   fchmodSync,
   fstatSync as fstatSync2,
   fsyncSync,
   linkSync,
-  openSync as openSync3,
+  openSync as openSync4,
   readSync as readSync2,
   unlinkSync,
-  writeSync
+  writeSync as writeSync2
 } from "node:fs";
 import { dirname as dirname6, join as join5 } from "node:path";
 import { inspect } from "node:util";
@@ -26798,7 +26918,7 @@ function readKeyFile(path) {
 function readKeyFileText(path) {
   let fd;
   try {
-    fd = openSync3(path, "r");
+    fd = openSync4(path, "r");
   } catch (cause) {
     if (errnoCode2(cause) === "ENOENT") return null;
     throw new StigmerError("SECRET", `cannot read master key file ${path} (${errnoCode2(cause) ?? "error"})`, {
@@ -26836,7 +26956,7 @@ function readKeyFileText(path) {
     }
     return buf.subarray(0, length).toString("utf8");
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
 }
 function createKeyFileExclusive(path, bytes) {
@@ -26879,22 +26999,22 @@ function createKeyFileExclusive(path, bytes) {
   return linked;
 }
 function writePrivateFile(path, content) {
-  const fd = openSync3(path, "wx", 384);
+  const fd = openSync4(path, "wx", 384);
   try {
     fchmodSync(fd, 384);
-    writeSync(fd, content);
+    writeSync2(fd, content);
     fsyncSync(fd);
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
 }
 function syncDirectory(dir) {
   try {
-    const fd = openSync3(dir, "r");
+    const fd = openSync4(dir, "r");
     try {
       fsyncSync(fd);
     } finally {
-      closeSync3(fd);
+      closeSync4(fd);
     }
   } catch {
   }
@@ -27127,7 +27247,7 @@ function readValueFrom(valueFrom, what, basePath, ctx) {
   }
 }
 function readAtMost(path, limit) {
-  const fd = openSync4(path, "r");
+  const fd = openSync5(path, "r");
   try {
     if (!fstatSync3(fd).isFile()) return "not-a-file";
     const chunk = 64 * 1024;
@@ -27140,7 +27260,7 @@ function readAtMost(path, limit) {
     }
     return length > limit ? "too-large" : buf.subarray(0, length);
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 function resolveEnvironmentSecrets(spec, ref, ctx) {
@@ -27513,14 +27633,14 @@ function planParsed(backend, parsed, live, options) {
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
-  const positions = /* @__PURE__ */ new Map();
+  const documents = new KindNameMap();
   for (const f of parsed.files) {
-    for (const d of f.documents) positions.set(`${d.resource.kind}/${d.resource.name}`, d.positions);
+    for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
   }
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...options.cwd !== void 0 ? { cwd: options.cwd } : {},
-    positionsOf: (r) => positions.get(`${r.kind}/${r.name}`)
+    positionsOf: (r) => documents.get(r.kind, r.name)?.positions
   });
   if (sealed.diagnostics.some((d) => d.severity === "error"))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
@@ -27577,17 +27697,29 @@ function renderChangeText(change, style = PLAIN_STYLE, project) {
   return changeLines(change, project).map((line) => paintLine(line, style)).join("\n");
 }
 function renderPlanChanges(plan, options = {}) {
-  if (plan.changes.length === 0) return "";
+  let out = "";
+  writePlanChanges(plan, options, (chunk) => {
+    out += chunk;
+  });
+  return out;
+}
+var WRITE_CHUNK2 = 1 << 16;
+function writePlanChanges(plan, options, write) {
+  if (plan.changes.length === 0) return;
   const style = options.style ?? PLAIN_STYLE;
-  const out = ["Stigmer will perform the following actions:", ""];
-  if (options.compact) {
-    for (const change of plan.changes) out.push(paintLine(compactLine(change), style));
-    out.push("");
-  } else {
-    for (const change of plan.changes) out.push(renderChangeText(change, style, plan.project), "");
-  }
-  return `${out.join("\n")}
+  let chunk = "Stigmer will perform the following actions:\n\n";
+  for (const change of plan.changes) {
+    chunk += options.compact ? `${paintLine(compactLine(change), style)}
+` : `${renderChangeText(change, style, plan.project)}
+
 `;
+    if (chunk.length >= WRITE_CHUNK2) {
+      write(chunk);
+      chunk = "";
+    }
+  }
+  if (options.compact) chunk += "\n";
+  write(chunk);
 }
 function renderPlanSummaryLine(plan, options = {}) {
   const style = options.style ?? PLAIN_STYLE;
@@ -32612,7 +32744,7 @@ function writePlanJson(env, plan) {
   const dir = env.RUNNER_TEMP || tmpdir();
   mkdirSync2(dir, { recursive: true });
   const file = join7(dir, `stigmer-plan-${plan.project}.json`);
-  writeFileSync3(file, renderPlanJson(plan), { mode: 384 });
+  writeFileSync2(file, renderPlanJson(plan), { mode: 384 });
   return file;
 }
 function setPlanOutputs(io, plan, planFile, counts = { add: plan.summary.create, change: plan.summary.update, destroy: plan.summary.delete }) {

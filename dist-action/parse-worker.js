@@ -11703,12 +11703,20 @@ function quoteHint(doc, kind, value, path) {
   return source === void 0 || source.includes("\n") ? "quote the value" : `quote the value: ${JSON.stringify(source)}`;
 }
 
+// src/manifest/parse-pool.ts
+var workerUrl = new URL("./parse-worker.js", import.meta.url);
+function sharedJob(jobs2, index) {
+  const start = jobs2.offsets[index];
+  const view = Buffer.from(jobs2.bytes, start, jobs2.offsets[index + 1] - start);
+  return { path: jobs2.paths[index], bytes: jobs2.strings[index] ? view.toString("utf8") : view };
+}
+
 // src/manifest/parse-worker.ts
-var { jobs, next } = workerData;
+var { next, ...jobs } = workerData;
 for (; ; ) {
   const index = Atomics.add(next, 0, 1);
-  if (index >= jobs.length) break;
-  const job = jobs[index];
+  if (index >= jobs.paths.length) break;
+  const job = sharedJob(jobs, index);
   parentPort?.postMessage({ index, json: JSON.stringify(parseManifestFile(job.path, job.bytes)) });
 }
 parentPort?.postMessage({ done: true });

@@ -9,7 +9,7 @@ import type { BackendInfo } from '../backend/types.js';
 import { formatDiagnostic, ValidationError } from '../errors.js';
 import { planHasErrors } from '../plan/plan.js';
 import { diagnosticsToJson, renderPlanJson } from '../plan/render-json.js';
-import { renderPlanChanges, renderPlanSummaryLine } from '../plan/render-text.js';
+import { renderPlanSummaryLine, writePlanChanges } from '../plan/render-text.js';
 import type { Plan } from '../plan/types.js';
 import { colors } from './color.js';
 import { ExitCode } from './errors.js';
@@ -61,7 +61,7 @@ export function printPlanOutcome(
   }
   const style = colors(options.color);
   const text = { style, compact: options.compact ?? false, errors: false };
-  process.stdout.write(renderPlanChanges(plan, text));
+  writePlanChanges(plan, text, (chunk) => process.stdout.write(chunk));
   for (const d of plan.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (failed && plan.changes.length > 0) process.stderr.write('\n');
   const summary = renderPlanSummaryLine(plan, {

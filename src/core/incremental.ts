@@ -213,21 +213,21 @@ export class IncrementalPlanner {
       root: s.root,
     };
     const checked: DesiredResource[] = [];
-    const positions = new Map<DesiredResource, ParsedDocument['positions']>();
+    const documents = new Map<DesiredResource, ParsedDocument>();
     for (const { file } of changed) {
       for (const w of file.diagnostics) diagnostics.push(w);
       for (const doc of file.documents) {
         const r = checkDocument(file.file, doc, context, diagnostics);
         if (r === null) return null;
         checked.push(r);
-        positions.set(r, doc.positions);
+        documents.set(r, doc);
       }
     }
     if (diagnostics.some((d) => d.severity === 'error')) return null;
     const sealed = sealDesiredSecrets(checked, {
       ...this.options.secrets,
       ...(this.options.cwd !== undefined ? { cwd: this.options.cwd } : {}),
-      positionsOf: (r) => positions.get(r),
+      positionsOf: (r) => documents.get(r)?.positions,
     });
     if (sealed.diagnostics.some((d) => d.severity === 'error')) return null;
     diagnostics.push(...sealed.diagnostics);

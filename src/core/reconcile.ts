@@ -17,10 +17,12 @@ import type {
   ManifestSet,
   ManifestSource,
   ManifestSources,
+  ParsedDocument,
   ParsedFile,
   RefPos,
 } from '../manifest/types.js';
 import { validateManifestSet } from '../manifest/validate-set.js';
+import { KindNameMap } from '../plan/kind-map.js';
 import { PLAN_DIAGNOSTIC_FILE, planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
 import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/environment.js';
@@ -414,14 +416,15 @@ export function planParsed(
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
-  const positions = new Map<string, Record<string, RefPos>>();
+  // (kind, name) → document, without a `Kind/name` string per document.
+  const documents = new KindNameMap<ParsedDocument>();
   for (const f of parsed.files) {
-    for (const d of f.documents) positions.set(`${d.resource.kind}/${d.resource.name}`, d.positions);
+    for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
   }
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    positionsOf: (r) => positions.get(`${r.kind}/${r.name}`),
+    positionsOf: (r) => documents.get(r.kind, r.name)?.positions,
   });
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);

@@ -18,7 +18,16 @@
  * about 20 ms for one pack of the same bytes (docs/performance.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
@@ -74,6 +83,12 @@ interface PackEntry {
   json: string;
 }
 
+/** An entry of this load: read from the pack, or a fresh parse whose JSON is made when written. */
+type UsedEntry = PackEntry | { parsed: ParsedFile; json: string | undefined };
+
+/** Entries are written in chunks of about this many characters (one write each). */
+const WRITE_CHUNK = 1 << 20;
+
 /**
  * Opens the pack of `options.scope` in `options.dir`; nothing is read until the first lookup.
  *
@@ -89,7 +104,7 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     `${createHash('sha256').update(options.scope).digest('hex').slice(0, 32)}.pack`,
   );
   let stored: Map<string, PackEntry> | null = null;
-  const used = new Map<string, PackEntry>();
+  const used = new Map<string, UsedEntry>();
   /** Keys of misses, so `store` does not hash the same bytes again (same bytes object only). */
   const missed = new Map<string, { bytes: Buffer | string; key: string }>();
 
@@ -141,10 +156,11 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       // A plaintext secret (`value:` on a secret entry, --allow-plaintext-secrets) must not
       // outlive its manifest on disk: such a file is parsed again every time.
       if (holdsPlaintextSecret(parsed)) return;
-      json ??= JSON.stringify(parsed);
       const miss = missed.get(displayPath);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath, bytes);
-      used.set(key, { sum: checksum(key, json), json });
+      // The JSON (when the caller has none) and its checksum are made when the pack is written,
+      // one entry at a time, so a load never holds the JSON of every parse at once.
+      used.set(key, { parsed, json });
     },
     parse(displayPath, bytes) {
       const cached = cache.lookup(displayPath, bytes);
@@ -158,18 +174,38 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       const unchanged =
         stats.misses === 0 && before.size === used.size && [...used.keys()].every((k) => before.has(k));
       if (unchanged || stats.writeDisabled) return;
-      const lines = [header];
-      for (const [key, entry] of used) lines.push(`${key} ${entry.sum} ${entry.json}`);
       const temp = `${packPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      let fd: number | undefined;
       try {
         ensurePrivateDir(options.dir, 'parse cache directory');
-        writeFileSync(temp, `${lines.join('\n')}\n`, { mode: PRIVATE_FILE_MODE });
+        fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
+        // Streamed in chunks: the pack of 100,000 resources is about 100 MB, which one joined
+        // string (and its encoded copy) would hold twice at the peak of a cold plan.
+        const written = new Map<string, PackEntry>();
+        let chunk = `${header}\n`;
+        for (const [key, entry] of used) {
+          let packed: PackEntry;
+          if ('parsed' in entry) {
+            const json = entry.json ?? JSON.stringify(entry.parsed);
+            packed = { sum: checksum(key, json), json };
+          } else packed = entry;
+          written.set(key, packed);
+          chunk += `${key} ${packed.sum} ${packed.json}\n`;
+          if (chunk.length >= WRITE_CHUNK) {
+            writeAll(fd, chunk);
+            chunk = '';
+          }
+        }
+        writeAll(fd, chunk);
+        closeSync(fd);
+        fd = undefined;
         renameSync(temp, packPath);
-        stored = new Map(used);
+        stored = written;
         stats.written = true;
       } catch {
         stats.writeDisabled = true;
         try {
+          if (fd !== undefined) closeSync(fd);
           rmSync(temp, { force: true });
         } catch {
           // Nothing was written where nothing can be removed.
@@ -178,6 +214,12 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     },
   };
   return cache;
+}
+
+/** Writes all of `text` (UTF-8) at the file position of `fd`. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
 }
 
 /** True when an Environment of the file has a secret entry with a plaintext `value`. */

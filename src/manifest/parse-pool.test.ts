@@ -56,7 +56,8 @@ describe('parseManifestFiles', () => {
     const { PARALLEL_MIN_BYTES, useWorker } = await import('./parse-pool.js');
     const { availableParallelism } = await import('node:os');
     expect(useWorker(PARALLEL_MIN_BYTES - 1, {})).toBe(false);
-    expect(useWorker(PARALLEL_MIN_BYTES - 1, { STIGMER_PARSE_THREADS: '2' })).toBe(false);
+    expect(useWorker(PARALLEL_MIN_BYTES - 1, { STIGMER_PARSE_THREADS: '2' })).toBe(true);
+    expect(useWorker(PARALLEL_MIN_BYTES - 1, { STIGMER_PARSE_THREADS: '1' })).toBe(false);
     expect(useWorker(PARALLEL_MIN_BYTES, {})).toBe(availableParallelism() > 1);
     expect(useWorker(PARALLEL_MIN_BYTES, { STIGMER_PARSE_THREADS: '1' })).toBe(false);
     expect(useWorker(PARALLEL_MIN_BYTES, { STIGMER_PARSE_THREADS: '2' })).toBe(true);

@@ -14,7 +14,7 @@
  * it 1.06× (docs/performance.md). An earlier version gave the worker a fixed share of the
  * files and waited for it, which lost on a busy machine; with the shared counter a starved
  * worker costs the main thread nothing but the worker's start. `STIGMER_PARSE_THREADS=1`
- * forces one thread, `=2` allows two whatever the CPU count (above the size threshold).
+ * forces one thread, `=2` two whatever the CPU count and the size.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -51,17 +51,18 @@ export interface ParseFilesOptions {
 const workerUrl = new URL('./parse-worker.js', import.meta.url);
 
 /**
- * Whether a load of `totalBytes` should use the worker: enough bytes, and a second CPU or
- * STIGMER_PARSE_THREADS=2; never with STIGMER_PARSE_THREADS=1.
+ * Whether a load of `totalBytes` should use the worker: enough bytes and a second CPU, or
+ * STIGMER_PARSE_THREADS=2 (whatever the size and CPUs: tests compare both paths on small
+ * stacks); never with STIGMER_PARSE_THREADS=1.
  */
 export function useWorker(
   totalBytes: number,
   env: Record<string, string | undefined> = process.env,
 ): boolean {
-  if (totalBytes < PARALLEL_MIN_BYTES) return false;
   const setting = env.STIGMER_PARSE_THREADS;
   if (setting === '1') return false;
-  return setting === '2' || availableParallelism() > 1;
+  if (setting === '2') return true;
+  return totalBytes >= PARALLEL_MIN_BYTES && availableParallelism() > 1;
 }
 
 /** Parses every job (same results as `parseManifestFile`), on two threads when it pays. */
@@ -98,6 +99,50 @@ export async function parseManifestFiles(
   return results as ParseResult[];
 }
 
+/** What the worker is given to parse: every job's bytes in one shared buffer, so none is copied. */
+export interface SharedJobs {
+  paths: string[];
+  /** UTF-8 bytes of every job, one after the other. */
+  bytes: SharedArrayBuffer;
+  /** Job i is bytes[offsets[i], offsets[i + 1]). */
+  offsets: Float64Array;
+  /** Jobs whose contents were a string (stdin) rather than bytes: decoded back to a string. */
+  strings: Uint8Array;
+}
+
+/**
+ * The jobs laid out in one SharedArrayBuffer: structured cloning the jobs into the worker would
+ * copy every byte (40 MB for 100,000 resources), and the clone's serialised form once more.
+ */
+export function sharedJobs(jobs: readonly ParseJob[]): SharedJobs {
+  const offsets = new Float64Array(jobs.length + 1);
+  const strings = new Uint8Array(jobs.length);
+  let total = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const bytes = (jobs[i] as ParseJob).bytes;
+    total += typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.length;
+    offsets[i + 1] = total;
+  }
+  const shared = new SharedArrayBuffer(total);
+  const view = Buffer.from(shared);
+  for (let i = 0; i < jobs.length; i++) {
+    const bytes = (jobs[i] as ParseJob).bytes;
+    const at = offsets[i] as number;
+    if (typeof bytes === 'string') {
+      view.write(bytes, at, 'utf8');
+      strings[i] = 1;
+    } else bytes.copy(view, at);
+  }
+  return { paths: jobs.map((j) => j.path), bytes: shared, offsets, strings };
+}
+
+/** Job `index` of a SharedJobs, as parseManifestFile takes it (a view of the shared bytes). */
+export function sharedJob(jobs: SharedJobs, index: number): ParseJob {
+  const start = jobs.offsets[index] as number;
+  const view = Buffer.from(jobs.bytes, start, (jobs.offsets[index + 1] as number) - start);
+  return { path: jobs.paths[index] as string, bytes: jobs.strings[index] ? view.toString('utf8') : view };
+}
+
 /**
  * Starts the worker on the shared counter; its results land in `results` as they arrive.
  * `done` resolves when it has taken its last file, or failed (its missing files are then
@@ -110,7 +155,7 @@ function startWorker(
 ): { done: Promise<void>; stop: () => void } {
   let worker: Worker;
   try {
-    worker = new Worker(workerUrl, { workerData: { jobs, next } });
+    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
   } catch {
     return { done: Promise.resolve(), stop: () => {} };
   }

@@ -6,13 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseManifestFile } from './parse.js';
-import type { ParseJob } from './parse-pool.js';
+import { type SharedJobs, sharedJob } from './parse-pool.js';
 
-const { jobs, next } = workerData as { jobs: ParseJob[]; next: Int32Array };
+const { next, ...jobs } = workerData as SharedJobs & { next: Int32Array };
 for (;;) {
   const index = Atomics.add(next, 0, 1);
-  if (index >= jobs.length) break;
-  const job = jobs[index] as ParseJob;
+  if (index >= jobs.paths.length) break;
+  const job = sharedJob(jobs, index);
   parentPort?.postMessage({ index, json: JSON.stringify(parseManifestFile(job.path, job.bytes)) });
 }
 parentPort?.postMessage({ done: true });

@@ -23,6 +23,7 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
+import { storedSpecText } from '../stored-text.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { withUsedBy } from './blast-radius.js';
 import { jsonEqual, stableHash } from './hash.js';
@@ -186,12 +187,16 @@ export function planResource(
       },
     };
   }
+  const adopt = owner === undefined;
+  if (!adopt && sameAsStored(d, l)) {
+    options.noopMemo?.set(d, l);
+    return null;
+  }
   const before = comparedViewOf(l);
   const changed = !jsonEqual(
     comparableView(l.kind, l.name, before, hasher),
     comparableView(d.kind, d.name, after, hasher),
   );
-  const adopt = owner === undefined;
   if (!changed && !adopt) {
     options.noopMemo?.set(d, l);
     return null;
@@ -216,6 +221,24 @@ export function planResource(
       write: write(source),
     },
   };
+}
+
+/**
+ * True when the compared fields of `d` and `l` are certainly equal without decoding the stored
+ * spec: the labels and user annotations are equal and the stored JSON text of the spec is the
+ * desired spec's JSON (what the store writes). Equal texts are equal specs, so their
+ * comparable views are equal for every kind; different texts prove nothing (key order), so
+ * false sends the caller to the full comparison. Undefined text (not a lazily read resource,
+ * or its spec was read) is false as well.
+ */
+function sameAsStored(d: DesiredResource, l: StoredResource): boolean {
+  const text = storedSpecText(l);
+  return (
+    text !== undefined &&
+    jsonEqual(l.labels, d.labels) &&
+    jsonEqual(userAnnotations(l.annotations), userAnnotations(d.annotations)) &&
+    text === JSON.stringify(d.spec)
+  );
 }
 
 /**

@@ -60,16 +60,39 @@ export function renderChangeText(
  * a blank line) or, compact, one line each and then a blank line. Empty when nothing changes.
  */
 export function renderPlanChanges(plan: Plan, options: TextRenderOptions = {}): string {
-  if (plan.changes.length === 0) return '';
+  let out = '';
+  writePlanChanges(plan, options, (chunk) => {
+    out += chunk;
+  });
+  return out;
+}
+
+/** Pieces of `writePlanChanges` are about this many characters. */
+const WRITE_CHUNK = 1 << 16;
+
+/**
+ * `renderPlanChanges` in consecutive pieces handed to `write`, so that printing a plan of
+ * 100,000 creates (about 80 MB of text) never holds the whole text at once.
+ */
+export function writePlanChanges(
+  plan: Plan,
+  options: TextRenderOptions,
+  write: (chunk: string) => void,
+): void {
+  if (plan.changes.length === 0) return;
   const style = options.style ?? PLAIN_STYLE;
-  const out: string[] = ['Stigmer will perform the following actions:', ''];
-  if (options.compact) {
-    for (const change of plan.changes) out.push(paintLine(compactLine(change), style));
-    out.push('');
-  } else {
-    for (const change of plan.changes) out.push(renderChangeText(change, style, plan.project), '');
+  let chunk = 'Stigmer will perform the following actions:\n\n';
+  for (const change of plan.changes) {
+    chunk += options.compact
+      ? `${paintLine(compactLine(change), style)}\n`
+      : `${renderChangeText(change, style, plan.project)}\n\n`;
+    if (chunk.length >= WRITE_CHUNK) {
+      write(chunk);
+      chunk = '';
+    }
   }
-  return `${out.join('\n')}\n`;
+  if (options.compact) chunk += '\n';
+  write(chunk);
 }
 
 /**

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { ConflictError, NotFoundError, StigmerError } from '../../errors.js';
 import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
+import { lazyStoredResource } from '../../stored-text.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -1039,19 +1040,22 @@ export function decodePageToken(token: string, kind: DeclaredKind): string {
   return parsed.a;
 }
 
+/** A stored row as a resource; spec and status are decoded when first read (src/stored-text.ts). */
 function toResource(kind: DeclaredKind, r: ResourceRow): StoredResource {
-  return {
-    id: r.id,
-    kind,
-    name: r.name,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    annotations: JSON.parse(r.annotations) as Record<string, string>,
-    spec: JSON.parse(r.spec) as JsonObject,
-    status: JSON.parse(r.status) as JsonObject,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
+  return lazyStoredResource(
+    {
+      id: r.id,
+      kind,
+      name: r.name,
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      annotations: JSON.parse(r.annotations) as Record<string, string>,
+      version: r.version,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    },
+    r.spec,
+    r.status,
+  );
 }
 
 export function executionKindOf(id: unknown): ExecutionKind | null {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { lazyStoredResource, storedSpecText } from './stored-text.js';
+
+const fields = {
+  id: 'agt_1',
+  kind: 'Agent' as const,
+  name: 'a',
+  labels: { team: 'x' },
+  annotations: {},
+  version: 2,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+const specText = JSON.stringify({ instructions: 'hi', skillRefs: ['docs'] });
+const statusText = JSON.stringify({ phase: 'ready' });
+
+describe('lazyStoredResource', () => {
+  it('reads like a plain resource: values, spread, JSON', () => {
+    const r = lazyStoredResource(fields, specText, statusText);
+    const plain = { ...fields, spec: JSON.parse(specText), status: JSON.parse(statusText) };
+    expect(r).toEqual(plain);
+    expect({ ...r }).toEqual(plain);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(plain);
+    expect(structuredClone(r)).toEqual(plain);
+    expect(r.spec).toBe(r.spec);
+    // Members in the order of a plain stored resource (JSON output keeps its shape).
+    expect(Object.keys(r)).toEqual([
+      'id',
+      'kind',
+      'name',
+      'labels',
+      'annotations',
+      'spec',
+      'status',
+      'version',
+      'createdAt',
+      'updatedAt',
+    ]);
+  });
+
+  it('keeps the stored text only while the spec was neither read nor replaced', () => {
+    const r = lazyStoredResource(fields, specText, statusText);
+    expect(storedSpecText(r)).toBe(specText);
+    void r.status;
+    expect(storedSpecText(r)).toBe(specText);
+    void r.spec;
+    expect(storedSpecText(r)).toBeUndefined();
+
+    const s = lazyStoredResource(fields, specText, statusText);
+    s.spec = { instructions: 'other' };
+    expect(storedSpecText(s)).toBeUndefined();
+    expect(s.spec).toEqual({ instructions: 'other' });
+    // A copy is a plain object: it never vouches for a text.
+    const t = lazyStoredResource(fields, specText, statusText);
+    expect(storedSpecText({ ...t })).toBeUndefined();
+  });
+});
