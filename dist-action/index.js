@@ -8765,6 +8765,7 @@ __export(local_exports, {
   decodePageToken: () => decodePageToken,
   defaultMigrationsDir: () => defaultMigrationsDir,
   encodePageToken: () => encodePageToken,
+  executionContextOf: () => executionContextOf,
   executionKindOf: () => executionKindOf,
   hasSealed: () => hasSealed,
   hashBatch: () => hashBatch,
@@ -8814,6 +8815,31 @@ function unknownKind(kind) {
   return new StigmerError("UNKNOWN_KIND", `"${String(kind)}" is not a kind of resource stored by name`, {
     hint: `kinds: ${DECLARED_KINDS.join(", ")}`
   });
+}
+function executionContextOf(executionId, refs, specOf) {
+  const data = {};
+  const secrets = {};
+  for (const envName of refs) {
+    const spec = specOf(envName);
+    if (!spec) {
+      throw new NotFoundError("Environment", envName, {
+        hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`
+      });
+    }
+    const entries = isPlainObject2(spec.data) ? spec.data : {};
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!isPlainObject2(entry)) continue;
+      const sealed = entry.sealed;
+      if (isPlainObject2(sealed) && typeof sealed.hash === "string" && typeof sealed.ciphertext === "string") {
+        delete data[key];
+        secrets[key] = { environment: envName, sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext } };
+      } else if (typeof entry.value === "string") {
+        delete secrets[key];
+        data[key] = entry.value;
+      }
+    }
+  }
+  return { executionId, data, secrets };
 }
 function isPlainObject2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -9589,33 +9615,10 @@ var init_local = __esm({
           this.readExecution(executionId);
           const row = this.stmt.getContext.get(executionId);
           const refs = row ? JSON.parse(row.spec).environmentRefs ?? [] : [];
-          const data = {};
-          const secrets = {};
-          for (const envName of refs) {
-            const env = this.kinds.Environment.get.get(envName);
-            if (!env) {
-              throw new NotFoundError("Environment", envName, {
-                hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`
-              });
-            }
-            const spec = JSON.parse(env.spec);
-            const entries = isPlainObject2(spec.data) ? spec.data : {};
-            for (const [key, entry] of Object.entries(entries)) {
-              if (!isPlainObject2(entry)) continue;
-              const sealed = entry.sealed;
-              if (isPlainObject2(sealed) && typeof sealed.hash === "string" && typeof sealed.ciphertext === "string") {
-                delete data[key];
-                secrets[key] = {
-                  environment: envName,
-                  sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext }
-                };
-              } else if (typeof entry.value === "string") {
-                delete secrets[key];
-                data[key] = entry.value;
-              }
-            }
-          }
-          return { executionId, data, secrets };
+          return executionContextOf(executionId, refs, (name) => {
+            const env = this.kinds.Environment.get.get(name);
+            return env ? JSON.parse(env.spec) : void 0;
+          });
         });
       }
       storeArtifact(input) {

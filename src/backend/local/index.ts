@@ -846,37 +846,10 @@ export class LocalBackend implements Backend {
       const refs = row
         ? ((JSON.parse(row.spec) as { environmentRefs?: string[] }).environmentRefs ?? [])
         : [];
-      const data: Record<string, string> = {};
-      const secrets: Record<string, SealedVariable> = {};
-      for (const envName of refs) {
-        const env = this.kinds.Environment.get.get(envName) as ResourceRow | undefined;
-        if (!env) {
-          throw new NotFoundError('Environment', envName, {
-            hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
-          });
-        }
-        const spec = JSON.parse(env.spec) as JsonObject;
-        const entries = isPlainObject(spec.data) ? spec.data : {};
-        for (const [key, entry] of Object.entries(entries)) {
-          if (!isPlainObject(entry)) continue;
-          const sealed = entry.sealed;
-          if (
-            isPlainObject(sealed) &&
-            typeof sealed.hash === 'string' &&
-            typeof sealed.ciphertext === 'string'
-          ) {
-            delete data[key];
-            secrets[key] = {
-              environment: envName,
-              sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext },
-            };
-          } else if (typeof entry.value === 'string') {
-            delete secrets[key];
-            data[key] = entry.value;
-          }
-        }
-      }
-      return { executionId, data, secrets };
+      return executionContextOf(executionId, refs, (name) => {
+        const env = this.kinds.Environment.get.get(name) as ResourceRow | undefined;
+        return env ? (JSON.parse(env.spec) as JsonObject) : undefined;
+      });
     });
   }
 
@@ -958,6 +931,41 @@ export function unknownKind(kind: unknown): StigmerError {
   return new StigmerError('UNKNOWN_KIND', `"${String(kind)}" is not a kind of resource stored by name`, {
     hint: `kinds: ${DECLARED_KINDS.join(', ')}`,
   });
+}
+
+/**
+ * An execution's context from the specs of its environments (later ones win per key): plain
+ * values in `data`, secret ones still sealed in `secrets`. The store never decrypts; the runner
+ * does (revealExecutionContext). Shared by every store.
+ */
+export function executionContextOf(
+  executionId: string,
+  refs: readonly string[],
+  specOf: (environment: string) => JsonObject | undefined,
+): ExecutionContext {
+  const data: Record<string, string> = {};
+  const secrets: Record<string, SealedVariable> = {};
+  for (const envName of refs) {
+    const spec = specOf(envName);
+    if (!spec) {
+      throw new NotFoundError('Environment', envName, {
+        hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
+      });
+    }
+    const entries = isPlainObject(spec.data) ? spec.data : {};
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!isPlainObject(entry)) continue;
+      const sealed = entry.sealed;
+      if (isPlainObject(sealed) && typeof sealed.hash === 'string' && typeof sealed.ciphertext === 'string') {
+        delete data[key];
+        secrets[key] = { environment: envName, sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext } };
+      } else if (typeof entry.value === 'string') {
+        delete secrets[key];
+        data[key] = entry.value;
+      }
+    }
+  }
+  return { executionId, data, secrets };
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

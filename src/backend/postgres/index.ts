@@ -38,6 +38,7 @@ import {
   DEFAULT_PAGE_SIZE,
   decodePageToken,
   encodePageToken,
+  executionContextOf,
   executionKindOf,
   hashBatch,
   isLease,
@@ -69,7 +70,6 @@ import type {
   ListOptions,
   Page,
   ResourceChange,
-  SealedVariable,
   Session,
   TaskExecution,
   TokenUsage,
@@ -740,37 +740,7 @@ export class PostgresBackend implements Backend {
       [refs],
     );
     const byName = new Map(envs.rows.map((r) => [r.name, r.spec]));
-    const data: Record<string, string> = {};
-    const secrets: Record<string, SealedVariable> = {};
-    for (const envName of refs) {
-      const spec = byName.get(envName);
-      if (!spec) {
-        throw new NotFoundError('Environment', envName, {
-          hint: `execution ${executionId} refers to it; apply the Environment again or start a new execution`,
-        });
-      }
-      // Secrets stay sealed: the store never decrypts (revealExecutionContext, on the runner).
-      const entries = isPlainObject(spec.data) ? spec.data : {};
-      for (const [key, entry] of Object.entries(entries)) {
-        if (!isPlainObject(entry)) continue;
-        const sealed = entry.sealed;
-        if (
-          isPlainObject(sealed) &&
-          typeof sealed.hash === 'string' &&
-          typeof sealed.ciphertext === 'string'
-        ) {
-          delete data[key];
-          secrets[key] = {
-            environment: envName,
-            sealed: { hash: sealed.hash, ciphertext: sealed.ciphertext },
-          };
-        } else if (typeof entry.value === 'string') {
-          delete secrets[key];
-          data[key] = entry.value;
-        }
-      }
-    }
-    return { executionId, data, secrets };
+    return executionContextOf(executionId, refs, (name) => byName.get(name));
   }
 
   async storeArtifact(input: {
