@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lazyStoredResource, storedSpecText } from './stored-text.js';
+import { lazyJsonMember, lazyStoredResource, storedSpecText } from './stored-text.js';
 
 const fields = {
   id: 'agt_1',
@@ -53,5 +53,33 @@ describe('lazyStoredResource', () => {
     // A copy is a plain object: it never vouches for a text.
     const t = lazyStoredResource(fields, specText, statusText);
     expect(storedSpecText({ ...t })).toBeUndefined();
+  });
+});
+
+describe('lazyJsonMember', () => {
+  it('decodes once, keeps any assigned value (strings too), and hides its slot', () => {
+    const member = lazyJsonMember('data');
+    const o: Record<string, unknown> = { a: 1 };
+    member.define(o, '{"x":[1,2]}');
+    o.b = 2;
+    expect(Object.keys(o)).toEqual(['a', 'data', 'b']);
+    expect(
+      Object.getOwnPropertySymbols(o).every((s) => !Object.getOwnPropertyDescriptor(o, s)?.enumerable),
+    ).toBe(true);
+    expect(member.text(o)).toBe('{"x":[1,2]}');
+    const first = o.data;
+    expect(first).toEqual({ x: [1, 2] });
+    expect(o.data).toBe(first);
+    expect(member.text(o)).toBeUndefined();
+    o.data = 'a string';
+    expect(o.data).toBe('a string');
+    expect(member.text(o)).toBeUndefined();
+    expect(JSON.stringify(o)).toBe('{"a":1,"data":"a string","b":2}');
+    // Two objects built alike share the accessors (one hidden class, no closures per object).
+    const p: Record<string, unknown> = { a: 1 };
+    member.define(p, '{}');
+    expect(Object.getOwnPropertyDescriptor(p, 'data')?.get).toBe(
+      Object.getOwnPropertyDescriptor(o, 'data')?.get,
+    );
   });
 });

@@ -1,18 +1,74 @@
 /**
- * Stored resources whose `spec` and `status` are decoded from their JSON text on first read
- * (performance at 100,000 resources, docs/performance.md). A no-op plan compares every live
- * resource with its manifest; decoding every stored spec into objects cost most of the live
- * read and held a second full object copy of the stack in memory. With a lazy spec the planner
- * first compares the stored text with the desired spec's JSON (`storedSpecText`): equal texts
- * mean equal specs, and only a difference (or a resource whose spec was read) decodes it.
+ * Objects whose JSON members are decoded from their JSON text on first read (performance at
+ * 100,000 resources, docs/performance.md). A no-op plan compares every live resource with its
+ * manifest; decoding every stored spec into objects cost most of the live read and held a
+ * second full object copy of the stack in memory. With a lazy spec the planner first compares
+ * the stored text with the desired spec's JSON (`storedSpecText`): equal texts mean equal
+ * specs, and only a difference (or a resource whose spec was read) decodes it.
  *
- * The properties are own, enumerable accessors, so spreading, JSON.stringify and structured
- * cloning see plain values; assigning replaces the value.
+ * A lazy member is an own, enumerable accessor, so spreading, JSON.stringify and structured
+ * cloning see plain values; assigning replaces the value. Its text (then its value) lives in a
+ * non-enumerable symbol-keyed slot of the same object, and every object shares the same getter
+ * and setter functions: an accessor made of per-object closures cost about 1.2 KB per resource
+ * and turned the object into a dictionary (slow to read), against about 180 bytes and a fast
+ * object here (item 22 of docs/performance.md).
  */
-import type { JsonObject, StoredResource } from './types.js';
+import type { StoredResource } from './types.js';
 
-/** The stored JSON text of a resource's spec, for resources whose spec was never read or set. */
-const specTexts = new WeakMap<StoredResource, string>();
+/** A member decoded from JSON text on first read; see `lazyJsonMember`. */
+export interface LazyJsonMember {
+  /** Defines the member on `target` (in property order: call it where the member belongs). */
+  define(target: object, text: string): void;
+  /** The text of the member while it was neither read nor replaced; else undefined. */
+  text(target: object): string | undefined;
+}
+
+/**
+ * A lazily decoded JSON member named `key`: one pair of accessor functions shared by every
+ * object, so objects built the same way share one hidden class.
+ */
+export function lazyJsonMember(key: string): LazyJsonMember {
+  const slot = Symbol(`stigmer.lazy.${key}`);
+  // The slot holds the text until the member is read or set, then `{ value }`.
+  type Slotted = { [slot]: string | { value: unknown } };
+  const descriptor: PropertyDescriptor = {
+    get(this: Slotted): unknown {
+      const held = this[slot];
+      if (typeof held !== 'string') return held.value;
+      // Whoever reads it may change it in place: from now on the text vouches for nothing.
+      const value: unknown = JSON.parse(held);
+      this[slot] = { value };
+      return value;
+    },
+    set(this: Slotted, value: unknown) {
+      this[slot] = { value };
+    },
+    enumerable: true,
+    configurable: true,
+  };
+  const slotDescriptor = {
+    value: undefined as unknown,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  };
+  return {
+    define(target, text) {
+      Object.defineProperty(target, key, descriptor);
+      slotDescriptor.value = text;
+      Object.defineProperty(target, slot, slotDescriptor);
+      slotDescriptor.value = undefined;
+    },
+    text(target) {
+      const v = (target as Partial<Slotted>)[slot];
+      return typeof v === 'string' ? v : undefined;
+    },
+  };
+}
+
+/** `spec` of lazy stored resources and of unpacked manifest documents (src/manifest/packed.ts). */
+export const specMember = lazyJsonMember('spec');
+const statusMember = lazyJsonMember('status');
 
 /** Fields of a stored resource other than the lazily decoded ones. */
 export type EagerFields = Omit<StoredResource, 'spec' | 'status'>;
@@ -26,47 +82,19 @@ export function lazyStoredResource(
   specText: string,
   statusText: string,
 ): StoredResource {
-  let spec: JsonObject | undefined;
-  let rawSpec: string | undefined = specText;
-  let status: JsonObject | undefined;
-  let rawStatus: string | undefined = statusText;
   // Built member by member, in StoredResource's order (what `get -o json` prints).
-  const resource: StoredResource = {
+  const resource = {
     id: fields.id,
     kind: fields.kind,
     name: fields.name,
     labels: fields.labels,
     annotations: fields.annotations,
-    get spec(): JsonObject {
-      if (spec === undefined) {
-        spec = JSON.parse(rawSpec as string) as JsonObject;
-        rawSpec = undefined;
-        // Whoever read it may change it in place: the text no longer vouches for it.
-        specTexts.delete(resource);
-      }
-      return spec;
-    },
-    set spec(value: JsonObject) {
-      spec = value;
-      rawSpec = undefined;
-      specTexts.delete(resource);
-    },
-    get status(): JsonObject {
-      if (status === undefined) {
-        status = JSON.parse(rawStatus as string) as JsonObject;
-        rawStatus = undefined;
-      }
-      return status;
-    },
-    set status(value: JsonObject) {
-      status = value;
-      rawStatus = undefined;
-    },
-    version: fields.version,
-    createdAt: fields.createdAt,
-    updatedAt: fields.updatedAt,
-  };
-  specTexts.set(resource, specText);
+  } as StoredResource;
+  specMember.define(resource, specText);
+  statusMember.define(resource, statusText);
+  resource.version = fields.version;
+  resource.createdAt = fields.createdAt;
+  resource.updatedAt = fields.updatedAt;
   return resource;
 }
 
@@ -75,5 +103,23 @@ export function lazyStoredResource(
  * been read or replaced since; undefined otherwise (compare the decoded spec then).
  */
 export function storedSpecText(resource: StoredResource): string | undefined {
-  return specTexts.get(resource);
+  return specMember.text(resource);
+}
+
+/**
+ * The JSON text of a lazy spec (a stored resource's or an unpacked document's) that was neither
+ * read nor replaced; undefined otherwise.
+ */
+export function specTextOf(resource: { spec: unknown }): string | undefined {
+  return specMember.text(resource);
+}
+
+/**
+ * The value of a spec without keeping it decoded: a lazy spec still held as text is parsed
+ * into a fresh object that the caller may read but must not change (it is not kept); any
+ * other spec is returned as is. For checks that read every resource once (references).
+ */
+export function peekSpec<T>(resource: { spec: T }): T {
+  const text = specMember.text(resource);
+  return text === undefined ? resource.spec : (JSON.parse(text) as T);
 }

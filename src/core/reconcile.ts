@@ -29,6 +29,7 @@ import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/envi
 import { loadSecretKey, SecretKey } from '../secrets/key.js';
 import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
+import { peekSpec } from '../stored-text.js';
 import {
   ANNOTATIONS,
   DECLARED_KINDS,
@@ -325,7 +326,7 @@ export function sealDesiredSecrets(
   };
   const diagnostics: Diagnostic[] = [];
   const out = resources.map((r) => {
-    if (r.kind !== 'Environment' || !needsResolution(r.spec)) return r;
+    if (r.kind !== 'Environment' || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },

@@ -162,6 +162,45 @@ describe('parse cache', () => {
     expect(cache.stats.misses).toBeGreaterThan(0);
   });
 
+  it('indexes packs whose lines cross its 1 MB read pieces, and copies hits byte for byte', () => {
+    // Entries of about 0.4, 1.3 and 2.5 MB and many small ones between them: lines start and
+    // end on both sides of every piece boundary, and one spans three pieces.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) {
+      const size = i % 20 === 3 ? 400_000 : i % 20 === 11 ? 1_300_000 : i === 40 ? 2_500_000 : 50 + i;
+      files[`m/f${i}.yaml`] = agent(`a${i}`, 'x'.repeat(size));
+    }
+    const direct = Object.entries(files).map(([p, t]) => parseManifestFile(p, t));
+    parseAll(open(), files);
+    const before = readFileSync(packs()[0]!);
+    const warm = open();
+    expect(parseAll(warm, files)).toEqual(direct);
+    expect(warm.stats).toMatchObject({ hits: 60, misses: 0, corrupt: 0, written: false });
+    // One file changed: the pack is rewritten, the 59 others copied from the old one.
+    const edited = { ...files, 'm/f7.yaml': agent('a7', 'changed') };
+    const third = open();
+    parseAll(third, edited);
+    expect(third.stats).toMatchObject({ hits: 59, misses: 1, written: true });
+    const lines = (b: Buffer) => new Set(b.toString('utf8').split('\n'));
+    const [old, now] = [lines(before), lines(readFileSync(packs()[0]!))];
+    expect([...now].filter((l) => !old.has(l))).toHaveLength(1);
+    expect([...old].filter((l) => !now.has(l))).toHaveLength(1);
+    const fourth = open();
+    expect(parseAll(fourth, edited)).toEqual(
+      Object.entries(edited).map(([p, t]) => parseManifestFile(p, t)),
+    );
+    expect(fourth.stats).toMatchObject({ hits: 60, misses: 0, corrupt: 0 });
+  });
+
+  it('the same cache answers from the pack it wrote', () => {
+    const cache = open();
+    parseAll(cache);
+    const edited = { ...FILES, 'm/skill.yaml': skill.replace('Read them.', 'Read them twice.') };
+    const again = parseAll(cache, edited);
+    expect(again).toEqual(Object.entries(edited).map(([p, t]) => parseManifestFile(p, t)));
+    expect(parseAll(open(), edited)).toEqual(again);
+  });
+
   it('a pack of another program version or format is ignored', () => {
     parseAll(open('v1'));
     const [pack] = packs();

@@ -24,6 +24,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
@@ -31,11 +32,12 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
+import { packParsedFile, unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
 /** Bumped whenever the layout of a pack or of ParsedFile changes. */
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 
 /** Options of `openParseCache`. */
 export interface ParseCacheOptions {
@@ -71,30 +73,44 @@ export interface ParseCache {
   parse(displayPath: string, bytes: Buffer | string): ParsedFile;
   /** The cached result for these bytes, or undefined (counted as a miss; `store` the parse). */
   lookup(displayPath: string, bytes: Buffer | string): ParsedFile | undefined;
-  /** Records the result of a miss; `json` is `JSON.stringify(parsed)` when the caller has it. */
+  /** Records the result of a miss; `json` is its packed text (`packParsedFile`) when the caller has it. */
   store(displayPath: string, bytes: Buffer | string, parsed: ParsedFile, json?: string): void;
   /** Writes the pack if anything changed. Never throws. */
   flush(): void;
   readonly stats: ParseCacheStats;
 }
 
+/** An entry of the pack on disk: its checksum and where its JSON lies in the pack file. */
 interface PackEntry {
   sum: string;
-  json: string;
+  /** Byte offset and length of the entry's JSON in the pack file. */
+  offset: number;
+  length: number;
 }
 
-/** An entry of this load: read from the pack, or a fresh parse whose JSON is made when written. */
+/** An entry of this load: one in the pack, or a fresh parse whose JSON is made when written. */
 type UsedEntry = PackEntry | { parsed: ParsedFile; json: string | undefined };
 
 /** Entries are written in chunks of about this many characters (one write each). */
 const WRITE_CHUNK = 1 << 20;
+/** The pack is indexed by reading it in pieces of this many bytes. */
+const READ_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+/** `<64 hex key> <64 hex checksum> `: the bytes of a line before its JSON. */
+const LINE_PREFIX = 130;
 
 /**
  * Opens the pack of `options.scope` in `options.dir`; nothing is read until the first lookup.
  *
  * A pack is a header line `stigmer-parse-pack <format> <program>` followed by one line per
- * entry: `<key> <sha256 of key and JSON> <ParsedFile JSON>`. A line that fails its checksum or
- * does not parse is a miss; a pack of another format or program is ignored as a whole.
+ * entry: `<key> <sha256 of key and JSON> <packed ParsedFile JSON>` (src/manifest/packed.ts:
+ * specs and positions as JSON texts, decoded when first read). A line that fails its checksum
+ * or does not parse is a miss; a pack of another format or program is ignored as a whole.
+ *
+ * The pack is never held in memory: the first lookup reads it in 1 MB pieces to index where
+ * each entry lies (key, checksum, offset, length), and each hit then reads its own bytes (issue
+ * 17: a pack of 100,000 resources is about 110 MB, which one string held through a whole plan).
  */
 export function openParseCache(options: ParseCacheOptions): ParseCache {
   const stats: ParseCacheStats = { hits: 0, misses: 0, corrupt: 0, writeDisabled: false, written: false };
@@ -104,6 +120,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     `${createHash('sha256').update(options.scope).digest('hex').slice(0, 32)}.pack`,
   );
   let stored: Map<string, PackEntry> | null = null;
+  /** The pack file the index points into, open from the first lookup to the end of `flush`. */
+  let packFd: number | undefined;
   const used = new Map<string, UsedEntry>();
   /** Keys of misses, so `store` does not hash the same bytes again (same bytes object only). */
   const missed = new Map<string, { bytes: Buffer | string; key: string }>();
@@ -111,27 +129,48 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
   const load = (): Map<string, PackEntry> => {
     if (stored) return stored;
     stored = new Map();
-    let text: string;
     try {
-      text = readFileSync(packPath, 'utf8');
+      packFd = openSync(packPath, 'r');
     } catch {
       return stored;
     }
-    let pos = text.indexOf('\n');
-    if (pos < 0 || text.slice(0, pos) !== header) return stored;
-    while (pos < text.length) {
-      const start = pos + 1;
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      pos = end;
-      // 64 hex key, space, 64 hex checksum, space, JSON.
-      if (end - start < 131 || text[start + 64] !== ' ' || text[start + 129] !== ' ') continue;
-      stored.set(text.slice(start, start + 64), {
-        sum: text.slice(start + 65, start + 129),
-        json: text.slice(start + 130, end),
-      });
+    try {
+      indexPack(packFd, header, stored);
+    } catch {
+      // An unreadable pack indexes what was read before the error; reads of it will fail as misses.
     }
     return stored;
+  };
+
+  /**
+   * The bytes of an entry's JSON, when they can be read (and, with `verify`, pass the checksum:
+   * a hit is checked when it is looked up, not again when `flush` copies it).
+   */
+  const readEntry = (key: string, entry: PackEntry, verify: boolean): Buffer | null => {
+    if (packFd === undefined) return null;
+    try {
+      const bytes = Buffer.allocUnsafe(entry.length);
+      for (let got = 0; got < entry.length; ) {
+        const n = readSync(packFd, bytes, got, entry.length - got, entry.offset + got);
+        if (n === 0) return null;
+        got += n;
+      }
+      if (verify && createHash('sha256').update(key).update('\n').update(bytes).digest('hex') !== entry.sum)
+        return null;
+      return bytes;
+    } catch {
+      return null;
+    }
+  };
+
+  const closePack = (): void => {
+    if (packFd === undefined) return;
+    try {
+      closeSync(packFd);
+    } catch {
+      // Already closed.
+    }
+    packFd = undefined;
   };
 
   const cache: ParseCache = {
@@ -140,7 +179,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       const key = entryKey(options.programVersion, displayPath, bytes);
       const entry = load().get(key);
       if (entry) {
-        const cached = entry.sum === checksum(key, entry.json) ? decodeEntry(displayPath, entry.json) : null;
+        const json = readEntry(key, entry, true);
+        const cached = json === null ? null : decodeEntry(displayPath, json.toString('utf8'));
         if (cached) {
           stats.hits++;
           used.set(key, entry);
@@ -179,28 +219,55 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       try {
         ensurePrivateDir(options.dir, 'parse cache directory');
         fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
-        // Streamed in chunks: the pack of 100,000 resources is about 100 MB, which one joined
-        // string (and its encoded copy) would hold twice at the peak of a cold plan.
+        // Streamed in chunks: the pack of 100,000 resources is about 110 MB, which one joined
+        // string (and its encoded copy) would hold twice at the peak of a cold plan. Entries
+        // that came from the pack are copied from it as bytes, one at a time.
         const written = new Map<string, PackEntry>();
-        let chunk = `${header}\n`;
-        for (const [key, entry] of used) {
-          let packed: PackEntry;
-          if ('parsed' in entry) {
-            const json = entry.json ?? JSON.stringify(entry.parsed);
-            packed = { sum: checksum(key, json), json };
-          } else packed = entry;
-          written.set(key, packed);
-          chunk += `${key} ${packed.sum} ${packed.json}\n`;
-          if (chunk.length >= WRITE_CHUNK) {
-            writeAll(fd, chunk);
-            chunk = '';
+        const headerBytes = Buffer.from(`${header}\n`, 'utf8');
+        let offset = writeAllBytes(fd, headerBytes);
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        const push = (piece: Buffer): void => {
+          pending.push(piece);
+          pendingBytes += piece.length;
+          offset += piece.length;
+          if (pendingBytes >= WRITE_CHUNK) {
+            writeAllBytes(fd as number, Buffer.concat(pending, pendingBytes));
+            pending = [];
+            pendingBytes = 0;
           }
+        };
+        for (const [key, entry] of used) {
+          let sum: string;
+          let json: Buffer;
+          if ('parsed' in entry) {
+            json = Buffer.from(entry.json ?? packParsedFile(entry.parsed), 'utf8');
+            sum = createHash('sha256').update(key).update('\n').update(json).digest('hex');
+          } else {
+            const bytes = readEntry(key, entry, false);
+            if (bytes === null) continue;
+            json = bytes;
+            sum = entry.sum;
+          }
+          push(Buffer.from(`${key} ${sum} `, 'latin1'));
+          written.set(key, { sum, offset, length: json.length });
+          push(json);
+          push(NEWLINE_BYTES);
         }
-        writeAll(fd, chunk);
+        if (pendingBytes > 0) writeAllBytes(fd, Buffer.concat(pending, pendingBytes));
         closeSync(fd);
         fd = undefined;
         renameSync(temp, packPath);
+        // From now on the index points into the new pack.
+        closePack();
         stored = written;
+        used.clear();
+        for (const [key, entry] of written) used.set(key, entry);
+        try {
+          packFd = openSync(packPath, 'r');
+        } catch {
+          stored = new Map();
+        }
         stats.written = true;
       } catch {
         stats.writeDisabled = true;
@@ -216,10 +283,74 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
   return cache;
 }
 
-/** Writes all of `text` (UTF-8) at the file position of `fd`. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+const NEWLINE_BYTES = Buffer.from('\n');
+
+/**
+ * Reads the pack behind `fd` in pieces and records each well-formed entry line (key, checksum,
+ * where its JSON lies) in `into`; nothing when the header is not `header`.
+ */
+function indexPack(fd: number, header: string, into: Map<string, PackEntry>): void {
+  const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  /** Bytes of the current line read so far from earlier pieces: only its first LINE_PREFIX matter. */
+  let carry = Buffer.alloc(0);
+  let lineStart = 0;
+  let position = 0;
+  let sawHeader = false;
+  const headerBytes = Buffer.from(header, 'utf8');
+  const endLine = (prefix: Buffer, lineEnd: number): boolean => {
+    // `prefix` holds the first bytes of the line (at least LINE_PREFIX of them when it is an entry).
+    if (!sawHeader) {
+      if (
+        lineEnd - lineStart !== headerBytes.length ||
+        !prefix.subarray(0, headerBytes.length).equals(headerBytes)
+      )
+        return false;
+      sawHeader = true;
+      return true;
+    }
+    if (lineEnd - lineStart > LINE_PREFIX && prefix[64] === SPACE && prefix[129] === SPACE) {
+      into.set(prefix.toString('latin1', 0, 64), {
+        sum: prefix.toString('latin1', 65, 129),
+        offset: lineStart + LINE_PREFIX,
+        length: lineEnd - lineStart - LINE_PREFIX,
+      });
+    }
+    return true;
+  };
+  const keep = Math.max(LINE_PREFIX, headerBytes.length);
+  for (;;) {
+    const n = readSync(fd, chunk, 0, READ_CHUNK, position);
+    if (n === 0) break;
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, from);
+      if (nl < 0 || nl >= n) break;
+      const lineEnd = position + nl;
+      const prefix =
+        carry.length > 0
+          ? Buffer.concat([carry, chunk.subarray(from, Math.min(nl, from + keep))])
+          : chunk.subarray(from, nl);
+      if (!endLine(prefix, lineEnd)) return;
+      carry = Buffer.alloc(0);
+      from = nl + 1;
+      lineStart = lineEnd + 1;
+    }
+    // The rest of this piece starts a line that ends in a later one.
+    if (carry.length < keep)
+      carry = Buffer.concat([carry, chunk.subarray(from, Math.min(n, from + keep - carry.length))]);
+    position += n;
+  }
+  // A last line without a newline (a truncated pack) is not an entry: its JSON may be cut.
+  if (position > lineStart && sawHeader) {
+    // Kept only if complete JSON follows: the checksum decides when it is read.
+    endLine(carry, position);
+  }
+}
+
+/** Writes all of `bytes` at the file position of `fd`; returns its length. */
+function writeAllBytes(fd: number, bytes: Buffer): number {
   for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+  return bytes.length;
 }
 
 /** True when an Environment of the file has a secret entry with a plaintext `value`. */
@@ -248,23 +379,9 @@ export function entryKey(programVersion: string, displayPath: string, bytes: Buf
     .digest('hex');
 }
 
-function checksum(key: string, json: string): string {
-  return createHash('sha256').update(key).update('\n').update(json).digest('hex');
-}
-
 function decodeEntry(displayPath: string, json: string): ParsedFile | null {
   try {
-    const value = JSON.parse(json) as ParsedFile;
-    if (
-      typeof value !== 'object' ||
-      value === null ||
-      value.file !== displayPath ||
-      !Array.isArray(value.documents) ||
-      !Array.isArray(value.diagnostics)
-    ) {
-      return null;
-    }
-    return value;
+    return unpackParsedFile(JSON.parse(json), displayPath);
   } catch {
     return null;
   }

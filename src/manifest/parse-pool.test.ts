@@ -45,7 +45,9 @@ describe('parseManifestFiles', () => {
       const fromWorker = results.filter((r) => r.json !== undefined);
       expect(fromWorker.length).toBeGreaterThanOrEqual(30);
       expect(fromWorker.length).toBeLessThan(jobs.length);
-      for (const r of fromWorker) expect(JSON.parse(r.json as string)).toEqual(r.parsed);
+      // The JSON is the packed form (src/manifest/packed.ts): unpacked, it reads as the ParsedFile.
+      const { unpackParsedFile } = await import('./packed.js');
+      for (const r of fromWorker) expect(unpackParsedFile(JSON.parse(r.json as string))).toEqual(r.parsed);
       // Sharing freely: the same results whoever took which file.
       const shared = await pool.parseManifestFiles(jobs, { parallel: true });
       expect(shared.map((r) => r.parsed)).toEqual(expected);

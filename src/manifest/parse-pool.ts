@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
@@ -32,7 +33,10 @@ export interface ParseJob {
   bytes: Buffer | string;
 }
 
-/** A parse result; `json` is its JSON text when it crossed from the worker (the cache stores it as is). */
+/**
+ * A parse result; `json` is its packed JSON text (src/manifest/packed.ts) when it crossed from the
+ * worker (the cache stores it as is), and then `parsed` has lazy specs and positions.
+ */
 export interface ParseResult {
   parsed: ParsedFile;
   json?: string;
@@ -166,7 +170,8 @@ function startWorker(
         return;
       }
       try {
-        results[message.index] = { parsed: JSON.parse(message.json) as ParsedFile, json: message.json };
+        const parsed = unpackParsedFile(JSON.parse(message.json));
+        if (parsed) results[message.index] = { parsed, json: message.json };
       } catch {
         // Left undefined: parsed again on the main thread.
       }

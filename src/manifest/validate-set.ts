@@ -10,6 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../errors.js';
+import { peekSpec } from '../stored-text.js';
 import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
 import { decodeManifestText } from './parse.js';
 import { readFileLimited } from './read-file.js';
@@ -31,9 +32,15 @@ export interface Reference {
   pointer: string;
 }
 
-/** Every reference a resource's spec makes (DESIGN.md §2, the "references" column). */
-export function referencesOf(resource: Pick<DesiredResource, 'kind' | 'spec'>): Reference[] {
-  const spec = resource.spec;
+/**
+ * Every reference a resource's spec makes (DESIGN.md §2, the "references" column). `spec`
+ * defaults to the resource's; pass a peeked one (`peekSpec`) to read a lazy spec without
+ * keeping it decoded.
+ */
+export function referencesOf(
+  resource: Pick<DesiredResource, 'kind' | 'spec'>,
+  spec: JsonObject = resource.spec,
+): Reference[] {
   const out: Reference[] = [];
   const list = (field: string, kind: DeclaredKind): void => {
     const v = spec[field];
@@ -213,7 +220,10 @@ export function checkDocument(
   };
   const posOf = (pointer: string): RefPos => doc.positions[pointer] ?? doc.positions[''] ?? r.source;
   const liveNames = context.liveNames;
-  for (const ref of referencesOf(r)) {
+  // Read once without keeping it decoded: a spec unpacked from the parse cache stays text
+  // (the planner compares it as text), so a warm plan never builds the objects of its specs.
+  const spec = r.kind === 'Skill' || r.kind === 'Environment' ? null : peekSpec(r);
+  for (const ref of spec === null ? [] : referencesOf(r, spec)) {
     if (context.names(ref.kind)?.has(ref.name)) continue;
     if (liveNames?.(ref.kind).has(ref.name)) continue;
     const candidates = [...(context.names(ref.kind)?.keys() ?? []), ...(liveNames?.(ref.kind) ?? [])];
@@ -230,8 +240,8 @@ export function checkDocument(
       ref.pointer,
     );
   }
-  if (r.kind === 'Agent' && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
-    const i = r.spec.subAgents.indexOf(r.name);
+  if (r.kind === 'Agent' && Array.isArray(spec?.subAgents) && spec.subAgents.includes(r.name)) {
+    const i = spec.subAgents.indexOf(r.name);
     error(
       posOf(`/spec/subAgents/${i}`),
       `Agent "${r.name}" lists itself in subAgents`,
@@ -239,8 +249,9 @@ export function checkDocument(
       `/spec/subAgents/${i}`,
     );
   }
-  if (r.kind === 'Skill' && typeof r.spec.skillMdFile === 'string') {
-    const included = includeSkillFile(r, r.spec.skillMdFile, file, context.cwd, context.root);
+  const skillMdFile = r.kind === 'Skill' ? peekSpec(r).skillMdFile : undefined;
+  if (typeof skillMdFile === 'string') {
+    const included = includeSkillFile(r, skillMdFile, file, context.cwd, context.root);
     if ('error' in included) {
       error(posOf('/spec/skillMdFile'), included.error, included.hint, '/spec/skillMdFile');
       return null;

@@ -5,6 +5,7 @@
  * `environmentRefs` — from the manifests and from the live state, so a reviewer sees what else
  * a change reaches. Pure: data in, changes out.
  */
+import { peekSpec } from '../stored-text.js';
 import type { DeclaredKind, JsonObject } from '../types.js';
 import { compareKindName } from './kind-map.js';
 import { resourceKey, specReferences } from './order.js';
@@ -39,7 +40,8 @@ export function withUsedBy(
   const users = new Map<string, Map<string, { kind: DeclaredKind; name: string }>>();
   const scan = (r: Referrer) => {
     const self = resourceKey(r.kind, r.name);
-    for (const ref of specReferences(r.kind, r.spec)) {
+    // Peeked: a lazy spec (src/stored-text.ts) read once here is not kept decoded.
+    for (const ref of specReferences(r.kind, peekSpec(r))) {
       const target = resourceKey(ref.kind, ref.name);
       if (target === self || !wanted.has(target)) continue;
       const set = users.get(target) ?? new Map<string, { kind: DeclaredKind; name: string }>();

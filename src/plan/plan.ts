@@ -23,7 +23,7 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
-import { storedSpecText } from '../stored-text.js';
+import { specTextOf, storedSpecText } from '../stored-text.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { withUsedBy } from './blast-radius.js';
 import { jsonEqual, stableHash } from './hash.js';
@@ -142,9 +142,8 @@ export function planResource(
     return null;
   }
 
-  const after = comparedViewOf(d);
   // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
-  const write = (source: string) => ({
+  const write = (source: string, after: ComparedView) => ({
     labels: { ...d.labels },
     annotations: {
       ...after.metadata.annotations,
@@ -155,6 +154,7 @@ export function planResource(
     spec: d.spec,
   });
   if (!l) {
+    const after = comparedViewOf(d);
     const source = (options.recordSource ?? formatSource)(d.source);
     const shownAfter = redactView(d.kind, after);
     return {
@@ -170,7 +170,7 @@ export function planResource(
         patch: patchBetween(null, shownAfter),
         before: null,
         after: shownAfter,
-        write: write(source),
+        write: write(source, after),
       },
     };
   }
@@ -192,6 +192,7 @@ export function planResource(
     options.noopMemo?.set(d, l);
     return null;
   }
+  const after = comparedViewOf(d);
   const before = comparedViewOf(l);
   const changed = !jsonEqual(
     comparableView(l.kind, l.name, before, hasher),
@@ -218,7 +219,7 @@ export function planResource(
       patch: patchBetween(shownBefore, shownAfter),
       before: shownBefore,
       after: shownAfter,
-      write: write(source),
+      write: write(source, after),
     },
   };
 }
@@ -237,7 +238,7 @@ function sameAsStored(d: DesiredResource, l: StoredResource): boolean {
     text !== undefined &&
     jsonEqual(l.labels, d.labels) &&
     jsonEqual(userAnnotations(l.annotations), userAnnotations(d.annotations)) &&
-    text === JSON.stringify(d.spec)
+    text === (specTextOf(d) ?? JSON.stringify(d.spec))
   );
 }
 

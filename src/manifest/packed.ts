@@ -1,0 +1,86 @@
+/**
+ * The packed form of a ParsedFile: what the parse cache stores and the parse worker sends (issue
+ * 17, docs/performance.md item 23). It is the ParsedFile's JSON except that each document's
+ * `resource.spec` and `positions` are JSON *texts* (strings) instead of objects. Unpacking makes
+ * them lazy members (src/stored-text.ts): decoded on first read, so a warm plan of 100,000
+ * resources holds each spec as one string instead of a tree of objects, and positions (read
+ * only to report an error) are never decoded at all; the planner compares a spec's text with
+ * the stored text without decoding either (`specTextOf`).
+ *
+ * Everything else of the file is plain JSON, and the unpacked ParsedFile reads like the one
+ * `parseManifestFile` returned: same members, same order, same values.
+ */
+// The spec member is shared with lazy stored resources (`specTextOf` reads either).
+import { lazyJsonMember, specMember } from '../stored-text.js';
+import type { ParsedDocument, ParsedFile } from './types.js';
+
+const positionsMember = lazyJsonMember('positions');
+
+/** The packed JSON text of `parsed` (see the module comment). */
+export function packParsedFile(parsed: ParsedFile): string {
+  const documents = parsed.documents.map((doc) => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(doc) as Array<keyof ParsedDocument>) {
+      if (key === 'resource') out.resource = packResource(doc.resource);
+      else if (key === 'positions')
+        out.positions = positionsMember.text(doc) ?? JSON.stringify(doc.positions);
+      else out[key] = doc[key];
+    }
+    return out;
+  });
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(parsed) as Array<keyof ParsedFile>) {
+    out[key] = key === 'documents' ? documents : parsed[key];
+  }
+  return JSON.stringify(out);
+}
+
+function packResource(resource: ParsedDocument['resource']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(resource) as Array<keyof typeof resource>) {
+    out[key] = key === 'spec' ? (specMember.text(resource) ?? JSON.stringify(resource.spec)) : resource[key];
+  }
+  return out;
+}
+
+/**
+ * The ParsedFile of a packed value (`JSON.parse` of `packParsedFile`'s text), with lazy specs
+ * and positions; null when the value is not a packed ParsedFile of `displayPath` (when given).
+ */
+export function unpackParsedFile(value: unknown, displayPath?: string): ParsedFile | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const file = value as Record<string, unknown>;
+  if (typeof file.file !== 'string' || (displayPath !== undefined && file.file !== displayPath)) return null;
+  if (!Array.isArray(file.documents) || !Array.isArray(file.diagnostics)) return null;
+  const documents = file.documents as unknown[];
+  for (let i = 0; i < documents.length; i++) {
+    const doc = unpackDocument(documents[i]);
+    if (doc === null) return null;
+    documents[i] = doc;
+  }
+  return value as ParsedFile;
+}
+
+function unpackDocument(value: unknown): ParsedDocument | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const packed = value as Record<string, unknown>;
+  const resource = packed.resource as Record<string, unknown> | null | undefined;
+  if (typeof resource !== 'object' || resource === null) return null;
+  if (typeof resource.spec !== 'string' || typeof packed.positions !== 'string') return null;
+  const doc: Record<string, unknown> = {};
+  for (const key of Object.keys(packed)) {
+    if (key === 'resource') doc.resource = unpackResource(resource);
+    else if (key === 'positions') positionsMember.define(doc, packed.positions);
+    else doc[key] = packed[key];
+  }
+  return doc as unknown as ParsedDocument;
+}
+
+function unpackResource(packed: Record<string, unknown>): Record<string, unknown> {
+  const resource: Record<string, unknown> = {};
+  for (const key of Object.keys(packed)) {
+    if (key === 'spec') specMember.define(resource, packed.spec as string);
+    else resource[key] = packed[key];
+  }
+  return resource;
+}
