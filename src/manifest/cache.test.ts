@@ -186,9 +186,7 @@ describe('parse cache', () => {
     expect([...now].filter((l) => !old.has(l))).toHaveLength(1);
     expect([...old].filter((l) => !now.has(l))).toHaveLength(1);
     const fourth = open();
-    expect(parseAll(fourth, edited)).toEqual(
-      Object.entries(edited).map(([p, t]) => parseManifestFile(p, t)),
-    );
+    expect(parseAll(fourth, edited)).toEqual(Object.entries(edited).map(([p, t]) => parseManifestFile(p, t)));
     expect(fourth.stats).toMatchObject({ hits: 60, misses: 0, corrupt: 0 });
   });
 

@@ -57,7 +57,9 @@ describe('packed ParsedFile', () => {
   });
 
   it('round-trips any spec and labels', () => {
-    const json = fc.jsonValue({ maxDepth: 3 }).filter((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+    const json = fc
+      .jsonValue({ maxDepth: 3 })
+      .filter((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
     fc.assert(
       fc.property(json, fc.dictionary(fc.string(), fc.string()), (spec, labels) => {
         const file = {

@@ -73,6 +73,22 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName) => {
     expect(ids()).toEqual(['a', 'b']);
   });
 
+  it('reads rows as arrays of column values, in SELECT order, from prepareArrays', () => {
+    db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('b', 2);
+    db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('a', 1);
+    const stmt = db.prepareArrays('SELECT n, id FROM t ORDER BY id');
+    expect(stmt.all().map((r) => [...(r as unknown[])])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect([...(db.prepareArrays('SELECT id, n FROM t WHERE id = ?').get('b') as unknown[])]).toEqual([
+      'b',
+      2,
+    ]);
+    // Object rows from prepare are unaffected.
+    expect(ids()).toEqual(['a', 'b']);
+  });
+
   it('stores and returns BLOBs as bytes', () => {
     db.prepare('INSERT INTO t (id, data) VALUES (?, ?)').run('b', Buffer.from([0, 1, 255]));
     const row = db.prepare('SELECT data FROM t').get() as { data: Uint8Array };

@@ -14,6 +14,10 @@ class BetterSqlite3Database implements SqliteDatabase {
     return this.db.prepare<SqliteParams>(sql);
   }
 
+  prepareArrays(sql: string): SqliteStatement {
+    return this.db.prepare<SqliteParams>(sql).raw(true);
+  }
+
   exec(sql: string): void {
     this.db.exec(sql);
   }

@@ -30,6 +30,12 @@ export interface SqliteStatement {
 /** One open connection. */
 export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
+  /**
+   * A statement whose rows are arrays of the column values in the order of the SELECT instead
+   * of objects: cheaper to build when a query returns every row of a table (about half the
+   * time of object rows for 100,000 resources in better-sqlite3).
+   */
+  prepareArrays(sql: string): SqliteStatement;
   /** Runs one or more statements without parameters (DDL, PRAGMA assignments). */
   exec(sql: string): void;
   /**

@@ -216,6 +216,7 @@ interface ExecutionStatements {
   anyExpired: Statement;
 }
 
+/** Columns of a resource row; `ResourceArrayRow` follows this order. */
 const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, created_at, updated_at';
 
 /** The local SQLite implementation of Backend. */
@@ -267,7 +268,7 @@ export class LocalBackend implements Backend {
         get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name = ?`),
         current: db.prepare(`SELECT id, version, labels, annotations, spec FROM ${t} WHERE name = ?`),
         page: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name > ? ORDER BY name LIMIT ?`),
-        all: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} ORDER BY name`),
+        all: db.prepareArrays(`SELECT ${RESOURCE_COLUMNS} FROM ${t} ORDER BY name`),
         insert: db.prepare(
           `INSERT INTO ${t} (id, name, labels, annotations, spec, status, version, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, '{}', 1, ?, ?)`,
@@ -442,7 +443,7 @@ export class LocalBackend implements Backend {
 
   listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
     return this.guard(() =>
-      (this.kindStatements(kind).all.all() as ResourceRow[]).map((r) => toResource(kind, r)),
+      (this.kindStatements(kind).all.all() as ResourceArrayRow[]).map((r) => arrayToResource(kind, r)),
     );
   }
 
@@ -1049,6 +1050,27 @@ export function decodePageToken(token: string, kind: DeclaredKind): string {
 }
 
 /** A stored row as a resource; spec and status are decoded when first read (src/stored-text.ts). */
+/** A row of RESOURCE_COLUMNS as an array (`prepareArrays`), in that order. */
+type ResourceArrayRow = [string, string, string, string, string, string, number, string, string];
+
+/** toResource of an array row (the bulk list: see SqliteDatabase.prepareArrays). */
+function arrayToResource(kind: DeclaredKind, r: ResourceArrayRow): StoredResource {
+  return lazyStoredResource(
+    {
+      id: r[0],
+      kind,
+      name: r[1],
+      labels: JSON.parse(r[2]) as Record<string, string>,
+      annotations: JSON.parse(r[3]) as Record<string, string>,
+      version: r[6],
+      createdAt: r[7],
+      updatedAt: r[8],
+    },
+    r[4],
+    r[5],
+  );
+}
+
 function toResource(kind: DeclaredKind, r: ResourceRow): StoredResource {
   return lazyStoredResource(
     {

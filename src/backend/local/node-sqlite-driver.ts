@@ -11,6 +11,8 @@ import { runTransaction, type SqliteDatabase, type SqliteDriver, type SqliteStat
 /** The part of `node:sqlite` this driver uses (typed here: the project's @types/node is Node 20's). */
 interface NodeSqliteStatement extends SqliteStatement {
   setAllowUnknownNamedParameters?(enabled: boolean): void;
+  /** Node ≥ 22.16 / 24: rows as arrays. */
+  setReturnArrays?(enabled: boolean): void;
 }
 interface NodeDatabaseSync {
   readonly isTransaction: boolean;
@@ -45,6 +47,23 @@ class NodeSqliteDatabase implements SqliteDatabase {
     // better-sqlite3 ignores named values a statement does not use; so does this driver.
     stmt.setAllowUnknownNamedParameters?.(true);
     return stmt;
+  }
+
+  prepareArrays(sql: string): SqliteStatement {
+    const stmt = this.prepare(sql) as NodeSqliteStatement;
+    if (typeof stmt.setReturnArrays === 'function') {
+      stmt.setReturnArrays(true);
+      return stmt;
+    }
+    // Older node:sqlite: the same arrays, made from the object rows.
+    return {
+      run: (...params) => stmt.run(...params),
+      get: (...params) => {
+        const row = stmt.get(...params);
+        return row === undefined ? undefined : Object.values(row as object);
+      },
+      all: (...params) => stmt.all(...params).map((row) => Object.values(row as object)),
+    };
   }
 
   exec(sql: string): void {
