@@ -2,7 +2,8 @@
  * The base of every command: global backend flags (DESIGN.md §5) and opening the backend.
  * Commands stay adapters: parse flags, call one core function, hand the result to a printer.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { type BackendConfig, type BackendFlags, resolveBackendConfig } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 

@@ -3,7 +3,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StigmerError } from '../errors.js';
 import type { LoadOptions } from '../manifest/types.js';
 

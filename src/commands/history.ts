@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { parseKind } from '../backend/kinds.js';
 import { StigmerCommand } from '../cli/base-command.js';
 import { formatHistoryJson, formatHistoryTable } from '../cli/printers/resources.js';

@@ -1,4 +1,5 @@
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 
 export default class Server extends Command {
   static override summary = 'Serve a store over gRPC for the cloud backend: shared state for a team.';

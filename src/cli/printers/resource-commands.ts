@@ -3,7 +3,7 @@
  * a core result to printed output. Each command parses its arguments, opens the backend and
  * calls one of these; the behaviour is written once, so the aliases cannot drift from `get`.
  */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { Backend } from '../../backend/types.js';
 import { deleteResourceByName, getResources } from '../../core/resources.js';
 import { revealSpec } from '../../secrets/environment.js';

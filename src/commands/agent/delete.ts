@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { StigmerCommand } from '../../cli/base-command.js';
 import { forceFlag, messageFlag, runDelete, stdio } from '../../cli/printers/resource-commands.js';
 

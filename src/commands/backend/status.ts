@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StigmerCommand } from '../../cli/base-command.js';
 import { formatStatus, formatStatusJson } from '../../cli/printers/resources.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { parse } from 'yaml';
 import { StigmerCommand } from '../../cli/base-command.js';
 import { runExecution } from '../../cli/run-execution.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StigmerCommand } from '../../cli/base-command.js';
 import { StigmerError } from '../../errors.js';
 import { renderDot, renderMermaid, taskGraph, type WorkflowTaskSpec } from '../../execute/graph.js';
