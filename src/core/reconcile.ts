@@ -276,14 +276,21 @@ export async function parseWithCache(
     cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : undefined,
   );
   const misses = sources.files.filter((_, i) => files[i] === undefined);
-  const parsed = await parseManifestFiles(misses);
+  // Each parse is stored as soon as it is made: the cache writes it through to the new pack,
+  // so the JSON of every file is never held at once (issue 17).
+  const parsed = await parseManifestFiles(misses, {
+    ...(cache
+      ? {
+          onResult: (m: number, result: ParseResult) => {
+            const source = misses[m] as ManifestSource;
+            if (source.absolutePath !== null)
+              cache.store(source.path, source.bytes, result.parsed, result.json);
+          },
+        }
+      : {}),
+  });
   for (let i = 0, m = 0; i < files.length; i++) {
-    if (files[i] !== undefined) continue;
-    const source = sources.files[i] as ManifestSource;
-    const result = parsed[m++] as ParseResult;
-    files[i] = result.parsed;
-    if (cache && source.absolutePath !== null)
-      cache.store(source.path, source.bytes, result.parsed, result.json);
+    if (files[i] === undefined) files[i] = (parsed[m++] as ParseResult).parsed;
   }
   cache?.flush();
   return files as ParsedFile[];

@@ -88,10 +88,7 @@ interface PackEntry {
   length: number;
 }
 
-/** An entry of this load: one in the pack, or a fresh parse whose JSON is made when written. */
-type UsedEntry = PackEntry | { parsed: ParsedFile; json: string | undefined };
-
-/** Entries are written in chunks of about this many characters (one write each). */
+/** Entries are written in chunks of about this many bytes (one write each). */
 const WRITE_CHUNK = 1 << 20;
 /** The pack is indexed by reading it in pieces of this many bytes. */
 const READ_CHUNK = 1 << 20;
@@ -99,6 +96,18 @@ const NEWLINE = 0x0a;
 const SPACE = 0x20;
 /** `<64 hex key> <64 hex checksum> `: the bytes of a line before its JSON. */
 const LINE_PREFIX = 130;
+
+/** The new pack being written: a temporary file renamed over the pack by `flush`. */
+interface PackWriter {
+  fd: number;
+  temp: string;
+  /** Bytes written or pending so far (the offset of the next byte). */
+  offset: number;
+  pending: Buffer[];
+  pendingBytes: number;
+  /** The entries in the new pack. */
+  written: Map<string, PackEntry>;
+}
 
 /**
  * Opens the pack of `options.scope` in `options.dir`; nothing is read until the first lookup.
@@ -108,9 +117,13 @@ const LINE_PREFIX = 130;
  * specs and positions as JSON texts, decoded when first read). A line that fails its checksum
  * or does not parse is a miss; a pack of another format or program is ignored as a whole.
  *
- * The pack is never held in memory: the first lookup reads it in 1 MB pieces to index where
- * each entry lies (key, checksum, offset, length), and each hit then reads its own bytes (issue
- * 17: a pack of 100,000 resources is about 110 MB, which one string held through a whole plan).
+ * Neither pack is ever held in memory (issue 17: the pack of 100,000 resources is about
+ * 110 MB). The first lookup reads the old one in 1 MB pieces to index where each entry lies
+ * (key, checksum, offset, length), and each hit then reads its own bytes. The new one is
+ * written through: from the first miss on, a temporary file receives each entry as soon as it
+ * is known (the hits so far, copied as bytes from the old pack, then every later hit and
+ * stored parse), and `flush` renames it over the old one. A load without a miss writes
+ * nothing unless entries must be dropped.
  */
 export function openParseCache(options: ParseCacheOptions): ParseCache {
   const stats: ParseCacheStats = { hits: 0, misses: 0, corrupt: 0, writeDisabled: false, written: false };
@@ -122,7 +135,9 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
   let stored: Map<string, PackEntry> | null = null;
   /** The pack file the index points into, open from the first lookup to the end of `flush`. */
   let packFd: number | undefined;
-  const used = new Map<string, UsedEntry>();
+  /** Entries of this load found in the old pack, in load order, until a new pack is started. */
+  const hits = new Map<string, PackEntry>();
+  let writer: PackWriter | null = null;
   /** Keys of misses, so `store` does not hash the same bytes again (same bytes object only). */
   const missed = new Map<string, { bytes: Buffer | string; key: string }>();
 
@@ -143,8 +158,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
   };
 
   /**
-   * The bytes of an entry's JSON, when they can be read (and, with `verify`, pass the checksum:
-   * a hit is checked when it is looked up, not again when `flush` copies it).
+   * The bytes of an entry's JSON in the old pack, when they can be read (and, with `verify`,
+   * pass the checksum: a hit is checked when it is looked up, not again when it is copied).
    */
   const readEntry = (key: string, entry: PackEntry, verify: boolean): Buffer | null => {
     if (packFd === undefined) return null;
@@ -173,6 +188,76 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     packFd = undefined;
   };
 
+  /** Gives up writing this load's pack (the old one stays): removes the temporary file. */
+  const abandon = (): void => {
+    stats.writeDisabled = true;
+    if (!writer) return;
+    const { fd, temp } = writer;
+    writer = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed.
+    }
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was written where nothing can be removed.
+    }
+  };
+
+  const push = (w: PackWriter, piece: Buffer): void => {
+    w.pending.push(piece);
+    w.pendingBytes += piece.length;
+    w.offset += piece.length;
+    if (w.pendingBytes >= WRITE_CHUNK) drain(w);
+  };
+  const drain = (w: PackWriter): void => {
+    if (w.pendingBytes === 0) return;
+    writeAllBytes(
+      w.fd,
+      w.pending.length === 1 ? (w.pending[0] as Buffer) : Buffer.concat(w.pending, w.pendingBytes),
+    );
+    w.pending = [];
+    w.pendingBytes = 0;
+  };
+  /** Appends one entry to the new pack. Never throws: a failure abandons the new pack. */
+  const append = (key: string, sum: string, json: Buffer): void => {
+    const w = writer;
+    if (!w || w.written.has(key)) return;
+    try {
+      push(w, Buffer.from(`${key} ${sum} `, 'latin1'));
+      w.written.set(key, { sum, offset: w.offset, length: json.length });
+      push(w, json);
+      push(w, NEWLINE_BYTES);
+    } catch {
+      abandon();
+    }
+  };
+  const copyHit = (key: string, entry: PackEntry): void => {
+    const bytes = readEntry(key, entry, false);
+    if (bytes !== null) append(key, entry.sum, bytes);
+  };
+  /** Starts the new pack (once per load), with the hits found so far. False when it cannot. */
+  const startWriter = (): boolean => {
+    if (writer) return true;
+    if (stats.writeDisabled) return false;
+    const temp = `${packPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      ensurePrivateDir(options.dir, 'parse cache directory');
+      removeStaleTemps(options.dir);
+      const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
+      writer = { fd, temp, offset: 0, pending: [], pendingBytes: 0, written: new Map() };
+      push(writer, Buffer.from(`${header}\n`, 'utf8'));
+    } catch {
+      abandon();
+      return false;
+    }
+    for (const [key, entry] of hits) copyHit(key, entry);
+    hits.clear();
+    return writer !== null;
+  };
+
   const cache: ParseCache = {
     stats,
     lookup(displayPath, bytes) {
@@ -183,7 +268,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
         const cached = json === null ? null : decodeEntry(displayPath, json.toString('utf8'));
         if (cached) {
           stats.hits++;
-          used.set(key, entry);
+          if (writer) append(key, entry.sum, json as Buffer);
+          else hits.set(key, entry);
           return cached;
         }
         stats.corrupt++;
@@ -198,9 +284,10 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       if (holdsPlaintextSecret(parsed)) return;
       const miss = missed.get(displayPath);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath, bytes);
-      // The JSON (when the caller has none) and its checksum are made when the pack is written,
-      // one entry at a time, so a load never holds the JSON of every parse at once.
-      used.set(key, { parsed, json });
+      if (!startWriter()) return;
+      // Written now and not kept: a load never holds the JSON of every parse at once.
+      const text = Buffer.from(json ?? packParsedFile(parsed), 'utf8');
+      append(key, createHash('sha256').update(key).update('\n').update(text).digest('hex'), text);
     },
     parse(displayPath, bytes) {
       const cached = cache.lookup(displayPath, bytes);
@@ -211,76 +298,71 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
     },
     flush() {
       const before = load();
-      const unchanged =
-        stats.misses === 0 && before.size === used.size && [...used.keys()].every((k) => before.has(k));
-      if (unchanged || stats.writeDisabled) return;
-      const temp = `${packPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      let fd: number | undefined;
-      try {
-        ensurePrivateDir(options.dir, 'parse cache directory');
-        fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
-        // Streamed in chunks: the pack of 100,000 resources is about 110 MB, which one joined
-        // string (and its encoded copy) would hold twice at the peak of a cold plan. Entries
-        // that came from the pack are copied from it as bytes, one at a time.
-        const written = new Map<string, PackEntry>();
-        const headerBytes = Buffer.from(`${header}\n`, 'utf8');
-        let offset = writeAllBytes(fd, headerBytes);
-        let pending: Buffer[] = [];
-        let pendingBytes = 0;
-        const push = (piece: Buffer): void => {
-          pending.push(piece);
-          pendingBytes += piece.length;
-          offset += piece.length;
-          if (pendingBytes >= WRITE_CHUNK) {
-            writeAllBytes(fd as number, Buffer.concat(pending, pendingBytes));
-            pending = [];
-            pendingBytes = 0;
-          }
-        };
-        for (const [key, entry] of used) {
-          let sum: string;
-          let json: Buffer;
-          if ('parsed' in entry) {
-            json = Buffer.from(entry.json ?? packParsedFile(entry.parsed), 'utf8');
-            sum = createHash('sha256').update(key).update('\n').update(json).digest('hex');
-          } else {
-            const bytes = readEntry(key, entry, false);
-            if (bytes === null) continue;
-            json = bytes;
-            sum = entry.sum;
-          }
-          push(Buffer.from(`${key} ${sum} `, 'latin1'));
-          written.set(key, { sum, offset, length: json.length });
-          push(json);
-          push(NEWLINE_BYTES);
-        }
-        if (pendingBytes > 0) writeAllBytes(fd, Buffer.concat(pending, pendingBytes));
-        closeSync(fd);
-        fd = undefined;
-        renameSync(temp, packPath);
-        // From now on the index points into the new pack.
-        closePack();
-        stored = written;
-        used.clear();
-        for (const [key, entry] of written) used.set(key, entry);
-        try {
-          packFd = openSync(packPath, 'r');
-        } catch {
-          stored = new Map();
-        }
-        stats.written = true;
-      } catch {
-        stats.writeDisabled = true;
-        try {
-          if (fd !== undefined) closeSync(fd);
-          rmSync(temp, { force: true });
-        } catch {
-          // Nothing was written where nothing can be removed.
-        }
+      if (!writer) {
+        // Only hits: the pack changes only when it holds entries this load did not use.
+        const unchanged = before.size === hits.size && [...hits.keys()].every((k) => before.has(k));
+        if (unchanged && stats.misses === 0) return;
+        if (!startWriter()) return;
       }
+      const w = writer as PackWriter | null;
+      if (!w) return;
+      try {
+        drain(w);
+        closeSync(w.fd);
+        renameSync(w.temp, packPath);
+      } catch {
+        abandon();
+        return;
+      }
+      writer = null;
+      // From now on the index points into the new pack, and its entries are this load's hits.
+      closePack();
+      stored = w.written;
+      hits.clear();
+      for (const [key, entry] of w.written) hits.set(key, entry);
+      try {
+        packFd = openSync(packPath, 'r');
+      } catch {
+        stored = new Map();
+        hits.clear();
+      }
+      stats.written = true;
     },
   };
   return cache;
+}
+
+/**
+ * Removes temporary packs left by processes that no longer run (killed mid-load): their name
+ * is `<pack>.<pid>.<random>.tmp`. Those of running processes are theirs to finish.
+ */
+function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^[0-9a-f]{32}\.pack\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processRuns(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // Someone else removed it, or cannot: harmless.
+    }
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const NEWLINE_BYTES = Buffer.from('\n');

@@ -42,12 +42,12 @@ describe('parseManifestFiles', () => {
       // The main thread stops after 10 files: the worker takes the other 30.
       const results = await pool.parseManifestFiles(jobs, { parallel: true, mainLimit: 10 });
       expect(results.map((r) => r.parsed)).toEqual(expected);
-      const fromWorker = results.filter((r) => r.json !== undefined);
+      const fromWorker = results.filter((r) => r.byWorker);
       expect(fromWorker.length).toBeGreaterThanOrEqual(30);
       expect(fromWorker.length).toBeLessThan(jobs.length);
       // The JSON is the packed form (src/manifest/packed.ts): unpacked, it reads as the ParsedFile.
       const { unpackParsedFile } = await import('./packed.js');
-      for (const r of fromWorker) expect(unpackParsedFile(JSON.parse(r.json as string))).toEqual(r.parsed);
+      for (const r of results) expect(unpackParsedFile(JSON.parse(r.json as string))).toEqual(r.parsed);
       // Sharing freely: the same results whoever took which file.
       const shared = await pool.parseManifestFiles(jobs, { parallel: true });
       expect(shared.map((r) => r.parsed)).toEqual(expected);
