@@ -5,7 +5,7 @@
  * any input order.
  */
 import type { DeclaredKind, JsonObject, JsonValue } from '../types.js';
-import { compareKindName } from './kind-map.js';
+import { compareKindName, KindNameMap } from './kind-map.js';
 
 export interface ResourceRef {
   kind: DeclaredKind;
@@ -75,58 +75,69 @@ export function specReferences(kind: DeclaredKind, spec: JsonObject): ResourceRe
  * resource in kind/name order, and resources that depend on the cycle still come after it.
  */
 export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (item: T) => JsonObject): T[] {
-  const byKey = new Map<string, T>();
-  for (const item of items) byKey.set(resourceKey(item.kind, item.name), item);
-  const pending = new Map<string, Set<string>>();
-  const dependents = new Map<string, string[]>();
-  for (const [key, item] of byKey) {
-    const deps = new Set<string>();
+  // Items by (kind, name), the last of equal keys winning (as a keyed map would keep it).
+  const byKey = new KindNameMap<T>();
+  for (const item of items) byKey.set(item.kind, item.name, item);
+  // Index i = position in kind/name order = priority; everything below works on indices.
+  const sorted = [...byKey.values()].sort(compareKindName);
+  const n = sorted.length;
+  const indexOf = new KindNameMap<number>();
+  for (let i = 0; i < n; i++) indexOf.set((sorted[i] as T).kind, (sorted[i] as T).name, i);
+  /** deps[i]: the distinct items i references (itself excluded). */
+  const deps: number[][] = new Array(n);
+  const pendingCount = new Int32Array(n);
+  const dependents: number[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++) {
+    const item = sorted[i] as T;
+    const mine: number[] = [];
     for (const ref of specReferences(item.kind, specOf(item))) {
-      const depKey = resourceKey(ref.kind, ref.name);
-      if (depKey !== key && byKey.has(depKey)) deps.add(depKey);
+      const d = indexOf.get(ref.kind, ref.name);
+      if (d === undefined || d === i || mine.includes(d)) continue;
+      mine.push(d);
+      (dependents[d] as number[]).push(i);
     }
-    pending.set(key, deps);
-    for (const dep of deps) {
-      const list = dependents.get(dep) ?? [];
-      list.push(key);
-      dependents.set(dep, list);
-    }
+    deps[i] = mine;
+    pendingCount[i] = mine.length;
   }
-  // Priority of each item = its position in kind/name order; the ready set is a min-heap of those.
-  const keys = [...byKey.keys()].sort((a, b) => compareKindName(byKey.get(a) as T, byKey.get(b) as T));
-  const priority = new Map(keys.map((k, i) => [k, i]));
+  const done = new Uint8Array(n);
   const ready = new MinHeap();
-  for (const key of keys) if (pending.get(key)?.size === 0) ready.push(priority.get(key) as number);
+  for (let i = 0; i < n; i++) if (pendingCount[i] === 0) ready.push(i);
   const ordered: T[] = [];
-  while (pending.size > 0) {
+  /** Items already taken, in priority order, are skipped by the cycle search from here on. */
+  let firstPending = 0;
+  while (ordered.length < n) {
     if (ready.size === 0) {
       // Stuck on a reference cycle: release the first resource that lies on one, so the
       // resources that merely depend on the cycle still come after it.
-      const onCycle = keys.find((k) => pending.has(k) && reachesItself(k, pending)) as string;
-      ready.push(priority.get(onCycle) as number);
+      while (done[firstPending]) firstPending++;
+      let onCycle = firstPending;
+      while (done[onCycle] || !reachesItself(onCycle, deps, done)) onCycle++;
+      ready.push(onCycle);
     }
-    const key = keys[ready.pop()] as string;
-    ordered.push(byKey.get(key) as T);
-    pending.delete(key);
-    for (const dependent of dependents.get(key) ?? []) {
-      const deps = pending.get(dependent);
-      if (!deps?.delete(key)) continue;
-      if (deps.size === 0) ready.push(priority.get(dependent) as number);
+    const i = ready.pop();
+    if (done[i]) continue;
+    done[i] = 1;
+    ordered.push(sorted[i] as T);
+    for (const dependent of dependents[i] as number[]) {
+      if (done[dependent]) continue;
+      const left = (pendingCount[dependent] as number) - 1;
+      pendingCount[dependent] = left;
+      if (left === 0) ready.push(dependent);
     }
   }
   return ordered;
 }
 
-/** True when `start` can reach itself through unresolved references. */
-function reachesItself(start: string, pending: Map<string, Set<string>>): boolean {
-  const seen = new Set<string>();
-  const stack = [...(pending.get(start) ?? [])];
+/** True when `start` can reach itself through references to items not yet taken. */
+function reachesItself(start: number, deps: number[][], done: Uint8Array): boolean {
+  const seen = new Uint8Array(deps.length);
+  const stack = (deps[start] as number[]).filter((d) => !done[d]);
   while (stack.length > 0) {
-    const key = stack.pop() as string;
-    if (key === start) return true;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    stack.push(...(pending.get(key) ?? []));
+    const i = stack.pop() as number;
+    if (i === start) return true;
+    if (seen[i]) continue;
+    seen[i] = 1;
+    for (const d of deps[i] as number[]) if (!done[d]) stack.push(d);
   }
   return false;
 }

@@ -94,13 +94,22 @@ export const PHASES: ReadonlySet<string> = new Set([
   'CANCELLED',
 ]);
 
+/** Random bytes for ids, drawn 4 KB at a time (one `randomBytes` call per id cost 0.5 s at 100,000 creates). */
+const idPool = { bytes: Buffer.alloc(0), at: 0 };
+
 /** A random id with the kind's prefix: 16 base32 characters (80 bits), e.g. `agt_k3x9...`. */
 export function newId(prefix: string): string {
-  const bytes = randomBytes(10);
+  if (idPool.at + 10 > idPool.bytes.length) {
+    idPool.bytes = randomBytes(4096);
+    idPool.at = 0;
+  }
+  const start = idPool.at;
+  idPool.at += 10;
   let bits = 0;
   let value = 0;
   let out = prefix;
-  for (const byte of bytes) {
+  for (let i = start; i < start + 10; i++) {
+    const byte = idPool.bytes[i] as number;
     value = (value << 8) | byte;
     bits += 8;
     while (bits >= 5) {
