@@ -47,7 +47,7 @@ describe('parseManifestFiles', () => {
       expect(fromWorker.length).toBeLessThan(jobs.length);
       // The JSON is the packed form (src/manifest/packed.ts): unpacked, it reads as the ParsedFile.
       const { unpackParsedFile } = await import('./packed.js');
-      for (const r of results) expect(unpackParsedFile(JSON.parse(r.json as string))).toEqual(r.parsed);
+      for (const r of fromWorker) expect(unpackParsedFile(JSON.parse(r.json as string))).toEqual(r.parsed);
       // Sharing freely: the same results whoever took which file.
       const shared = await pool.parseManifestFiles(jobs, { parallel: true });
       expect(shared.map((r) => r.parsed)).toEqual(expected);
