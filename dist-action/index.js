@@ -806,56 +806,72 @@ var require_fast_json_patch = __commonJS({
 });
 
 // src/stored-text.ts
+function lazyJsonMember(key) {
+  const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
+  const descriptor = {
+    get() {
+      const held = this[slot];
+      if (typeof held !== "string") return held.value;
+      const value = JSON.parse(held);
+      this[slot] = { value };
+      return value;
+    },
+    set(value) {
+      this[slot] = { value };
+    },
+    enumerable: true,
+    configurable: true
+  };
+  const slotDescriptor = {
+    value: void 0,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  };
+  return {
+    define(target, text) {
+      Object.defineProperty(target, key, descriptor);
+      slotDescriptor.value = text;
+      Object.defineProperty(target, slot, slotDescriptor);
+      slotDescriptor.value = void 0;
+    },
+    text(target) {
+      const v = target[slot];
+      return typeof v === "string" ? v : void 0;
+    }
+  };
+}
 function lazyStoredResource(fields, specText, statusText) {
-  let spec;
-  let rawSpec = specText;
-  let status;
-  let rawStatus = statusText;
   const resource = {
     id: fields.id,
     kind: fields.kind,
     name: fields.name,
     labels: fields.labels,
-    annotations: fields.annotations,
-    get spec() {
-      if (spec === void 0) {
-        spec = JSON.parse(rawSpec);
-        rawSpec = void 0;
-        specTexts.delete(resource);
-      }
-      return spec;
-    },
-    set spec(value) {
-      spec = value;
-      rawSpec = void 0;
-      specTexts.delete(resource);
-    },
-    get status() {
-      if (status === void 0) {
-        status = JSON.parse(rawStatus);
-        rawStatus = void 0;
-      }
-      return status;
-    },
-    set status(value) {
-      status = value;
-      rawStatus = void 0;
-    },
-    version: fields.version,
-    createdAt: fields.createdAt,
-    updatedAt: fields.updatedAt
+    annotations: fields.annotations
   };
-  specTexts.set(resource, specText);
+  specMember.define(resource, specText);
+  statusMember.define(resource, statusText);
+  resource.version = fields.version;
+  resource.createdAt = fields.createdAt;
+  resource.updatedAt = fields.updatedAt;
   return resource;
 }
 function storedSpecText(resource) {
-  return specTexts.get(resource);
+  return specMember.text(resource);
 }
-var specTexts;
+function specTextOf(resource) {
+  return specMember.text(resource);
+}
+function peekSpec(resource) {
+  const text = specMember.text(resource);
+  return text === void 0 ? resource.spec : JSON.parse(text);
+}
+var specMember, statusMember;
 var init_stored_text = __esm({
   "src/stored-text.ts"() {
     "use strict";
-    specTexts = /* @__PURE__ */ new WeakMap();
+    specMember = lazyJsonMember("spec");
+    statusMember = lazyJsonMember("status");
   }
 });
 
@@ -8439,6 +8455,21 @@ var init_node_sqlite_driver = __esm({
         stmt.setAllowUnknownNamedParameters?.(true);
         return stmt;
       }
+      prepareArrays(sql) {
+        const stmt = this.prepare(sql);
+        if (typeof stmt.setReturnArrays === "function") {
+          stmt.setReturnArrays(true);
+          return stmt;
+        }
+        return {
+          run: (...params) => stmt.run(...params),
+          get: (...params) => {
+            const row = stmt.get(...params);
+            return row === void 0 ? void 0 : Object.values(row);
+          },
+          all: (...params) => stmt.all(...params).map((row) => Object.values(row))
+        };
+      }
       exec(sql) {
         this.db.exec(sql);
       }
@@ -8786,11 +8817,17 @@ __export(local_exports, {
 import { createHash as createHash3, randomBytes } from "node:crypto";
 import { dirname as dirname3, resolve as resolve3 } from "node:path";
 function newId(prefix) {
-  const bytes = randomBytes(10);
+  if (idPool.at + 10 > idPool.bytes.length) {
+    idPool.bytes = randomBytes(4096);
+    idPool.at = 0;
+  }
+  const start = idPool.at;
+  idPool.at += 10;
   let bits = 0;
   let value = 0;
   let out = prefix;
-  for (const byte of bytes) {
+  for (let i = start; i < start + 10; i++) {
+    const byte = idPool.bytes[i];
     value = value << 8 | byte;
     bits += 8;
     while (bits >= 5) {
@@ -8911,6 +8948,22 @@ function decodePageToken(token, kind) {
     });
   }
   return parsed.a;
+}
+function arrayToResource(kind, r) {
+  return lazyStoredResource(
+    {
+      id: r[0],
+      kind,
+      name: r[1],
+      labels: JSON.parse(r[2]),
+      annotations: JSON.parse(r[3]),
+      version: r[6],
+      createdAt: r[7],
+      updatedAt: r[8]
+    },
+    r[4],
+    r[5]
+  );
 }
 function toResource(kind, r) {
   return lazyStoredResource(
@@ -9036,7 +9089,7 @@ function hasSealed(spec) {
 function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_ID_TTL_MS, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
+var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_ID_TTL_MS, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, idPool, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
 var init_local = __esm({
   "src/backend/local/index.ts"() {
     "use strict";
@@ -9065,6 +9118,7 @@ var init_local = __esm({
       "FAILED",
       "CANCELLED"
     ]);
+    idPool = { bytes: Buffer.alloc(0), at: 0 };
     RESOURCE_COLUMNS = "id, name, labels, annotations, spec, status, version, created_at, updated_at";
     LocalBackend = class _LocalBackend {
       info;
@@ -9089,7 +9143,7 @@ var init_local = __esm({
             get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name = ?`),
             current: db.prepare(`SELECT id, version, labels, annotations, spec FROM ${t} WHERE name = ?`),
             page: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} WHERE name > ? ORDER BY name LIMIT ?`),
-            all: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM ${t} ORDER BY name`),
+            all: db.prepareArrays(`SELECT ${RESOURCE_COLUMNS} FROM ${t} ORDER BY name`),
             insert: db.prepare(
               `INSERT INTO ${t} (id, name, labels, annotations, spec, status, version, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, '{}', 1, ?, ?)`
@@ -9250,7 +9304,7 @@ var init_local = __esm({
       }
       listAllResources(kind) {
         return this.guard(
-          () => this.kindStatements(kind).all.all().map((r) => toResource(kind, r))
+          () => this.kindStatements(kind).all.all().map((r) => arrayToResource(kind, r))
         );
       }
       getResource(kind, name) {
@@ -20446,6 +20500,9 @@ var import_fast_json_patch = __toESM(require_fast_json_patch(), 1);
 init_stored_text();
 init_types();
 
+// src/plan/blast-radius.ts
+init_stored_text();
+
 // src/plan/kind-map.ts
 init_types();
 var KindNameMap = class {
@@ -20543,53 +20600,61 @@ function specReferences(kind, spec) {
   return refs;
 }
 function orderByReferences(items, specOf) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const item of items) byKey.set(resourceKey(item.kind, item.name), item);
-  const pending = /* @__PURE__ */ new Map();
-  const dependents = /* @__PURE__ */ new Map();
-  for (const [key, item] of byKey) {
-    const deps = /* @__PURE__ */ new Set();
+  const byKey = new KindNameMap();
+  for (const item of items) byKey.set(item.kind, item.name, item);
+  const sorted = [...byKey.values()].sort(compareKindName);
+  const n = sorted.length;
+  const indexOf = new KindNameMap();
+  for (let i = 0; i < n; i++) indexOf.set(sorted[i].kind, sorted[i].name, i);
+  const deps = new Array(n);
+  const pendingCount = new Int32Array(n);
+  const dependents = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++) {
+    const item = sorted[i];
+    const mine = [];
     for (const ref of specReferences(item.kind, specOf(item))) {
-      const depKey = resourceKey(ref.kind, ref.name);
-      if (depKey !== key && byKey.has(depKey)) deps.add(depKey);
+      const d = indexOf.get(ref.kind, ref.name);
+      if (d === void 0 || d === i || mine.includes(d)) continue;
+      mine.push(d);
+      dependents[d].push(i);
     }
-    pending.set(key, deps);
-    for (const dep of deps) {
-      const list = dependents.get(dep) ?? [];
-      list.push(key);
-      dependents.set(dep, list);
-    }
+    deps[i] = mine;
+    pendingCount[i] = mine.length;
   }
-  const keys = [...byKey.keys()].sort((a, b) => compareKindName(byKey.get(a), byKey.get(b)));
-  const priority = new Map(keys.map((k, i) => [k, i]));
+  const done = new Uint8Array(n);
   const ready2 = new MinHeap();
-  for (const key of keys) if (pending.get(key)?.size === 0) ready2.push(priority.get(key));
+  for (let i = 0; i < n; i++) if (pendingCount[i] === 0) ready2.push(i);
   const ordered = [];
-  while (pending.size > 0) {
+  let firstPending = 0;
+  while (ordered.length < n) {
     if (ready2.size === 0) {
-      const onCycle = keys.find((k) => pending.has(k) && reachesItself(k, pending));
-      ready2.push(priority.get(onCycle));
+      while (done[firstPending]) firstPending++;
+      let onCycle = firstPending;
+      while (done[onCycle] || !reachesItself(onCycle, deps, done)) onCycle++;
+      ready2.push(onCycle);
     }
-    const key = keys[ready2.pop()];
-    ordered.push(byKey.get(key));
-    pending.delete(key);
-    for (const dependent of dependents.get(key) ?? []) {
-      const deps = pending.get(dependent);
-      if (!deps?.delete(key)) continue;
-      if (deps.size === 0) ready2.push(priority.get(dependent));
+    const i = ready2.pop();
+    if (done[i]) continue;
+    done[i] = 1;
+    ordered.push(sorted[i]);
+    for (const dependent of dependents[i]) {
+      if (done[dependent]) continue;
+      const left = pendingCount[dependent] - 1;
+      pendingCount[dependent] = left;
+      if (left === 0) ready2.push(dependent);
     }
   }
   return ordered;
 }
-function reachesItself(start, pending) {
-  const seen = /* @__PURE__ */ new Set();
-  const stack = [...pending.get(start) ?? []];
+function reachesItself(start, deps, done) {
+  const seen = new Uint8Array(deps.length);
+  const stack = deps[start].filter((d) => !done[d]);
   while (stack.length > 0) {
-    const key = stack.pop();
-    if (key === start) return true;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    stack.push(...pending.get(key) ?? []);
+    const i = stack.pop();
+    if (i === start) return true;
+    if (seen[i]) continue;
+    seen[i] = 1;
+    for (const d of deps[i]) if (!done[d]) stack.push(d);
   }
   return false;
 }
@@ -20642,7 +20707,7 @@ function withUsedBy(changes, desired, live) {
   const users = /* @__PURE__ */ new Map();
   const scan = (r) => {
     const self2 = resourceKey(r.kind, r.name);
-    for (const ref of specReferences(r.kind, r.spec)) {
+    for (const ref of specReferences(r.kind, peekSpec(r))) {
       const target = resourceKey(ref.kind, ref.name);
       if (target === self2 || !wanted.has(target)) continue;
       const set = users.get(target) ?? /* @__PURE__ */ new Map();
@@ -20841,20 +20906,20 @@ function planResource(d, l, options) {
   if (l !== void 0 && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
     return null;
   }
-  const after = comparedViewOf(d);
-  const write = (source2) => ({
+  const write = (source2, after2) => ({
     labels: { ...d.labels },
     annotations: {
-      ...after.metadata.annotations,
+      ...after2.metadata.annotations,
       [ANNOTATIONS.project]: project,
       [ANNOTATIONS.source]: source2,
-      [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher)
+      [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after2, hasher)
     },
     spec: d.spec
   });
   if (!l) {
+    const after2 = comparedViewOf(d);
     const source2 = (options.recordSource ?? formatSource)(d.source);
-    const shownAfter2 = redactView(d.kind, after);
+    const shownAfter2 = redactView(d.kind, after2);
     return {
       kind: d.kind,
       name: d.name,
@@ -20868,7 +20933,7 @@ function planResource(d, l, options) {
         patch: patchBetween(null, shownAfter2),
         before: null,
         after: shownAfter2,
-        write: write(source2)
+        write: write(source2, after2)
       }
     };
   }
@@ -20889,6 +20954,7 @@ function planResource(d, l, options) {
     options.noopMemo?.set(d, l);
     return null;
   }
+  const after = comparedViewOf(d);
   const before = comparedViewOf(l);
   const changed = !jsonEqual(
     comparableView(l.kind, l.name, before, hasher),
@@ -20915,13 +20981,13 @@ function planResource(d, l, options) {
       patch: patchBetween(shownBefore, shownAfter),
       before: shownBefore,
       after: shownAfter,
-      write: write(source)
+      write: write(source, after)
     }
   };
 }
 function sameAsStored(d, l) {
   const text = storedSpecText(l);
-  return text !== void 0 && jsonEqual(l.labels, d.labels) && jsonEqual(userAnnotations(l.annotations), userAnnotations(d.annotations)) && text === JSON.stringify(d.spec);
+  return text !== void 0 && jsonEqual(l.labels, d.labels) && jsonEqual(userAnnotations(l.annotations), userAnnotations(d.annotations)) && text === (specTextOf(d) ?? JSON.stringify(d.spec));
 }
 function planChanges(desired, live, options) {
   const prune = options.prune ?? true;
@@ -21909,12 +21975,76 @@ import {
   openSync as openSync2,
   readdirSync as readdirSync2,
   readFileSync as readFileSync4,
+  readSync,
   renameSync,
   rmSync,
   writeSync
 } from "node:fs";
 import { dirname as dirname4, join as join3 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
+
+// src/manifest/packed.ts
+init_stored_text();
+var positionsMember = lazyJsonMember("positions");
+function packParsedFile(parsed) {
+  const documents = parsed.documents.map((doc) => {
+    const out2 = {};
+    for (const key of Object.keys(doc)) {
+      if (key === "resource") out2.resource = packResource(doc.resource);
+      else if (key === "positions")
+        out2.positions = positionsMember.text(doc) ?? JSON.stringify(doc.positions);
+      else out2[key] = doc[key];
+    }
+    return out2;
+  });
+  const out = {};
+  for (const key of Object.keys(parsed)) {
+    out[key] = key === "documents" ? documents : parsed[key];
+  }
+  return JSON.stringify(out);
+}
+function packResource(resource) {
+  const out = {};
+  for (const key of Object.keys(resource)) {
+    out[key] = key === "spec" ? specMember.text(resource) ?? JSON.stringify(resource.spec) : resource[key];
+  }
+  return out;
+}
+function unpackParsedFile(value, displayPath2) {
+  if (typeof value !== "object" || value === null) return null;
+  const file = value;
+  if (typeof file.file !== "string" || displayPath2 !== void 0 && file.file !== displayPath2) return null;
+  if (!Array.isArray(file.documents) || !Array.isArray(file.diagnostics)) return null;
+  const documents = file.documents;
+  for (let i = 0; i < documents.length; i++) {
+    const doc = unpackDocument(documents[i]);
+    if (doc === null) return null;
+    documents[i] = doc;
+  }
+  return value;
+}
+function unpackDocument(value) {
+  if (typeof value !== "object" || value === null) return null;
+  const packed = value;
+  const resource = packed.resource;
+  if (typeof resource !== "object" || resource === null) return null;
+  if (typeof resource.spec !== "string" || typeof packed.positions !== "string") return null;
+  const doc = {};
+  for (const key of Object.keys(packed)) {
+    if (key === "resource") doc.resource = unpackResource(resource);
+    else if (key === "positions") positionsMember.define(doc, packed.positions);
+    else doc[key] = packed[key];
+  }
+  return doc;
+}
+function unpackResource(packed) {
+  const resource = {};
+  for (const key of Object.keys(packed)) {
+    if (key === "spec") specMember.define(resource, packed.spec);
+    else resource[key] = packed[key];
+  }
+  return resource;
+}
 
 // src/manifest/parse.ts
 var import_yaml3 = __toESM(require_dist(), 1);
@@ -26006,8 +26136,12 @@ function quoteHint(doc, kind, value, path) {
 }
 
 // src/manifest/cache.ts
-var CACHE_FORMAT_VERSION = 2;
+var CACHE_FORMAT_VERSION = 3;
 var WRITE_CHUNK = 1 << 20;
+var READ_CHUNK = 1 << 20;
+var NEWLINE = 10;
+var SPACE = 32;
+var LINE_PREFIX = 130;
 function openParseCache(options) {
   const stats = { hits: 0, misses: 0, corrupt: 0, writeDisabled: false, written: false };
   const header = `stigmer-parse-pack ${CACHE_FORMAT_VERSION} ${options.programVersion}`;
@@ -26016,31 +26150,111 @@ function openParseCache(options) {
     `${createHash4("sha256").update(options.scope).digest("hex").slice(0, 32)}.pack`
   );
   let stored = null;
-  const used = /* @__PURE__ */ new Map();
+  let packFd;
+  const hits = /* @__PURE__ */ new Map();
+  let writer = null;
   const missed = /* @__PURE__ */ new Map();
   const load = () => {
     if (stored) return stored;
     stored = /* @__PURE__ */ new Map();
-    let text;
     try {
-      text = readFileSync4(packPath, "utf8");
+      packFd = openSync2(packPath, "r");
     } catch {
       return stored;
     }
-    let pos = text.indexOf("\n");
-    if (pos < 0 || text.slice(0, pos) !== header) return stored;
-    while (pos < text.length) {
-      const start = pos + 1;
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      pos = end;
-      if (end - start < 131 || text[start + 64] !== " " || text[start + 129] !== " ") continue;
-      stored.set(text.slice(start, start + 64), {
-        sum: text.slice(start + 65, start + 129),
-        json: text.slice(start + 130, end)
-      });
+    try {
+      indexPack(packFd, header, stored);
+    } catch {
     }
     return stored;
+  };
+  const readEntry = (key, entry, verify) => {
+    if (packFd === void 0) return null;
+    try {
+      const bytes = Buffer.allocUnsafe(entry.length);
+      for (let got = 0; got < entry.length; ) {
+        const n = readSync(packFd, bytes, got, entry.length - got, entry.offset + got);
+        if (n === 0) return null;
+        got += n;
+      }
+      if (verify && createHash4("sha256").update(key).update("\n").update(bytes).digest("hex") !== entry.sum)
+        return null;
+      return bytes;
+    } catch {
+      return null;
+    }
+  };
+  const closePack = () => {
+    if (packFd === void 0) return;
+    try {
+      closeSync2(packFd);
+    } catch {
+    }
+    packFd = void 0;
+  };
+  const abandon = () => {
+    stats.writeDisabled = true;
+    if (!writer) return;
+    const { fd, temp } = writer;
+    writer = null;
+    try {
+      closeSync2(fd);
+    } catch {
+    }
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+    }
+  };
+  const push = (w, piece) => {
+    w.pending.push(piece);
+    w.pendingBytes += piece.length;
+    w.offset += piece.length;
+    if (w.pendingBytes >= WRITE_CHUNK) drain(w);
+  };
+  const drain = (w) => {
+    if (w.pendingBytes === 0) return;
+    writeAllBytes(
+      w.fd,
+      w.pending.length === 1 ? w.pending[0] : Buffer.concat(w.pending, w.pendingBytes)
+    );
+    w.pending = [];
+    w.pendingBytes = 0;
+  };
+  const append = (key, sum, json) => {
+    const w = writer;
+    if (!w || w.written.has(key)) return;
+    try {
+      push(w, Buffer.from(`${key} ${sum} `, "latin1"));
+      w.written.set(key, { sum, offset: w.offset, length: json.length });
+      push(w, json);
+      push(w, NEWLINE_BYTES);
+    } catch {
+      abandon();
+    }
+  };
+  const copyHit = (key, entry) => {
+    const bytes = readEntry(key, entry, false);
+    if (bytes !== null) append(key, entry.sum, bytes);
+  };
+  const startWriter = () => {
+    if (writer) return true;
+    if (stats.writeDisabled) return false;
+    const temp = `${packPath}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
+    try {
+      ensurePrivateDir(options.dir, "parse cache directory");
+      removeStaleTemps(options.dir);
+      const fd = openSync2(temp, "w", PRIVATE_FILE_MODE);
+      writer = { fd, temp, offset: 0, pending: [], pendingBytes: 0, written: /* @__PURE__ */ new Map() };
+      push(writer, Buffer.from(`${header}
+`, "utf8"));
+    } catch {
+      abandon();
+      return false;
+    }
+    for (const [key, entry] of hits) copyHit(key, entry);
+    hits.clear();
+    return writer !== null;
   };
   const cache = {
     stats,
@@ -26048,10 +26262,12 @@ function openParseCache(options) {
       const key = entryKey(options.programVersion, displayPath2, bytes);
       const entry = load().get(key);
       if (entry) {
-        const cached = entry.sum === checksum(key, entry.json) ? decodeEntry(displayPath2, entry.json) : null;
+        const json = readEntry(key, entry, true);
+        const cached = json === null ? null : decodeEntry(displayPath2, json.toString("utf8"));
         if (cached) {
           stats.hits++;
-          used.set(key, entry);
+          if (writer) append(key, entry.sum, json);
+          else hits.set(key, entry);
           return cached;
         }
         stats.corrupt++;
@@ -26064,7 +26280,9 @@ function openParseCache(options) {
       if (holdsPlaintextSecret(parsed)) return;
       const miss = missed.get(displayPath2);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath2, bytes);
-      used.set(key, { parsed, json });
+      if (!startWriter()) return;
+      const text = Buffer.from(json ?? packParsedFile(parsed), "utf8");
+      append(key, createHash4("sha256").update(key).update("\n").update(text).digest("hex"), text);
     },
     parse(displayPath2, bytes) {
       const cached = cache.lookup(displayPath2, bytes);
@@ -26075,51 +26293,113 @@ function openParseCache(options) {
     },
     flush() {
       const before = load();
-      const unchanged = stats.misses === 0 && before.size === used.size && [...used.keys()].every((k) => before.has(k));
-      if (unchanged || stats.writeDisabled) return;
-      const temp = `${packPath}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
-      let fd;
-      try {
-        ensurePrivateDir(options.dir, "parse cache directory");
-        fd = openSync2(temp, "w", PRIVATE_FILE_MODE);
-        const written = /* @__PURE__ */ new Map();
-        let chunk = `${header}
-`;
-        for (const [key, entry] of used) {
-          let packed;
-          if ("parsed" in entry) {
-            const json = entry.json ?? JSON.stringify(entry.parsed);
-            packed = { sum: checksum(key, json), json };
-          } else packed = entry;
-          written.set(key, packed);
-          chunk += `${key} ${packed.sum} ${packed.json}
-`;
-          if (chunk.length >= WRITE_CHUNK) {
-            writeAll(fd, chunk);
-            chunk = "";
-          }
-        }
-        writeAll(fd, chunk);
-        closeSync2(fd);
-        fd = void 0;
-        renameSync(temp, packPath);
-        stored = written;
-        stats.written = true;
-      } catch {
-        stats.writeDisabled = true;
-        try {
-          if (fd !== void 0) closeSync2(fd);
-          rmSync(temp, { force: true });
-        } catch {
-        }
+      if (!writer) {
+        const unchanged = before.size === hits.size && [...hits.keys()].every((k) => before.has(k));
+        if (unchanged && stats.misses === 0) return;
+        if (!startWriter()) return;
       }
+      const w = writer;
+      if (!w) return;
+      try {
+        drain(w);
+        closeSync2(w.fd);
+        renameSync(w.temp, packPath);
+      } catch {
+        abandon();
+        return;
+      }
+      writer = null;
+      closePack();
+      stored = w.written;
+      hits.clear();
+      for (const [key, entry] of w.written) hits.set(key, entry);
+      try {
+        packFd = openSync2(packPath, "r");
+      } catch {
+        stored = /* @__PURE__ */ new Map();
+        hits.clear();
+      }
+      stats.written = true;
     }
   };
   return cache;
 }
-function writeAll(fd, text) {
-  const bytes = Buffer.from(text, "utf8");
+function removeStaleTemps(dir) {
+  let names;
+  try {
+    names = readdirSync2(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^[0-9a-f]{32}\.pack\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processRuns(pid)) continue;
+    try {
+      rmSync(join3(dir, name), { force: true });
+    } catch {
+    }
+  }
+}
+function processRuns(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+var NEWLINE_BYTES = Buffer.from("\n");
+function indexPack(fd, header, into) {
+  const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  let carry = Buffer.alloc(0);
+  let lineStart = 0;
+  let position = 0;
+  let sawHeader = false;
+  const headerBytes = Buffer.from(header, "utf8");
+  const endLine = (prefix, lineEnd) => {
+    if (!sawHeader) {
+      if (lineEnd - lineStart !== headerBytes.length || !prefix.subarray(0, headerBytes.length).equals(headerBytes))
+        return false;
+      sawHeader = true;
+      return true;
+    }
+    if (lineEnd - lineStart > LINE_PREFIX && prefix[64] === SPACE && prefix[129] === SPACE) {
+      into.set(prefix.toString("latin1", 0, 64), {
+        sum: prefix.toString("latin1", 65, 129),
+        offset: lineStart + LINE_PREFIX,
+        length: lineEnd - lineStart - LINE_PREFIX
+      });
+    }
+    return true;
+  };
+  const keep = Math.max(LINE_PREFIX, headerBytes.length);
+  for (; ; ) {
+    const n = readSync(fd, chunk, 0, READ_CHUNK, position);
+    if (n === 0) break;
+    let from = 0;
+    for (; ; ) {
+      const nl = chunk.indexOf(NEWLINE, from);
+      if (nl < 0 || nl >= n) break;
+      const lineEnd = position + nl;
+      const prefix = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(from, Math.min(nl, from + keep))]) : chunk.subarray(from, nl);
+      if (!endLine(prefix, lineEnd)) return;
+      carry = Buffer.alloc(0);
+      from = nl + 1;
+      lineStart = lineEnd + 1;
+    }
+    if (carry.length < keep)
+      carry = Buffer.concat([carry, chunk.subarray(from, Math.min(n, from + keep - carry.length))]);
+    position += n;
+  }
+  if (position > lineStart && sawHeader) {
+    endLine(carry, position);
+  }
+}
+function writeAllBytes(fd, bytes) {
   for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+  return bytes.length;
 }
 function holdsPlaintextSecret(parsed) {
   return parsed.documents.some(({ resource }) => {
@@ -26134,16 +26414,9 @@ function holdsPlaintextSecret(parsed) {
 function entryKey(programVersion2, displayPath2, bytes) {
   return createHash4("sha256").update(`stigmer-parse-cache\0${CACHE_FORMAT_VERSION}\0${programVersion2}\0${displayPath2}\0`).update(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes).digest("hex");
 }
-function checksum(key, json) {
-  return createHash4("sha256").update(key).update("\n").update(json).digest("hex");
-}
 function decodeEntry(displayPath2, json) {
   try {
-    const value = JSON.parse(json);
-    if (typeof value !== "object" || value === null || value.file !== displayPath2 || !Array.isArray(value.documents) || !Array.isArray(value.diagnostics)) {
-      return null;
-    }
-    return value;
+    return unpackParsedFile(JSON.parse(json), displayPath2);
   } catch {
     return null;
   }
@@ -26187,6 +26460,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 import { Worker } from "node:worker_threads";
 var PARALLEL_MIN_BYTES = 15e5;
+var COMPACT_MIN_BYTES = 16e6;
 var workerUrl = new URL("./parse-worker.js", import.meta.url);
 function useWorker(totalBytes, env = process.env) {
   const setting = env.STIGMER_PARSE_THREADS;
@@ -26195,20 +26469,36 @@ function useWorker(totalBytes, env = process.env) {
   return totalBytes >= PARALLEL_MIN_BYTES && availableParallelism() > 1;
 }
 async function parseManifestFiles(jobs, options = {}) {
-  const parallel = options.parallel ?? useWorker(jobs.reduce((n, j) => n + j.bytes.length, 0));
+  const results = new Array(jobs.length);
+  const onResult = options.onResult;
+  const deliver = (i, result) => {
+    if (onResult === void 0) {
+      results[i] = result;
+      return;
+    }
+    onResult(i, result);
+    results[i] = { parsed: result.parsed };
+  };
+  const totalBytes = jobs.reduce((n, j) => n + j.bytes.length, 0);
+  const parallel = options.parallel ?? useWorker(totalBytes);
+  const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed) => ({ parsed });
   if (!parallel || jobs.length < 2 || !existsSync4(fileURLToPath3(workerUrl))) {
-    return jobs.map((j) => ({ parsed: parseManifestFile(j.path, j.bytes) }));
+    options.beforeOwnShare?.();
+    jobs.forEach((j, i) => {
+      deliver(i, { parsed: parseManifestFile(j.path, j.bytes) });
+    });
+    return results;
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const results = new Array(jobs.length);
-  const worker = startWorker(jobs, next, results);
+  const worker = startWorker(jobs, next, deliver);
+  options.beforeOwnShare?.();
   const limit = options.mainLimit ?? jobs.length;
   let mine = 0;
   while (mine < limit) {
     const i = Atomics.add(next, 0, 1);
     if (i >= jobs.length) break;
     const job = jobs[i];
-    results[i] = { parsed: parseManifestFile(job.path, job.bytes) };
+    deliver(i, ownResult(parseManifestFile(job.path, job.bytes)));
     mine++;
   }
   if (mine < jobs.length) await worker.done;
@@ -26216,9 +26506,13 @@ async function parseManifestFiles(jobs, options = {}) {
   for (let i = 0; i < jobs.length; i++) {
     if (results[i] !== void 0) continue;
     const job = jobs[i];
-    results[i] = { parsed: parseManifestFile(job.path, job.bytes) };
+    deliver(i, ownResult(parseManifestFile(job.path, job.bytes)));
   }
   return results;
+}
+function packedResult(parsed) {
+  const json = packParsedFile(parsed);
+  return { parsed: unpackParsedFile(JSON.parse(json)) ?? parsed, json };
 }
 function sharedJobs(jobs) {
   const offsets = new Float64Array(jobs.length + 1);
@@ -26241,7 +26535,7 @@ function sharedJobs(jobs) {
   }
   return { paths: jobs.map((j) => j.path), bytes: shared, offsets, strings };
 }
-function startWorker(jobs, next, results) {
+function startWorker(jobs, next, deliver) {
   let worker;
   try {
     worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
@@ -26249,14 +26543,17 @@ function startWorker(jobs, next, results) {
     return { done: Promise.resolve(), stop: () => {
     } };
   }
+  let sink = deliver;
   const done = new Promise((resolve10) => {
     worker.on("message", (message) => {
       if ("done" in message) {
         resolve10();
         return;
       }
+      if (sink === null) return;
       try {
-        results[message.index] = { parsed: JSON.parse(message.json), json: message.json };
+        const parsed = unpackParsedFile(JSON.parse(message.json));
+        if (parsed) sink(message.index, { parsed, json: message.json, byWorker: true });
       } catch {
       }
     });
@@ -26266,6 +26563,7 @@ function startWorker(jobs, next, results) {
   return {
     done,
     stop: () => {
+      sink = null;
       worker.removeAllListeners("message");
       void worker.terminate();
     }
@@ -26279,7 +26577,7 @@ import { readdirSync as readdirSync3, realpathSync, statSync as statSync2 } from
 import { isAbsolute, join as join4, relative, resolve as resolve4, sep } from "node:path";
 
 // src/manifest/read-file.ts
-import { closeSync as closeSync3, fstatSync, openSync as openSync3, readFileSync as readFileSync5, readSync } from "node:fs";
+import { closeSync as closeSync3, fstatSync, openSync as openSync3, readFileSync as readFileSync5, readSync as readSync2 } from "node:fs";
 function readFileLimited(abs) {
   let fd;
   try {
@@ -26291,7 +26589,7 @@ function readFileLimited(abs) {
     let total = 0;
     while (total <= MAX_FILE_BYTES) {
       const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_FILE_BYTES + 1 - total));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const n = readSync2(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
@@ -26552,10 +26850,10 @@ function parseProjectConfig(displayPath2, bytes) {
 }
 
 // src/manifest/validate-set.ts
+init_stored_text();
 import { realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
-function referencesOf(resource) {
-  const spec = resource.spec;
+function referencesOf(resource, spec = resource.spec) {
   const out = [];
   const list = (field, kind) => {
     const v = spec[field];
@@ -26681,7 +26979,8 @@ function checkDocument(file, doc, context, diagnostics) {
   };
   const posOf = (pointer2) => doc.positions[pointer2] ?? doc.positions[""] ?? r.source;
   const liveNames = context.liveNames;
-  for (const ref of referencesOf(r)) {
+  const spec = r.kind === "Skill" || r.kind === "Environment" ? null : peekSpec(r);
+  for (const ref of spec === null ? [] : referencesOf(r, spec)) {
     if (context.names(ref.kind)?.has(ref.name)) continue;
     if (liveNames?.(ref.kind).has(ref.name)) continue;
     const candidates = [...context.names(ref.kind)?.keys() ?? [], ...liveNames?.(ref.kind) ?? []];
@@ -26694,8 +26993,8 @@ function checkDocument(file, doc, context, diagnostics) {
       ref.pointer
     );
   }
-  if (r.kind === "Agent" && Array.isArray(r.spec.subAgents) && r.spec.subAgents.includes(r.name)) {
-    const i = r.spec.subAgents.indexOf(r.name);
+  if (r.kind === "Agent" && Array.isArray(spec?.subAgents) && spec.subAgents.includes(r.name)) {
+    const i = spec.subAgents.indexOf(r.name);
     error2(
       posOf(`/spec/subAgents/${i}`),
       `Agent "${r.name}" lists itself in subAgents`,
@@ -26703,18 +27002,19 @@ function checkDocument(file, doc, context, diagnostics) {
       `/spec/subAgents/${i}`
     );
   }
-  if (r.kind === "Skill" && typeof r.spec.skillMdFile === "string") {
-    const included = includeSkillFile(r, r.spec.skillMdFile, file, context.cwd, context.root);
+  const skillMdFile = r.kind === "Skill" ? peekSpec(r).skillMdFile : void 0;
+  if (typeof skillMdFile === "string") {
+    const included = includeSkillFile(r, skillMdFile, file, context.cwd, context.root);
     if ("error" in included) {
       error2(posOf("/spec/skillMdFile"), included.error, included.hint, "/spec/skillMdFile");
       return null;
     }
-    const spec = {};
+    const spec2 = {};
     for (const [k, v] of Object.entries(r.spec)) {
-      if (k === "skillMdFile") spec.skillMd = included.text;
-      else spec[k] = v;
+      if (k === "skillMdFile") spec2.skillMd = included.text;
+      else spec2[k] = v;
     }
-    return { ...r, spec, source: { ...r.source, includes: [included.shown] } };
+    return { ...r, spec: spec2, source: { ...r.source, includes: [included.shown] } };
   }
   return r;
 }
@@ -26771,7 +27071,7 @@ function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
 }
 
 // src/secrets/environment.ts
-import { closeSync as closeSync5, fstatSync as fstatSync3, openSync as openSync5, readSync as readSync3 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, openSync as openSync5, readSync as readSync4 } from "node:fs";
 import { resolve as resolve6 } from "node:path";
 
 // src/secrets/seal.ts
@@ -26789,7 +27089,7 @@ import {
   fsyncSync,
   linkSync,
   openSync as openSync4,
-  readSync as readSync2,
+  readSync as readSync3,
   unlinkSync,
   writeSync as writeSync2
 } from "node:fs";
@@ -26952,7 +27252,7 @@ function readKeyFileText(path) {
     const buf = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
     let length = 0;
     for (; ; ) {
-      const n = readSync2(fd, buf, length, buf.length - length, null);
+      const n = readSync3(fd, buf, length, buf.length - length, null);
       if (n === 0) break;
       length += n;
       if (length > KEY_FILE_MAX_BYTES) break;
@@ -27257,7 +27557,7 @@ function readAtMost(path, limit) {
     const buf = Buffer.alloc(Math.ceil((limit + 1) / chunk) * chunk);
     let length = 0;
     while (length <= limit) {
-      const n = readSync3(fd, buf, length, chunk, null);
+      const n = readSync4(fd, buf, length, chunk, null);
       if (n === 0) break;
       length += n;
     }
@@ -27432,6 +27732,7 @@ function secretKeyMismatch(desired, live, key) {
 }
 
 // src/core/reconcile.ts
+init_stored_text();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 async function readLiveState(backend) {
@@ -27524,30 +27825,34 @@ function sourceRecorder(root, cwd = process.cwd()) {
     return `${relative3(baseFor(file), file).split(sep3).join("/")}:${source.line}`;
   };
 }
-async function parseSources(options) {
+async function parseSources(options, hooks = {}) {
   const sources = await readManifestSources(options);
   return {
     root: sources.root,
     project: sources.project,
-    files: await parseWithCache(sources, options),
+    files: await parseWithCache(sources, options, hooks),
     diagnostics: sources.diagnostics
   };
 }
-async function parseWithCache(sources, options) {
+async function parseWithCache(sources, options, hooks = {}) {
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const files = sources.files.map(
     (f) => cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0
   );
   const misses = sources.files.filter((_, i) => files[i] === void 0);
-  const parsed = await parseManifestFiles(misses);
+  const parsed = await parseManifestFiles(misses, {
+    ...hooks,
+    ...cache ? {
+      onResult: (m, result) => {
+        const source = misses[m];
+        if (source.absolutePath !== null)
+          cache.store(source.path, source.bytes, result.parsed, result.json);
+      }
+    } : {}
+  });
   for (let i = 0, m = 0; i < files.length; i++) {
-    if (files[i] !== void 0) continue;
-    const source = sources.files[i];
-    const result = parsed[m++];
-    files[i] = result.parsed;
-    if (cache && source.absolutePath !== null)
-      cache.store(source.path, source.bytes, result.parsed, result.json);
+    if (files[i] === void 0) files[i] = parsed[m++].parsed;
   }
   cache?.flush();
   return files;
@@ -27572,7 +27877,7 @@ function sealDesiredSecrets(resources, options) {
   };
   const diagnostics = [];
   const out = resources.map((r) => {
-    if (r.kind !== "Environment" || !needsResolution(r.spec)) return r;
+    if (r.kind !== "Environment" || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },

@@ -7548,6 +7548,72 @@ var require_ucs2length = __commonJS({
 // src/manifest/parse-worker.ts
 import { parentPort, workerData } from "node:worker_threads";
 
+// src/stored-text.ts
+function lazyJsonMember(key) {
+  const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
+  const descriptor = {
+    get() {
+      const held = this[slot];
+      if (typeof held !== "string") return held.value;
+      const value = JSON.parse(held);
+      this[slot] = { value };
+      return value;
+    },
+    set(value) {
+      this[slot] = { value };
+    },
+    enumerable: true,
+    configurable: true
+  };
+  const slotDescriptor = {
+    value: void 0,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  };
+  return {
+    define(target, text) {
+      Object.defineProperty(target, key, descriptor);
+      slotDescriptor.value = text;
+      Object.defineProperty(target, slot, slotDescriptor);
+      slotDescriptor.value = void 0;
+    },
+    text(target) {
+      const v = target[slot];
+      return typeof v === "string" ? v : void 0;
+    }
+  };
+}
+var specMember = lazyJsonMember("spec");
+var statusMember = lazyJsonMember("status");
+
+// src/manifest/packed.ts
+var positionsMember = lazyJsonMember("positions");
+function packParsedFile(parsed) {
+  const documents = parsed.documents.map((doc) => {
+    const out2 = {};
+    for (const key of Object.keys(doc)) {
+      if (key === "resource") out2.resource = packResource(doc.resource);
+      else if (key === "positions")
+        out2.positions = positionsMember.text(doc) ?? JSON.stringify(doc.positions);
+      else out2[key] = doc[key];
+    }
+    return out2;
+  });
+  const out = {};
+  for (const key of Object.keys(parsed)) {
+    out[key] = key === "documents" ? documents : parsed[key];
+  }
+  return JSON.stringify(out);
+}
+function packResource(resource) {
+  const out = {};
+  for (const key of Object.keys(resource)) {
+    out[key] = key === "spec" ? specMember.text(resource) ?? JSON.stringify(resource.spec) : resource[key];
+  }
+  return out;
+}
+
 // src/manifest/parse.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 
@@ -11717,6 +11783,6 @@ for (; ; ) {
   const index = Atomics.add(next, 0, 1);
   if (index >= jobs.paths.length) break;
   const job = sharedJob(jobs, index);
-  parentPort?.postMessage({ index, json: JSON.stringify(parseManifestFile(job.path, job.bytes)) });
+  parentPort?.postMessage({ index, json: packParsedFile(parseManifestFile(job.path, job.bytes)) });
 }
 parentPort?.postMessage({ done: true });

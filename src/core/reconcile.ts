@@ -10,7 +10,7 @@ import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { defaultParseCache } from '../manifest/cache.js';
-import { type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
+import { type ParseFilesOptions, type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
 import { readManifestSources } from '../manifest/sources.js';
 import type {
   LoadOptions,
@@ -250,12 +250,13 @@ export interface ParsedSources {
  */
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
+  hooks: Pick<ParseFilesOptions, 'beforeOwnShare'> = {},
 ): Promise<ParsedSources> {
   const sources = await readManifestSources(options);
   return {
     root: sources.root,
     project: sources.project,
-    files: await parseWithCache(sources, options),
+    files: await parseWithCache(sources, options, hooks),
     diagnostics: sources.diagnostics,
   };
 }
@@ -269,6 +270,7 @@ export async function parseSources(
 export async function parseWithCache(
   sources: ManifestSources,
   options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
+  hooks: Pick<ParseFilesOptions, 'beforeOwnShare'> = {},
 ): Promise<ParsedFile[]> {
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
@@ -279,6 +281,7 @@ export async function parseWithCache(
   // Each parse is stored as soon as it is made: the cache writes it through to the new pack,
   // so the JSON of every file is never held at once (issue 17).
   const parsed = await parseManifestFiles(misses, {
+    ...hooks,
     ...(cache
       ? {
           onResult: (m: number, result: ParseResult) => {
@@ -401,9 +404,19 @@ export function assertValid(manifests: ManifestSet): void {
 
 /** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
 export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
-  const parsed = await parseSources(options);
-  const live = await readLiveState(backend);
-  return planParsed(backend, parsed, live, options);
+  // The live state is read while the parse worker starts on the manifests (it takes more of
+  // them meanwhile), or, with no worker, just before parsing; a cloud backend's calls are in
+  // flight while this thread parses. Its errors still come after the manifests' own.
+  let live: Promise<StoredResource[]> | undefined;
+  const readLive = (): Promise<StoredResource[]> => {
+    if (live === undefined) {
+      live = readLiveState(backend);
+      live.catch(() => {});
+    }
+    return live;
+  };
+  const parsed = await parseSources(options, { beforeOwnShare: readLive });
+  return planParsed(backend, parsed, await readLive(), options);
 }
 
 /** The part of planManifests after parsing; watch mode calls it with its per-file cache. */
