@@ -28013,6 +28013,9 @@ function renderPlanChanges(plan, options = {}) {
 }
 var WRITE_CHUNK2 = 1 << 16;
 function writePlanChanges(plan, options, write) {
+  for (const chunk of planChangeChunks(plan, options)) write(chunk);
+}
+function* planChangeChunks(plan, options) {
   if (plan.changes.length === 0) return;
   const style = options.style ?? PLAIN_STYLE;
   let chunk = "Stigmer will perform the following actions:\n\n";
@@ -28022,12 +28025,12 @@ function writePlanChanges(plan, options, write) {
 
 `;
     if (chunk.length >= WRITE_CHUNK2) {
-      write(chunk);
+      yield chunk;
       chunk = "";
     }
   }
   if (options.compact) chunk += "\n";
-  write(chunk);
+  yield chunk;
 }
 function renderPlanSummaryLine(plan, options = {}) {
   const style = options.style ?? PLAIN_STYLE;

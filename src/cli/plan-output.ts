@@ -9,7 +9,7 @@ import type { BackendInfo } from '../backend/types.js';
 import { formatDiagnostic, ValidationError } from '../errors.js';
 import { planHasErrors } from '../plan/plan.js';
 import { diagnosticsToJson, renderPlanJson } from '../plan/render-json.js';
-import { renderPlanSummaryLine, writePlanChanges } from '../plan/render-text.js';
+import { planChangeChunks, renderPlanSummaryLine } from '../plan/render-text.js';
 import type { Plan } from '../plan/types.js';
 import { colors } from './color.js';
 import { ExitCode } from './errors.js';
@@ -43,7 +43,7 @@ export function printPlanFailure(
  * on stdout, then warnings and errors (each once, with its hint) on stderr, then the summary
  * line on stdout, so on a terminal the errors sit between the plan and its last line.
  */
-export function printPlanOutcome(
+export async function printPlanOutcome(
   plan: Plan,
   options: {
     json: boolean;
@@ -53,7 +53,7 @@ export function printPlanOutcome(
     /** What a failed plan's last line says (default "nothing can be applied"). */
     failureNote?: string;
   },
-): boolean {
+): Promise<boolean> {
   const failed = planHasErrors(plan);
   if (options.json) {
     process.stdout.write(renderPlanJson(plan));
@@ -61,7 +61,10 @@ export function printPlanOutcome(
   }
   const style = colors(options.color);
   const text = { style, compact: options.compact ?? false, errors: false };
-  writePlanChanges(plan, text, (chunk) => process.stdout.write(chunk));
+  // Waits for standard output to drain between pieces: a pipe is written asynchronously, and a
+  // plan of 100,000 creates (82 MB of text) was otherwise all held in memory until the process
+  // next waited for something.
+  for (const chunk of planChangeChunks(plan, text)) await writeStdout(chunk);
   for (const d of plan.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (failed && plan.changes.length > 0) process.stderr.write('\n');
   const summary = renderPlanSummaryLine(plan, {
@@ -89,3 +92,22 @@ export const printApplyOutcome = {
     process.stdout.write(ensureNewline(renderApplyJson(plan, result)));
   },
 };
+
+/**
+ * Writes to standard output and, when the stream buffers (a pipe is asynchronous on POSIX),
+ * waits until it drained, or failed, or closed (a reader that went away must not hang us).
+ */
+function writeStdout(chunk: string): Promise<void> {
+  if (process.stdout.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      process.stdout.off('drain', done);
+      process.stdout.off('error', done);
+      process.stdout.off('close', done);
+      resolve();
+    };
+    process.stdout.once('drain', done);
+    process.stdout.once('error', done);
+    process.stdout.once('close', done);
+  });
+}

@@ -106,10 +106,10 @@ export default class Apply extends StigmerCommand {
       }
       const shown = { color, compact: flags.compact, failureNote: 'nothing was applied' };
       if (plan.diagnostics.some((d) => d.severity === 'error')) {
-        printPlanOutcome(plan, { json: flags.json, ...shown });
+        await printPlanOutcome(plan, { json: flags.json, ...shown });
         throw new ExitCode(1);
       }
-      if (!flags.json) printPlanOutcome(plan, { json: false, ...shown });
+      if (!flags.json) await printPlanOutcome(plan, { json: false, ...shown });
       if (plan.changes.length > 0 && !flags['auto-approve']) {
         const ok = await confirm(
           `Do you want to perform these actions (project "${plan.project}")?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,

@@ -83,7 +83,7 @@ export default class Plan extends StigmerCommand {
           result.secretKey ?? planFileKey({ home: this.backendConfig(flags).home }),
         );
       }
-      const failed = printPlanOutcome(plan, {
+      const failed = await printPlanOutcome(plan, {
         json: flags.json,
         color: colorEnabled(),
         compact: flags.compact,

@@ -56,10 +56,11 @@ export default class Rollback extends StigmerCommand {
       }
       const shown = { color, compact: flags.compact, failureNote: 'nothing was applied' };
       if (flags.out || plan.diagnostics.some((d) => d.severity === 'error')) {
-        if (printPlanOutcome(plan, { json: flags.json, ...shown, savedTo: flags.out })) throw new ExitCode(1);
+        if (await printPlanOutcome(plan, { json: flags.json, ...shown, savedTo: flags.out }))
+          throw new ExitCode(1);
         return;
       }
-      if (!flags.json) printPlanOutcome(plan, { json: false, ...shown });
+      if (!flags.json) await printPlanOutcome(plan, { json: false, ...shown });
       if (plan.changes.length > 0 && !flags['auto-approve']) {
         const ok = await confirm(
           `Do you want to perform this rollback (project "${plan.project}")?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,

@@ -79,6 +79,14 @@ export function writePlanChanges(
   options: TextRenderOptions,
   write: (chunk: string) => void,
 ): void {
+  for (const chunk of planChangeChunks(plan, options)) write(chunk);
+}
+
+/**
+ * The text of the plan's changes in pieces of about WRITE_CHUNK characters, each made when the
+ * caller asks for it (so a writer that waits for its output to drain holds one piece at a time).
+ */
+export function* planChangeChunks(plan: Plan, options: TextRenderOptions): Generator<string> {
   if (plan.changes.length === 0) return;
   const style = options.style ?? PLAIN_STYLE;
   let chunk = 'Stigmer will perform the following actions:\n\n';
@@ -87,12 +95,12 @@ export function writePlanChanges(
       ? `${paintLine(compactLine(change), style)}\n`
       : `${renderChangeText(change, style, plan.project)}\n\n`;
     if (chunk.length >= WRITE_CHUNK) {
-      write(chunk);
+      yield chunk;
       chunk = '';
     }
   }
   if (options.compact) chunk += '\n';
-  write(chunk);
+  yield chunk;
 }
 
 /**
