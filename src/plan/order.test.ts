@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeclaredKind, JsonObject } from '../types.js';
+import { DECLARED_KINDS, type DeclaredKind, type JsonObject } from '../types.js';
 import { compareKindName } from './kind-map.js';
 import { orderByReferences, resourceKey, specReferences } from './order.js';
 
@@ -58,20 +58,12 @@ function referenceOrder(items: Item[]): Item[] {
   return ordered;
 }
 
-const KINDS: DeclaredKind[] = [
-  'Skill',
-  'Environment',
-  'Agent',
-  'Workflow',
-  'AgentInstance',
-  'WorkflowInstance',
-];
 const names = ['a', 'b', 'c', 'd', 'e'];
 
 /** Items with references of every kind, to names that may or may not exist, cycles included. */
 const itemsArb = fc.array(
   fc.record({
-    kind: fc.constantFrom(...KINDS),
+    kind: fc.constantFrom(...DECLARED_KINDS),
     name: fc.constantFrom(...names),
     skillRefs: fc.array(fc.constantFrom(...names), { maxLength: 3 }),
     subAgents: fc.array(fc.constantFrom(...names), { maxLength: 3 }),
