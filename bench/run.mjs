@@ -283,19 +283,22 @@ function timedAsync(args, env, expectOut) {
   });
 }
 
-/** The cloud rows of one size: apply (a fresh server store each run), no-op plans, concurrency. */
-async function measureCloud(n, prepared, concurrent) {
-  const { stack } = prepared;
-  log(`cloud N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, a fresh server store each)`);
+/**
+ * The rows of a stack through `--backend cloud` against a real `stigmer server`: apply of N
+ * creates (a fresh server store each run: `store(r)` names it), then no-op plans cold and
+ * repeated against the last one, and, when `concurrent` > 0, that many plans at once.
+ * `key` prefixes the recorded metrics (`cloud`, `pg`), `label` the progress lines.
+ */
+async function measureServerRows(n, stack, { key, label, what, store, concurrent = 0 }) {
+  log(`${label} N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, ${what})`);
   let server;
   let home;
   for (let r = 0; r < expensiveRuns(n); r++) {
     await server?.stop();
-    const db = join(work, `cloud-${n}-${r}`, 'state.db');
-    server = await startServer(db);
-    home = freshHome(`home-cloud-${n}`);
+    server = await startServer(await store(r));
+    home = freshHome(`home-${key}-${n}`);
     record(
-      `cloud-apply-${n}`,
+      `${key}-apply-${n}`,
       timed(
         [BIN, 'apply', stack, '--auto-approve'],
         cloudEnv(home, server),
@@ -306,22 +309,22 @@ async function measureCloud(n, prepared, concurrent) {
   try {
     const env = cloudEnv(home, server);
     const cache = join(home, 'cache');
-    log(`cloud N=${n}: no-op plan cold and repeated (${runs} runs each)`);
+    log(`${label} N=${n}: no-op plan cold and repeated (${runs} runs each)`);
     for (let r = 0; r < runs; r++) {
       rmSync(cache, { recursive: true, force: true });
-      record(`cloud-plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+      record(`${key}-plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
     }
     timed([BIN, 'plan', stack], env, NO_CHANGES);
     for (let r = 0; r < runs; r++)
-      record(`cloud-plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
+      record(`${key}-plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
     if (concurrent) {
-      log(`cloud N=${n}: ${concurrent} concurrent no-op plans against one server (${runs} rounds)`);
+      log(`${label} N=${n}: ${concurrent} concurrent no-op plans against one server (${runs} rounds)`);
       for (let r = 0; r < runs; r++) {
         const times = await Promise.all(
           Array.from({ length: concurrent }, () => timedAsync([BIN, 'plan', stack], env, NO_CHANGES)),
         );
-        record(`cloud-concurrent-median-${n}`, median(times));
-        record(`cloud-concurrent-worst-${n}`, Math.max(...times));
+        record(`${key}-concurrent-median-${n}`, median(times));
+        record(`${key}-concurrent-worst-${n}`, Math.max(...times));
       }
     }
   } finally {
@@ -329,42 +332,25 @@ async function measureCloud(n, prepared, concurrent) {
   }
 }
 
-/**
- * The cloud rows again with the server's store in PostgreSQL: apply of N creates (a fresh
- * database each run), then no-op plans cold and repeated, the same commands as measureCloud.
- */
-async function measurePostgres(n, prepared, cluster) {
-  const { stack } = prepared;
-  log(`postgres N=${n}: apply of ${n} creates (${expensiveRuns(n)} runs, a fresh database each)`);
-  let server;
-  let home;
-  for (let r = 0; r < expensiveRuns(n); r++) {
-    await server?.stop();
-    server = await startServer(await cluster.createDatabase(`bench_${n}_${r}`));
-    home = freshHome(`home-pg-${n}`);
-    record(
-      `pg-apply-${n}`,
-      timed(
-        [BIN, 'apply', stack, '--auto-approve'],
-        cloudEnv(home, server),
-        /Apply complete! Resources: \d+ added/,
-      ),
-    );
-  }
-  try {
-    const env = cloudEnv(home, server);
-    const cache = join(home, 'cache');
-    log(`postgres N=${n}: no-op plan cold and repeated (${runs} runs each)`);
-    for (let r = 0; r < runs; r++) {
-      rmSync(cache, { recursive: true, force: true });
-      record(`pg-plan-cold-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
-    }
-    timed([BIN, 'plan', stack], env, NO_CHANGES);
-    for (let r = 0; r < runs; r++)
-      record(`pg-plan-repeated-${n}`, timed([BIN, 'plan', stack], env, NO_CHANGES));
-  } finally {
-    await server.stop();
-  }
+/** The cloud rows (issue 11) over a SQLite server store. */
+function measureCloud(n, prepared, concurrent) {
+  return measureServerRows(n, prepared.stack, {
+    key: 'cloud',
+    label: 'cloud',
+    what: 'a fresh server store each',
+    store: (r) => join(work, `cloud-${n}-${r}`, 'state.db'),
+    concurrent,
+  });
+}
+
+/** The same rows with the server's store in PostgreSQL (a fresh database each apply). */
+function measurePostgres(n, prepared, cluster) {
+  return measureServerRows(n, prepared.stack, {
+    key: 'pg',
+    label: 'postgres',
+    what: 'a fresh database each',
+    store: (r) => cluster.createDatabase(`bench_${n}_${r}`),
+  });
 }
 
 /** Starts `stigmer watch --debounce 0` on an applied stack; times one-file writes to the summary line. */
