@@ -8467,7 +8467,10 @@ var init_node_sqlite_driver = __esm({
             const row = stmt.get(...params);
             return row === void 0 ? void 0 : Object.values(row);
           },
-          all: (...params) => stmt.all(...params).map((row) => Object.values(row))
+          all: (...params) => stmt.all(...params).map((row) => Object.values(row)),
+          iterate: function* (...params) {
+            for (const row of stmt.iterate(...params)) yield Object.values(row);
+          }
         };
       }
       exec(sql) {
@@ -9122,6 +9125,7 @@ var init_local = __esm({
     RESOURCE_COLUMNS = "id, name, labels, annotations, spec, status, version, created_at, updated_at";
     LocalBackend = class _LocalBackend {
       info;
+      sharesSpecTexts = true;
       db;
       /** The SQLite driver this store runs on. */
       driver;
@@ -9302,10 +9306,19 @@ var init_local = __esm({
           return page;
         });
       }
-      listAllResources(kind) {
-        return this.guard(
-          () => this.kindStatements(kind).all.all().map((r) => arrayToResource(kind, r))
-        );
+      listAllResources(kind, options = {}) {
+        return this.guard(() => {
+          const expected = options.expectedSpecText;
+          const items = [];
+          for (const row of this.kindStatements(kind).all.iterate()) {
+            if (expected !== void 0) {
+              const text = expected(row[1]);
+              if (text === row[4]) row[4] = text;
+            }
+            items.push(arrayToResource(kind, row));
+          }
+          return items;
+        });
       }
       getResource(kind, name) {
         return this.guard(() => {
@@ -26279,6 +26292,7 @@ function openParseCache(options) {
     store(displayPath2, bytes, parsed, json) {
       if (holdsPlaintextSecret(parsed)) return;
       const miss = missed.get(displayPath2);
+      missed.delete(displayPath2);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath2, bytes);
       if (!startWriter()) return;
       const text = Buffer.from(json ?? packParsedFile(parsed), "utf8");
@@ -26502,7 +26516,7 @@ async function parseManifestFiles(jobs, options = {}) {
     mine++;
   }
   if (mine < jobs.length) await worker.done;
-  worker.stop();
+  await worker.stop();
   for (let i = 0; i < jobs.length; i++) {
     if (results[i] !== void 0) continue;
     const job = jobs[i];
@@ -26540,7 +26554,7 @@ function startWorker(jobs, next, deliver) {
   try {
     worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
   } catch {
-    return { done: Promise.resolve(), stop: () => {
+    return { done: Promise.resolve(), stop: async () => {
     } };
   }
   let sink = deliver;
@@ -26562,10 +26576,11 @@ function startWorker(jobs, next, deliver) {
   });
   return {
     done,
-    stop: () => {
+    stop: async () => {
       sink = null;
       worker.removeAllListeners("message");
-      void worker.terminate();
+      await worker.terminate().catch(() => {
+      });
     }
   };
 }
@@ -27735,9 +27750,28 @@ function secretKeyMismatch(desired, live, key) {
 init_stored_text();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-async function readLiveState(backend) {
-  const lists = await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)));
+async function readLiveState(backend, files) {
+  const expected = backend.sharesSpecTexts && files !== void 0 ? specTextsByKind(files) : void 0;
+  const lists = await Promise.all(
+    DECLARED_KINDS.map((kind) => {
+      const texts = expected?.get(kind);
+      return texts === void 0 ? backend.listAllResources(kind) : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
+    })
+  );
   return lists.flat();
+}
+function specTextsByKind(files) {
+  const byKind = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    for (const d of f.documents) {
+      const text = specTextOf(d.resource);
+      if (text === void 0) continue;
+      const texts = byKind.get(d.resource.kind);
+      if (texts === void 0) byKind.set(d.resource.kind, /* @__PURE__ */ new Map([[d.resource.name, text]]));
+      else texts.set(d.resource.name, text);
+    }
+  }
+  return byKind;
 }
 function liveNameIndex(live) {
   const byKind = /* @__PURE__ */ new Map();
@@ -27837,19 +27871,20 @@ async function parseSources(options, hooks = {}) {
 async function parseWithCache(sources, options, hooks = {}) {
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
-  const files = sources.files.map(
-    (f) => cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0
-  );
+  const files = sources.files.map((f) => {
+    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0;
+    if (hit) f.bytes = "";
+    return hit;
+  });
   const misses = sources.files.filter((_, i) => files[i] === void 0);
   const parsed = await parseManifestFiles(misses, {
     ...hooks,
-    ...cache ? {
-      onResult: (m, result) => {
-        const source = misses[m];
-        if (source.absolutePath !== null)
-          cache.store(source.path, source.bytes, result.parsed, result.json);
-      }
-    } : {}
+    onResult: (m, result) => {
+      const source = misses[m];
+      if (cache && source.absolutePath !== null)
+        cache.store(source.path, source.bytes, result.parsed, result.json);
+      source.bytes = "";
+    }
   });
   for (let i = 0, m = 0; i < files.length; i++) {
     if (files[i] === void 0) files[i] = parsed[m++].parsed;
@@ -32991,7 +33026,7 @@ async function run(env, io) {
   const backend = await openBackend(config, { sqliteDriver: "node:sqlite" });
   try {
     const parsed = await parseSources(loadOptions);
-    const live = await readLiveState(backend);
+    const live = await readLiveState(backend, parsed.files);
     let project;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);

@@ -231,7 +231,7 @@ async function run(env: Env, io: Workflow): Promise<number> {
   const backend = await openBackend(config, { sqliteDriver: 'node:sqlite' });
   try {
     const parsed = await parseSources(loadOptions);
-    const live = await readLiveState(backend);
+    const live = await readLiveState(backend, parsed.files);
     let project: string;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);

@@ -246,13 +246,30 @@ export interface Artifact {
   createdAt: string;
 }
 
+/** Options of `Backend.listAllResources`. */
+export interface BulkListOptions {
+  /**
+   * The JSON text the stored spec of the resource named `name` is expected to have (the
+   * manifests' spec), if known. A backend with `sharesSpecTexts` gives a resource whose stored
+   * text equals it that same string instead of a copy of its own: a no-op plan of 100,000
+   * resources then holds one copy of every spec text instead of two (issue 17). Others ignore it.
+   */
+  expectedSpecText?: (name: string) => string | undefined;
+}
+
 export interface Backend {
   readonly info: BackendInfo;
 
   /** Bulk, paged list of one kind, ordered by name. */
   listResources(kind: DeclaredKind, options?: ListOptions): Promise<Page<StoredResource>>;
   /** Every resource of a kind (follows pages). */
-  listAllResources(kind: DeclaredKind): Promise<StoredResource[]>;
+  listAllResources(kind: DeclaredKind, options?: BulkListOptions): Promise<StoredResource[]>;
+  /**
+   * Optional: true when listAllResources uses `BulkListOptions.expectedSpecText`. The planner
+   * then reads the live state after parsing the manifests (to pass their spec texts) rather
+   * than while parsing them.
+   */
+  readonly sharesSpecTexts?: boolean;
   getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null>;
   /**
    * Optional: a token that changes whenever another connection or process has committed to

@@ -29,7 +29,7 @@ import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/envi
 import { loadSecretKey, SecretKey } from '../secrets/key.js';
 import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
-import { peekSpec } from '../stored-text.js';
+import { peekSpec, specTextOf } from '../stored-text.js';
 import {
   ANNOTATIONS,
   DECLARED_KINDS,
@@ -83,10 +83,40 @@ export interface PlanResult {
   secretKey: SecretKey | null;
 }
 
-/** Every declared resource in the backend, one bulk list per kind. */
-export async function readLiveState(backend: Backend): Promise<StoredResource[]> {
-  const lists = await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)));
+/**
+ * Every declared resource in the backend, one bulk list per kind. Given the parsed manifests,
+ * a backend that `sharesSpecTexts` gives each unchanged resource the manifest's own spec text
+ * (BulkListOptions.expectedSpecText), so the two sets hold one copy of it.
+ */
+export async function readLiveState(
+  backend: Backend,
+  files?: readonly ParsedFile[],
+): Promise<StoredResource[]> {
+  const expected = backend.sharesSpecTexts && files !== undefined ? specTextsByKind(files) : undefined;
+  const lists = await Promise.all(
+    DECLARED_KINDS.map((kind) => {
+      const texts = expected?.get(kind);
+      return texts === undefined
+        ? backend.listAllResources(kind)
+        : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
+    }),
+  );
   return lists.flat();
+}
+
+/** The spec texts of the parsed documents that hold one (packed ones: src/manifest/packed.ts). */
+function specTextsByKind(files: readonly ParsedFile[]): Map<string, Map<string, string>> {
+  const byKind = new Map<string, Map<string, string>>();
+  for (const f of files) {
+    for (const d of f.documents) {
+      const text = specTextOf(d.resource);
+      if (text === undefined) continue;
+      const texts = byKind.get(d.resource.kind);
+      if (texts === undefined) byKind.set(d.resource.kind, new Map([[d.resource.name, text]]));
+      else texts.set(d.resource.name, text);
+    }
+  }
+  return byKind;
 }
 
 /** Index of live names per kind, for reference resolution. */
@@ -266,6 +296,8 @@ export async function parseSources(
  * $STIGMER_HOME/cache/parse (see defaultParseCache; stdin is never cached): files whose bytes,
  * path and program version were parsed before are not parsed again. The others go through
  * parseManifestFiles (shared with a worker thread when they are many) and are stored.
+ * Consumes `sources`: each file's bytes are dropped (set to '') once it is parsed or found in
+ * the cache, so that 100,000 resources' 40 MB of bytes are not held through the whole load.
  */
 export async function parseWithCache(
   sources: ManifestSources,
@@ -274,23 +306,23 @@ export async function parseWithCache(
 ): Promise<ParsedFile[]> {
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
-  const files: Array<ParsedFile | undefined> = sources.files.map((f) =>
-    cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : undefined,
-  );
+  const files: Array<ParsedFile | undefined> = sources.files.map((f) => {
+    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : undefined;
+    if (hit) f.bytes = '';
+    return hit;
+  });
   const misses = sources.files.filter((_, i) => files[i] === undefined);
   // Each parse is stored as soon as it is made: the cache writes it through to the new pack,
   // so the JSON of every file is never held at once (issue 17).
   const parsed = await parseManifestFiles(misses, {
     ...hooks,
-    ...(cache
-      ? {
-          onResult: (m: number, result: ParseResult) => {
-            const source = misses[m] as ManifestSource;
-            if (source.absolutePath !== null)
-              cache.store(source.path, source.bytes, result.parsed, result.json);
-          },
-        }
-      : {}),
+    onResult: (m: number, result: ParseResult) => {
+      const source = misses[m] as ManifestSource;
+      if (cache && source.absolutePath !== null)
+        cache.store(source.path, source.bytes, result.parsed, result.json);
+      // Not read again: a large load then does not hold every file's bytes to its end.
+      source.bytes = '';
+    },
   });
   for (let i = 0, m = 0; i < files.length; i++) {
     if (files[i] === undefined) files[i] = (parsed[m++] as ParseResult).parsed;
@@ -404,9 +436,15 @@ export function assertValid(manifests: ManifestSet): void {
 
 /** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
 export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
-  // The live state is read while the parse worker starts on the manifests (it takes more of
+  // A backend that shares the manifests' spec texts with the live state reads it after parsing
+  // (the local one: reading it during the parse gained nothing measurable, docs/performance.md
+  // item 32); for the others, the live state is read while the parse worker starts on the manifests (it takes more of
   // them meanwhile), or, with no worker, just before parsing; a cloud backend's calls are in
   // flight while this thread parses. Its errors still come after the manifests' own.
+  if (backend.sharesSpecTexts) {
+    const parsed = await parseSources(options);
+    return planParsed(backend, parsed, await readLiveState(backend, parsed.files), options);
+  }
   let live: Promise<StoredResource[]> | undefined;
   const readLive = (): Promise<StoredResource[]> => {
     if (live === undefined) {

@@ -283,6 +283,8 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
       // outlive its manifest on disk: such a file is parsed again every time.
       if (holdsPlaintextSecret(parsed)) return;
       const miss = missed.get(displayPath);
+      // Dropped once used: the map would otherwise keep every missed file's bytes to the end.
+      missed.delete(displayPath);
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath, bytes);
       if (!startWriter()) return;
       // Written now and not kept: a load never holds the JSON of every parse at once.

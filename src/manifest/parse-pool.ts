@@ -131,7 +131,9 @@ export async function parseManifestFiles(
   // Files the main thread did not parse are the worker's (taken, or left when mainLimit ended
   // the loop): wait for it, unless it never took one (then it is not needed at all).
   if (mine < jobs.length) await worker.done;
-  worker.stop();
+  // Waited for: until the worker's thread has exited, its isolate keeps the shared bytes of
+  // every job alive, and the synchronous rest of a plan would run with them (issue 17).
+  await worker.stop();
   for (let i = 0; i < jobs.length; i++) {
     if (results[i] !== undefined) continue;
     const job = jobs[i] as ParseJob;
@@ -204,12 +206,12 @@ function startWorker(
   jobs: readonly ParseJob[],
   next: Int32Array,
   deliver: (index: number, result: ParseResult) => void,
-): { done: Promise<void>; stop: () => void } {
+): { done: Promise<void>; stop: () => Promise<void> } {
   let worker: Worker;
   try {
     worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
   } catch {
-    return { done: Promise.resolve(), stop: () => {} };
+    return { done: Promise.resolve(), stop: async () => {} };
   }
   // Cleared by `stop`: the worker's listeners share one closure context, which the Worker keeps
   // until its thread has exited, and the event loop sees that exit only after the synchronous
@@ -235,10 +237,10 @@ function startWorker(
   });
   return {
     done,
-    stop: () => {
+    stop: async () => {
       sink = null;
       worker.removeAllListeners('message');
-      void worker.terminate();
+      await worker.terminate().catch(() => {});
     },
   };
 }

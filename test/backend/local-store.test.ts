@@ -25,6 +25,8 @@ import { StigmerError } from '../../src/errors.js';
 import { revealExecutionContext } from '../../src/secrets/context.js';
 import { SecretKey } from '../../src/secrets/key.js';
 import { sealSecret } from '../../src/secrets/seal.js';
+import { storedSpecText } from '../../src/stored-text.js';
+import type { JsonObject } from '../../src/types.js';
 import { ORIGINAL_TABLES } from '../helpers/schema.js';
 import { TEST_DRIVERS } from '../helpers/sqlite-drivers.js';
 
@@ -262,6 +264,33 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName: SqliteDriverName) => {
       expect(first.items).toHaveLength(2000);
       expect(first.nextPageToken).toBeUndefined();
       expect(Date.now() - t0).toBeLessThan(5000);
+      await backend.close();
+    });
+
+    it('lists the same resources whatever expectedSpecText says (equal, different or unknown)', async () => {
+      const backend = await openLocalBackend({ path: dbPath });
+      expect(backend.sharesSpecTexts).toBe(true);
+      const specs: Record<string, JsonObject> = { a: { n: 1 }, b: { n: 2, s: 'x' }, c: {} };
+      await backend.applyChanges(
+        Object.entries(specs).map(([name, spec]) => ({
+          op: 'create' as const,
+          kind: 'Agent' as const,
+          name,
+          labels: { team: name },
+          annotations: {},
+          spec,
+        })),
+      );
+      const plain = await backend.listAllResources('Agent');
+      const expected: Record<string, string> = { a: JSON.stringify(specs.a), b: '{"n":2}' };
+      const shared = await backend.listAllResources('Agent', { expectedSpecText: (name) => expected[name] });
+      // The texts first: reading a spec decodes it, and its text is then gone.
+      expect(shared.map((r) => [r.name, storedSpecText(r), r.spec])).toEqual([
+        ['a', '{"n":1}', { n: 1 }],
+        ['b', '{"n":2,"s":"x"}', { n: 2, s: 'x' }],
+        ['c', '{}', {}],
+      ]);
+      expect(shared).toEqual(plain);
       await backend.close();
     });
   });

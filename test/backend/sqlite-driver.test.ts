@@ -89,6 +89,19 @@ describe.each(TEST_DRIVERS)('driver %s', (driverName) => {
     expect(ids()).toEqual(['a', 'b']);
   });
 
+  it('iterates rows one at a time, as objects from prepare and as arrays from prepareArrays', () => {
+    db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('b', 2);
+    db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('a', 1);
+    db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('c', 3);
+    const arrays = [...db.prepareArrays('SELECT n, id FROM t WHERE n > ? ORDER BY id').iterate(1)];
+    expect(arrays.map((r) => [...(r as unknown[])])).toEqual([
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    const objects = [...db.prepare('SELECT id FROM t ORDER BY id').iterate()] as Array<{ id: string }>;
+    expect(objects.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+  });
+
   it('stores and returns BLOBs as bytes', () => {
     db.prepare('INSERT INTO t (id, data) VALUES (?, ?)').run('b', Buffer.from([0, 1, 255]));
     const row = db.prepare('SELECT data FROM t').get() as { data: Uint8Array };

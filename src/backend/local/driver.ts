@@ -25,6 +25,11 @@ export interface SqliteStatement {
   /** The first row, or undefined. */
   get(...params: SqliteParams): unknown;
   all(...params: SqliteParams): unknown[];
+  /**
+   * The rows one at a time: each can be dropped before the next is made, so a caller that keeps
+   * little of a row never holds every row at once (`all` does).
+   */
+  iterate(...params: SqliteParams): IterableIterator<unknown>;
 }
 
 /** One open connection. */

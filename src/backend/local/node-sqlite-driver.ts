@@ -63,6 +63,9 @@ class NodeSqliteDatabase implements SqliteDatabase {
         return row === undefined ? undefined : Object.values(row as object);
       },
       all: (...params) => stmt.all(...params).map((row) => Object.values(row as object)),
+      iterate: function* (...params) {
+        for (const row of stmt.iterate(...params)) yield Object.values(row as object);
+      },
     };
   }
 
