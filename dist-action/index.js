@@ -26529,25 +26529,43 @@ function packedResult(parsed) {
   return { parsed: unpackParsedFile(JSON.parse(json)) ?? parsed, json };
 }
 function sharedJobs(jobs) {
-  const offsets = new Float64Array(jobs.length + 1);
+  const at = new Float64Array(jobs.length * 3);
   const strings = new Uint8Array(jobs.length);
-  let total = 0;
+  const buffers = [];
+  const indexOf = /* @__PURE__ */ new Map();
+  const copied = [];
+  let copyBytes = 0;
   for (let i = 0; i < jobs.length; i++) {
     const bytes = jobs[i].bytes;
-    total += typeof bytes === "string" ? Buffer.byteLength(bytes, "utf8") : bytes.length;
-    offsets[i + 1] = total;
+    if (typeof bytes !== "string" && bytes.buffer instanceof SharedArrayBuffer) {
+      let b = indexOf.get(bytes.buffer);
+      if (b === void 0) {
+        b = buffers.push(bytes.buffer) - 1;
+        indexOf.set(bytes.buffer, b);
+      }
+      at.set([b, bytes.byteOffset, bytes.length], i * 3);
+      continue;
+    }
+    copied.push(i);
+    copyBytes += typeof bytes === "string" ? Buffer.byteLength(bytes, "utf8") : bytes.length;
   }
-  const shared = new SharedArrayBuffer(total);
-  const view = Buffer.from(shared);
-  for (let i = 0; i < jobs.length; i++) {
-    const bytes = jobs[i].bytes;
-    const at = offsets[i];
-    if (typeof bytes === "string") {
-      view.write(bytes, at, "utf8");
-      strings[i] = 1;
-    } else bytes.copy(view, at);
+  if (copied.length > 0) {
+    const shared = new SharedArrayBuffer(copyBytes);
+    const view = Buffer.from(shared);
+    const b = buffers.push(shared) - 1;
+    let offset = 0;
+    for (const i of copied) {
+      const bytes = jobs[i].bytes;
+      let n;
+      if (typeof bytes === "string") {
+        n = view.write(bytes, offset, "utf8");
+        strings[i] = 1;
+      } else n = bytes.copy(view, offset);
+      at.set([b, offset, n], i * 3);
+      offset += n;
+    }
   }
-  return { paths: jobs.map((j) => j.path), bytes: shared, offsets, strings };
+  return { paths: jobs.map((j) => j.path), buffers, at, strings };
 }
 function startWorker(jobs, next, deliver) {
   let worker;
@@ -26593,13 +26611,32 @@ import { isAbsolute, join as join4, relative, resolve as resolve4, sep } from "n
 
 // src/manifest/read-file.ts
 import { closeSync as closeSync3, fstatSync, openSync as openSync3, readFileSync as readFileSync5, readSync as readSync2 } from "node:fs";
-function readFileLimited(abs) {
+var ByteArena = class _ByteArena {
+  /** Size of each buffer (a file larger than that gets one of its own). */
+  static CHUNK_BYTES = 8 * 1024 * 1024;
+  chunk = null;
+  used = 0;
+  /** A view of `size` bytes that no other file's view shares. */
+  take(size) {
+    if (size > _ByteArena.CHUNK_BYTES) return Buffer.from(new SharedArrayBuffer(size));
+    if (this.chunk === null || this.used + size > _ByteArena.CHUNK_BYTES) {
+      this.chunk = new SharedArrayBuffer(_ByteArena.CHUNK_BYTES);
+      this.used = 0;
+    }
+    const view = Buffer.from(this.chunk, this.used, size);
+    this.used += size;
+    return view;
+  }
+};
+function readFileLimited(abs, arena) {
   let fd;
   try {
     fd = openSync3(abs, "r");
     const stat = fstatSync(fd);
     if (stat.isDirectory()) return { error: "is a directory" };
-    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) return { bytes: readFileSync5(fd) };
+    if (stat.isFile() && stat.size <= MAX_FILE_BYTES) {
+      return { bytes: arena === void 0 ? readFileSync5(fd) : readInto(fd, arena.take(stat.size)) };
+    }
     const chunks = [];
     let total = 0;
     while (total <= MAX_FILE_BYTES) {
@@ -26616,6 +26653,15 @@ function readFileLimited(abs) {
     if (fd !== void 0) closeSync3(fd);
   }
 }
+function readInto(fd, view) {
+  let got = 0;
+  while (got < view.length) {
+    const n = readSync2(fd, view, got, view.length - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === view.length ? view : view.subarray(0, got);
+}
 
 // src/manifest/sources.ts
 var STDIN_PATH = "<stdin>";
@@ -26626,10 +26672,11 @@ async function readManifestSources(options) {
   const show = (abs) => relative(cwd, abs) || ".";
   const sources = { root: null, project: null, files: [], diagnostics: [] };
   const seen = /* @__PURE__ */ new Set();
+  const arena = new ByteArena();
   const add = (abs) => {
     if (seen.has(abs)) return;
     seen.add(abs);
-    const file = readLimited(abs, show(abs), sources.diagnostics);
+    const file = readLimited(abs, show(abs), sources.diagnostics, arena);
     if (file !== void 0) sources.files.push({ path: show(abs), absolutePath: abs, bytes: file });
   };
   if (options.dir !== void 0) {
@@ -26676,8 +26723,8 @@ function statOrThrow(abs, given, isDir) {
     });
   }
 }
-function readLimited(abs, shown, diagnostics) {
-  const read = readFileLimited(abs);
+function readLimited(abs, shown, diagnostics, arena) {
+  const read = readFileLimited(abs, arena);
   if ("bytes" in read) return read.bytes;
   diagnostics.push(
     fileDiag(shown, `cannot read file: ${read.error}`, "check that the file exists and is readable")

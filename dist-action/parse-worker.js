@@ -11772,8 +11772,9 @@ function quoteHint(doc, kind, value, path) {
 // src/manifest/parse-pool.ts
 var workerUrl = new URL("./parse-worker.js", import.meta.url);
 function sharedJob(jobs2, index) {
-  const start = jobs2.offsets[index];
-  const view = Buffer.from(jobs2.bytes, start, jobs2.offsets[index + 1] - start);
+  const i = index * 3;
+  const buffer = jobs2.buffers[jobs2.at[i]];
+  const view = Buffer.from(buffer, jobs2.at[i + 1], jobs2.at[i + 2]);
   return { path: jobs2.paths[index], bytes: jobs2.strings[index] ? view.toString("utf8") : view };
 }
 

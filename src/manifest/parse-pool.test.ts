@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseManifestFile } from './parse.js';
-import { type ParseJob, parseManifestFiles } from './parse-pool.js';
+import { type ParseJob, parseManifestFiles, sharedJob, sharedJobs } from './parse-pool.js';
+import { ByteArena } from './read-file.js';
 
 const agent = (i: number) => `apiVersion: agentic.stigmer.ai/v1
 kind: Agent
@@ -69,5 +70,38 @@ describe('parseManifestFiles', () => {
     expect(await parseManifestFiles([], { parallel: true })).toEqual([]);
     const one = await parseManifestFiles(jobs.slice(0, 1), { parallel: true });
     expect(one.map((r) => r.parsed)).toEqual(expected.slice(0, 1));
+  });
+
+  it('passes bytes read into a ByteArena to the worker without copying them; others are copied', () => {
+    const arena = new ByteArena();
+    const inArena = (text: string): Buffer => {
+      const view = arena.take(Buffer.byteLength(text));
+      view.write(text);
+      return view;
+    };
+    const mixed: ParseJob[] = [
+      { path: 'a.yaml', bytes: inArena(agent(1)) },
+      { path: 'b.yaml', bytes: 'kind: Skill # from stdin: ünïcode\n' },
+      { path: 'c.yaml', bytes: Buffer.from(agent(3)) },
+      { path: 'd.yaml', bytes: inArena(agent(4)) },
+      { path: 'e.yaml', bytes: inArena('') },
+    ];
+    const shared = sharedJobs(mixed);
+    // One arena buffer, passed as it is, plus one buffer for the two copied jobs.
+    expect(shared.buffers).toHaveLength(2);
+    expect(shared.buffers[0]).toBe((mixed[0]!.bytes as Buffer).buffer);
+    expect(shared.buffers[1]!.byteLength).toBe(
+      Buffer.byteLength(mixed[1]!.bytes as string) + (mixed[2]!.bytes as Buffer).length,
+    );
+    mixed.forEach((job, i) => {
+      const back = sharedJob(shared, i);
+      expect(back.path).toBe(job.path);
+      expect(typeof back.bytes).toBe(typeof job.bytes);
+      expect(back.bytes.toString()).toBe(job.bytes.toString());
+    });
+    // A file larger than a chunk gets a buffer of its own; the views never overlap.
+    const big = arena.take(ByteArena.CHUNK_BYTES + 1);
+    expect(big.buffer).not.toBe((mixed[0]!.bytes as Buffer).buffer);
+    expect((mixed[3]!.bytes as Buffer).byteOffset).toBe((mixed[0]!.bytes as Buffer).length);
   });
 });

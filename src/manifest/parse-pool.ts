@@ -153,47 +153,68 @@ function packedResult(parsed: ParsedFile): ParseResult {
   return { parsed: unpackParsedFile(JSON.parse(json)) ?? parsed, json };
 }
 
-/** What the worker is given to parse: every job's bytes in one shared buffer, so none is copied. */
+/** What the worker is given to parse: every job's bytes in shared buffers, so none is copied. */
 export interface SharedJobs {
   paths: string[];
-  /** UTF-8 bytes of every job, one after the other. */
-  bytes: SharedArrayBuffer;
-  /** Job i is bytes[offsets[i], offsets[i + 1]). */
-  offsets: Float64Array;
+  /** The buffers that hold the jobs' UTF-8 bytes. */
+  buffers: SharedArrayBuffer[];
+  /** Job i is buffers[at[3i]] from byte at[3i + 1], at[3i + 2] bytes long. */
+  at: Float64Array;
   /** Jobs whose contents were a string (stdin) rather than bytes: decoded back to a string. */
   strings: Uint8Array;
 }
 
 /**
- * The jobs laid out in one SharedArrayBuffer: structured cloning the jobs into the worker would
- * copy every byte (40 MB for 100,000 resources), and the clone's serialised form once more.
+ * The jobs as views of SharedArrayBuffers: structured cloning the jobs into the worker would
+ * copy every byte (58 MB for 100,000 resources), and the clone's serialised form once more.
+ * Bytes read into a ByteArena (src/manifest/read-file.ts) already are such views and are
+ * passed as they are; the others (stdin, a file read otherwise) are copied into one more buffer.
  */
 export function sharedJobs(jobs: readonly ParseJob[]): SharedJobs {
-  const offsets = new Float64Array(jobs.length + 1);
+  const at = new Float64Array(jobs.length * 3);
   const strings = new Uint8Array(jobs.length);
-  let total = 0;
+  const buffers: SharedArrayBuffer[] = [];
+  const indexOf = new Map<SharedArrayBuffer, number>();
+  const copied: number[] = [];
+  let copyBytes = 0;
   for (let i = 0; i < jobs.length; i++) {
     const bytes = (jobs[i] as ParseJob).bytes;
-    total += typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.length;
-    offsets[i + 1] = total;
+    if (typeof bytes !== 'string' && bytes.buffer instanceof SharedArrayBuffer) {
+      let b = indexOf.get(bytes.buffer);
+      if (b === undefined) {
+        b = buffers.push(bytes.buffer) - 1;
+        indexOf.set(bytes.buffer, b);
+      }
+      at.set([b, bytes.byteOffset, bytes.length], i * 3);
+      continue;
+    }
+    copied.push(i);
+    copyBytes += typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.length;
   }
-  const shared = new SharedArrayBuffer(total);
-  const view = Buffer.from(shared);
-  for (let i = 0; i < jobs.length; i++) {
-    const bytes = (jobs[i] as ParseJob).bytes;
-    const at = offsets[i] as number;
-    if (typeof bytes === 'string') {
-      view.write(bytes, at, 'utf8');
-      strings[i] = 1;
-    } else bytes.copy(view, at);
+  if (copied.length > 0) {
+    const shared = new SharedArrayBuffer(copyBytes);
+    const view = Buffer.from(shared);
+    const b = buffers.push(shared) - 1;
+    let offset = 0;
+    for (const i of copied) {
+      const bytes = (jobs[i] as ParseJob).bytes;
+      let n: number;
+      if (typeof bytes === 'string') {
+        n = view.write(bytes, offset, 'utf8');
+        strings[i] = 1;
+      } else n = bytes.copy(view, offset);
+      at.set([b, offset, n], i * 3);
+      offset += n;
+    }
   }
-  return { paths: jobs.map((j) => j.path), bytes: shared, offsets, strings };
+  return { paths: jobs.map((j) => j.path), buffers, at, strings };
 }
 
 /** Job `index` of a SharedJobs, as parseManifestFile takes it (a view of the shared bytes). */
 export function sharedJob(jobs: SharedJobs, index: number): ParseJob {
-  const start = jobs.offsets[index] as number;
-  const view = Buffer.from(jobs.bytes, start, (jobs.offsets[index + 1] as number) - start);
+  const i = index * 3;
+  const buffer = jobs.buffers[jobs.at[i] as number] as SharedArrayBuffer;
+  const view = Buffer.from(buffer, jobs.at[i + 1] as number, jobs.at[i + 2] as number);
   return { path: jobs.paths[index] as string, bytes: jobs.strings[index] ? view.toString('utf8') : view };
 }
 

@@ -10,7 +10,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { type Diagnostic, StigmerError } from '../errors.js';
 import { decodeManifestText } from './parse.js';
-import { readFileLimited } from './read-file.js';
+import { ByteArena, readFileLimited } from './read-file.js';
 import { checkSchema } from './schema-check.js';
 import type { LoadOptions, ManifestSources } from './types.js';
 import { ConvertError, documentToJson, nodeAt, positionOf } from './yaml-nodes.js';
@@ -31,10 +31,11 @@ export async function readManifestSources(options: LoadOptions): Promise<Manifes
   const show = (abs: string): string => relative(cwd, abs) || '.';
   const sources: ManifestSources = { root: null, project: null, files: [], diagnostics: [] };
   const seen = new Set<string>();
+  const arena = new ByteArena();
   const add = (abs: string): void => {
     if (seen.has(abs)) return;
     seen.add(abs);
-    const file = readLimited(abs, show(abs), sources.diagnostics);
+    const file = readLimited(abs, show(abs), sources.diagnostics, arena);
     if (file !== undefined) sources.files.push({ path: show(abs), absolutePath: abs, bytes: file });
   };
 
@@ -87,8 +88,13 @@ function statOrThrow(abs: string, given: string, isDir: boolean): Stats {
   }
 }
 
-function readLimited(abs: string, shown: string, diagnostics: Diagnostic[]): Buffer | undefined {
-  const read = readFileLimited(abs);
+function readLimited(
+  abs: string,
+  shown: string,
+  diagnostics: Diagnostic[],
+  arena?: ByteArena,
+): Buffer | undefined {
+  const read = readFileLimited(abs, arena);
   if ('bytes' in read) return read.bytes;
   diagnostics.push(
     fileDiag(shown, `cannot read file: ${read.error}`, 'check that the file exists and is readable'),
