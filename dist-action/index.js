@@ -807,12 +807,15 @@ var require_fast_json_patch = __commonJS({
 
 // src/stored-text.ts
 function lazyJsonMember(key) {
+  return lazyMember(key, JSON.parse);
+}
+function lazyMember(key, decode) {
   const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
   const descriptor = {
     get() {
       const held = this[slot];
       if (typeof held !== "string") return held.value;
-      const value = JSON.parse(held);
+      const value = decode(held);
       this[slot] = { value };
       return value;
     },
@@ -21998,14 +22001,44 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/manifest/packed.ts
 init_stored_text();
-var positionsMember = lazyJsonMember("positions");
+var positionsMember = lazyMember("positions", decodePositions);
+function encodePositions(positions) {
+  let out = "";
+  let previous = "";
+  for (const pointer2 of Object.keys(positions)) {
+    const at = positions[pointer2];
+    const max = Math.min(previous.length, pointer2.length);
+    let shared = 0;
+    while (shared < max && previous.charCodeAt(shared) === pointer2.charCodeAt(shared)) shared++;
+    const suffix = pointer2.slice(shared);
+    out += `${at.line},${at.column},${shared},${suffix.length}:${suffix}`;
+    previous = pointer2;
+  }
+  return out;
+}
+function decodePositions(text) {
+  const positions = {};
+  let previous = "";
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(":", i);
+    if (colon < 0) break;
+    const [line, column, shared, length] = text.slice(i, colon).split(",").map(Number);
+    if (![line, column, shared, length].every((n) => Number.isInteger(n) && n >= 0)) break;
+    const pointer2 = previous.slice(0, shared) + text.slice(colon + 1, colon + 1 + length);
+    positions[pointer2] = { line, column };
+    previous = pointer2;
+    i = colon + 1 + length;
+  }
+  return positions;
+}
 function packParsedFile(parsed) {
   const documents = parsed.documents.map((doc) => {
     const out2 = {};
     for (const key of Object.keys(doc)) {
       if (key === "resource") out2.resource = packResource(doc.resource);
       else if (key === "positions")
-        out2.positions = positionsMember.text(doc) ?? JSON.stringify(doc.positions);
+        out2.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
       else out2[key] = doc[key];
     }
     return out2;
@@ -26149,7 +26182,7 @@ function quoteHint(doc, kind, value, path) {
 }
 
 // src/manifest/cache.ts
-var CACHE_FORMAT_VERSION = 3;
+var CACHE_FORMAT_VERSION = 4;
 var WRITE_CHUNK = 1 << 20;
 var READ_CHUNK = 1 << 20;
 var NEWLINE = 10;

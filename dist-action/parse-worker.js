@@ -7550,12 +7550,15 @@ import { parentPort, workerData } from "node:worker_threads";
 
 // src/stored-text.ts
 function lazyJsonMember(key) {
+  return lazyMember(key, JSON.parse);
+}
+function lazyMember(key, decode) {
   const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
   const descriptor = {
     get() {
       const held = this[slot];
       if (typeof held !== "string") return held.value;
-      const value = JSON.parse(held);
+      const value = decode(held);
       this[slot] = { value };
       return value;
     },
@@ -7588,14 +7591,44 @@ var specMember = lazyJsonMember("spec");
 var statusMember = lazyJsonMember("status");
 
 // src/manifest/packed.ts
-var positionsMember = lazyJsonMember("positions");
+var positionsMember = lazyMember("positions", decodePositions);
+function encodePositions(positions) {
+  let out = "";
+  let previous = "";
+  for (const pointer of Object.keys(positions)) {
+    const at = positions[pointer];
+    const max = Math.min(previous.length, pointer.length);
+    let shared = 0;
+    while (shared < max && previous.charCodeAt(shared) === pointer.charCodeAt(shared)) shared++;
+    const suffix = pointer.slice(shared);
+    out += `${at.line},${at.column},${shared},${suffix.length}:${suffix}`;
+    previous = pointer;
+  }
+  return out;
+}
+function decodePositions(text) {
+  const positions = {};
+  let previous = "";
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(":", i);
+    if (colon < 0) break;
+    const [line, column, shared, length] = text.slice(i, colon).split(",").map(Number);
+    if (![line, column, shared, length].every((n) => Number.isInteger(n) && n >= 0)) break;
+    const pointer = previous.slice(0, shared) + text.slice(colon + 1, colon + 1 + length);
+    positions[pointer] = { line, column };
+    previous = pointer;
+    i = colon + 1 + length;
+  }
+  return positions;
+}
 function packParsedFile(parsed) {
   const documents = parsed.documents.map((doc) => {
     const out2 = {};
     for (const key of Object.keys(doc)) {
       if (key === "resource") out2.resource = packResource(doc.resource);
       else if (key === "positions")
-        out2.positions = positionsMember.text(doc) ?? JSON.stringify(doc.positions);
+        out2.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
       else out2[key] = doc[key];
     }
     return out2;

@@ -28,6 +28,11 @@ export interface LazyJsonMember {
  * object, so objects built the same way share one hidden class.
  */
 export function lazyJsonMember(key: string): LazyJsonMember {
+  return lazyMember(key, JSON.parse);
+}
+
+/** Like lazyJsonMember, with the text decoded by `decode` instead of JSON.parse. */
+export function lazyMember(key: string, decode: (text: string) => unknown): LazyJsonMember {
   const slot = Symbol(`stigmer.lazy.${key}`);
   // The slot holds the text until the member is read or set, then `{ value }`.
   type Slotted = { [slot]: string | { value: unknown } };
@@ -36,7 +41,7 @@ export function lazyJsonMember(key: string): LazyJsonMember {
       const held = this[slot];
       if (typeof held !== 'string') return held.value;
       // Whoever reads it may change it in place: from now on the text vouches for nothing.
-      const value: unknown = JSON.parse(held);
+      const value: unknown = decode(held);
       this[slot] = { value };
       return value;
     },

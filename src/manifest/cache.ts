@@ -37,7 +37,7 @@ import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
 /** Bumped whenever the layout of a pack or of ParsedFile changes. */
-export const CACHE_FORMAT_VERSION = 3;
+export const CACHE_FORMAT_VERSION = 4;
 
 /** Options of `openParseCache`. */
 export interface ParseCacheOptions {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { specTextOf } from '../stored-text.js';
-import { packParsedFile, unpackParsedFile } from './packed.js';
+import { decodePositions, encodePositions, packParsedFile, unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 
 const text = `apiVersion: agentic.stigmer.ai/v1
@@ -85,5 +85,35 @@ describe('packed ParsedFile', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('positions text', () => {
+  it('decodes to the positions it was made from, in order, whatever the pointers hold', () => {
+    const pointer = fc
+      .array(fc.string({ unit: 'binary', maxLength: 6 }), { maxLength: 4 })
+      .map((segments) => segments.map((s) => `/${s}`).join(''));
+    const position = fc.record({ line: fc.nat(), column: fc.nat() });
+    fc.assert(
+      fc.property(fc.dictionary(pointer, position), (positions) => {
+        const text = encodePositions(positions);
+        const back = decodePositions(text);
+        expect(back).toEqual(positions);
+        expect(Object.keys(back)).toEqual(Object.keys(positions));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is shorter than JSON for a real document, and keeps what is well formed of a broken text', () => {
+    const doc = parseManifestFile('m/a.yaml', text).documents[0]!;
+    const compact = encodePositions(doc.positions);
+    expect(compact.length).toBeLessThan(JSON.stringify(doc.positions).length / 2);
+    expect(decodePositions(compact)).toEqual(doc.positions);
+    expect(decodePositions('3,1,0,0:4,2,0,5:/spec7,x')).toEqual({
+      '': { line: 3, column: 1 },
+      '/spec': { line: 4, column: 2 },
+    });
+    expect(decodePositions('')).toEqual({});
   });
 });
