@@ -21982,6 +21982,20 @@ import { existsSync as existsSync5 } from "node:fs";
 import { basename, dirname as dirname7, join as join6, relative as relative3, resolve as resolve7, sep as sep3 } from "node:path";
 init_errors();
 
+// src/heap.ts
+import { setFlagsFromString } from "node:v8";
+var LARGE_LOAD_BYTES = 16e6;
+var LARGE_LOAD_HEAP_GROWING_PERCENT = 30;
+var enabled = false;
+var tuned = false;
+function tuneHeapForLoad(totalBytes, given = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`) {
+  if (!enabled || tuned || totalBytes < LARGE_LOAD_BYTES) return false;
+  tuned = true;
+  if (/heap[-_]growing[-_]percent/.test(given)) return false;
+  setFlagsFromString(`--heap-growing-percent=${LARGE_LOAD_HEAP_GROWING_PERCENT}`);
+  return true;
+}
+
 // src/manifest/cache.ts
 init_private_files();
 import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
@@ -27949,6 +27963,7 @@ async function parseSources(options, hooks = {}) {
   };
 }
 async function parseWithCache(sources, options, hooks = {}) {
+  tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const files = sources.files.map((f) => {
@@ -28548,14 +28563,14 @@ var createGroups = function(Bottleneck2, common) {
 };
 function throttling(octokit, octokitOptions) {
   const {
-    enabled = true,
+    enabled: enabled2 = true,
     Bottleneck: Bottleneck2 = import_light2.default,
     id = "no-id",
     timeout = 1e3 * 60 * 2,
     // Redis TTL: 2 minutes
     connection
   } = octokitOptions.throttle || {};
-  if (!enabled) {
+  if (!enabled2) {
     return {};
   }
   const common = { timeout };

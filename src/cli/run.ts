@@ -3,9 +3,11 @@
 // third of a cold `stigmer --version`; commands load what they use when they are run.
 import { flush } from '@oclif/core/flush';
 import { run } from '@oclif/core/run';
+import { enableLargeLoadHeapTuning } from '../heap.js';
 import { reportError } from './errors.js';
 
 export async function runCli(argv: string[], entryUrl: string): Promise<void> {
+  enableLargeLoadHeapTuning();
   let code = 0;
   try {
     await run(argv, entryUrl);

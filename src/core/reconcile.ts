@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
+import { tuneHeapForLoad } from '../heap.js';
 import { defaultParseCache } from '../manifest/cache.js';
 import { type ParseFilesOptions, type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
 import { readManifestSources } from '../manifest/sources.js';
@@ -304,6 +305,7 @@ export async function parseWithCache(
   options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
   hooks: Pick<ParseFilesOptions, 'beforeOwnShare'> = {},
 ): Promise<ParsedFile[]> {
+  tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const files: Array<ParsedFile | undefined> = sources.files.map((f) => {

@@ -1,0 +1,27 @@
+import { describe, expect, it, vi } from 'vitest';
+
+/** A fresh copy of the module: its settings are per process. */
+async function fresh(): Promise<typeof import('./heap.js')> {
+  vi.resetModules();
+  return import('./heap.js');
+}
+
+describe('tuneHeapForLoad', () => {
+  it('does nothing until the CLI enables it, nor below LARGE_LOAD_BYTES', async () => {
+    const heap = await fresh();
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, '')).toBe(false);
+    heap.enableLargeLoadHeapTuning();
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES - 1, '')).toBe(false);
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, '')).toBe(true);
+    // Once per process.
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES * 2, '')).toBe(false);
+  });
+
+  it('leaves a setting given to Node alone', async () => {
+    for (const given of ['--heap-growing-percent=80', '--max-old-space-size=512 --heap_growing_percent=10']) {
+      const heap = await fresh();
+      heap.enableLargeLoadHeapTuning();
+      expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, given)).toBe(false);
+    }
+  });
+});
