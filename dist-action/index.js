@@ -21988,11 +21988,14 @@ var LARGE_LOAD_BYTES = 16e6;
 var LARGE_LOAD_HEAP_GROWING_PERCENT = 30;
 var enabled = false;
 var tuned = false;
-function tuneHeapForLoad(totalBytes, given = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`) {
+function tuneHeapForLoad(totalBytes, given = process.execArgv.join(" "), env = process.env) {
   if (!enabled || tuned || totalBytes < LARGE_LOAD_BYTES) return false;
   tuned = true;
   if (/heap[-_]growing[-_]percent/.test(given)) return false;
-  setFlagsFromString(`--heap-growing-percent=${LARGE_LOAD_HEAP_GROWING_PERCENT}`);
+  const chosen = env.STIGMER_HEAP_GROWING_PERCENT?.trim();
+  const percent = chosen !== void 0 && /^\d{1,4}$/.test(chosen) ? Number(chosen) : LARGE_LOAD_HEAP_GROWING_PERCENT;
+  if (percent === 0) return false;
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }
 
@@ -26544,7 +26547,7 @@ async function parseManifestFiles(jobs, options = {}) {
   const parallel = options.parallel ?? useWorker(totalBytes);
   const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed) => ({ parsed });
   if (!parallel || jobs.length < 2 || !existsSync4(fileURLToPath3(workerUrl))) {
-    options.beforeOwnShare?.();
+    options.beforeOwnShare?.(totalBytes);
     jobs.forEach((j, i) => {
       deliver(i, { parsed: parseManifestFile(j.path, j.bytes) });
     });
@@ -26552,7 +26555,7 @@ async function parseManifestFiles(jobs, options = {}) {
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
   const worker = startWorker(jobs, next, deliver);
-  options.beforeOwnShare?.();
+  options.beforeOwnShare?.(totalBytes);
   const limit = options.mainLimit ?? jobs.length;
   let mine = 0;
   while (mine < limit) {

@@ -24,4 +24,17 @@ describe('tuneHeapForLoad', () => {
       expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, given)).toBe(false);
     }
   });
+
+  it('takes the percent from STIGMER_HEAP_GROWING_PERCENT; 0 leaves V8 its own choice', async () => {
+    let heap = await fresh();
+    heap.enableLargeLoadHeapTuning();
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, '', { STIGMER_HEAP_GROWING_PERCENT: '0' })).toBe(
+      false,
+    );
+    heap = await fresh();
+    heap.enableLargeLoadHeapTuning();
+    expect(heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, '', { STIGMER_HEAP_GROWING_PERCENT: '50' })).toBe(
+      true,
+    );
+  });
 });

@@ -8,7 +8,9 @@
  *
  * A process-wide setting, so the library never changes it on its own: the CLI calls
  * `enableLargeLoadHeapTuning` at start, and a load of LARGE_LOAD_BYTES or more of manifests then
- * sets it (once). A `--heap-growing-percent` given to Node (NODE_OPTIONS, execArgv) is left alone.
+ * sets it (once). `STIGMER_HEAP_GROWING_PERCENT=P` chooses another percent (0: leave V8's own
+ * choice); a `--heap-growing-percent` given to Node on its command line is left alone (Node
+ * refuses the flag in NODE_OPTIONS).
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -35,11 +37,16 @@ export function enableLargeLoadHeapTuning(): void {
  */
 export function tuneHeapForLoad(
   totalBytes: number,
-  given: string = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`,
+  given: string = process.execArgv.join(' '),
+  env: Record<string, string | undefined> = process.env,
 ): boolean {
   if (!enabled || tuned || totalBytes < LARGE_LOAD_BYTES) return false;
   tuned = true;
   if (/heap[-_]growing[-_]percent/.test(given)) return false;
-  setFlagsFromString(`--heap-growing-percent=${LARGE_LOAD_HEAP_GROWING_PERCENT}`);
+  const chosen = env.STIGMER_HEAP_GROWING_PERCENT?.trim();
+  const percent =
+    chosen !== undefined && /^\d{1,4}$/.test(chosen) ? Number(chosen) : LARGE_LOAD_HEAP_GROWING_PERCENT;
+  if (percent === 0) return false;
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }

@@ -9,7 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
-import { tuneHeapForLoad } from '../heap.js';
+import { LARGE_LOAD_BYTES, tuneHeapForLoad } from '../heap.js';
 import { defaultParseCache } from '../manifest/cache.js';
 import { type ParseFilesOptions, type ParseResult, parseManifestFiles } from '../manifest/parse-pool.js';
 import { readManifestSources } from '../manifest/sources.js';
@@ -438,25 +438,25 @@ export function assertValid(manifests: ManifestSet): void {
 
 /** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
 export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
-  // A backend that shares the manifests' spec texts with the live state reads it after parsing
-  // (the local one: reading it during the parse gained nothing measurable, docs/performance.md
-  // item 32); for the others, the live state is read while the parse worker starts on the manifests (it takes more of
+  // The live state is read while the parse worker starts on the manifests (it takes more of
   // them meanwhile), or, with no worker, just before parsing; a cloud backend's calls are in
-  // flight while this thread parses. Its errors still come after the manifests' own.
-  if (backend.sharesSpecTexts) {
-    const parsed = await parseSources(options);
-    return planParsed(backend, parsed, await readLiveState(backend, parsed.files), options);
-  }
+  // flight while this thread parses. Its errors still come after the manifests' own. A backend
+  // that shares the manifests' spec texts with the live state (the local one) reads it after
+  // the parse instead when that is large, or when nothing is parsed (all from the cache):
+  // then the two sets hold one copy of each spec (docs/performance.md item 32).
   let live: Promise<StoredResource[]> | undefined;
-  const readLive = (): Promise<StoredResource[]> => {
+  const readLive = (files?: readonly ParsedFile[]): Promise<StoredResource[]> => {
     if (live === undefined) {
-      live = readLiveState(backend);
+      live = readLiveState(backend, files);
       live.catch(() => {});
     }
     return live;
   };
-  const parsed = await parseSources(options, { beforeOwnShare: readLive });
-  return planParsed(backend, parsed, await readLive(), options);
+  const early = (bytesToParse: number): void => {
+    if (!backend.sharesSpecTexts || (bytesToParse > 0 && bytesToParse < LARGE_LOAD_BYTES)) void readLive();
+  };
+  const parsed = await parseSources(options, { beforeOwnShare: early });
+  return planParsed(backend, parsed, await readLive(parsed.files), options);
 }
 
 /** The part of planManifests after parsing; watch mode calls it with its per-file cache. */

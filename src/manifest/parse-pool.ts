@@ -68,9 +68,10 @@ export interface ParseFilesOptions {
   /**
    * Called once before this thread starts its share of the parsing, right after the worker was
    * started (or at once when there is none): what the caller runs here overlaps the worker's
-   * parsing, which takes more files meanwhile (the planner reads the live state here).
+   * parsing, which takes more files meanwhile (the planner reads the live state here). Given
+   * the bytes this call parses.
    */
-  beforeOwnShare?: () => void;
+  beforeOwnShare?: (bytesToParse: number) => void;
 }
 
 const workerUrl = new URL('./parse-worker.js', import.meta.url);
@@ -110,7 +111,7 @@ export async function parseManifestFiles(
   const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed: ParsedFile) => ({ parsed });
   // Under a TypeScript runner the worker module is not compiled: parse on this thread.
   if (!parallel || jobs.length < 2 || !existsSync(fileURLToPath(workerUrl))) {
-    options.beforeOwnShare?.();
+    options.beforeOwnShare?.(totalBytes);
     jobs.forEach((j, i) => {
       deliver(i, { parsed: parseManifestFile(j.path, j.bytes) });
     });
@@ -118,7 +119,7 @@ export async function parseManifestFiles(
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
   const worker = startWorker(jobs, next, deliver);
-  options.beforeOwnShare?.();
+  options.beforeOwnShare?.(totalBytes);
   const limit = options.mainLimit ?? jobs.length;
   let mine = 0;
   while (mine < limit) {
