@@ -18670,6 +18670,22 @@ async function openCloudBackend(options) {
 function isTlsFailure(err) {
   return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
 }
+function withSpecText(r) {
+  return lazyStoredResource(
+    {
+      id: r.id,
+      kind: r.kind,
+      name: r.name,
+      labels: r.labels,
+      annotations: r.annotations,
+      version: r.version,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt
+    },
+    JSON.stringify(r.spec),
+    JSON.stringify(r.status)
+  );
+}
 var MAX_MESSAGE_BYTES, LIST_PAGE_SIZE, READ_TIMEOUT_MS, WRITE_TIMEOUT_MS, DEFAULT_RETRY, TOKEN_HINT2, CloudBackend;
 var init_cloud = __esm({
   "src/backend/cloud/index.ts"() {
@@ -18679,6 +18695,7 @@ var init_cloud = __esm({
     init_esm3();
     init_errors();
     init_backend_pb();
+    init_stored_text();
     init_local();
     init_convert();
     init_errors2();
@@ -18808,7 +18825,7 @@ var init_cloud = __esm({
             pageSize: LIST_PAGE_SIZE,
             ...pageToken !== void 0 ? { pageToken } : {}
           });
-          for (const r of page.items) all.push(r);
+          for (const r of page.items) all.push(withSpecText(r));
           pageToken = page.nextPageToken;
         } while (pageToken !== void 0);
         return all;

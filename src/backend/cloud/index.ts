@@ -27,6 +27,7 @@ import {
   BackendService,
   ListResourcesRequestSchema,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
+import { lazyStoredResource } from '../../stored-text.js';
 import type { DeclaredKind, StoredResource } from '../../types.js';
 import { checkExecutionUpdate } from '../local/index.js';
 import type {
@@ -255,7 +256,7 @@ export class CloudBackend implements Backend {
         pageSize: LIST_PAGE_SIZE,
         ...(pageToken !== undefined ? { pageToken } : {}),
       });
-      for (const r of page.items) all.push(r);
+      for (const r of page.items) all.push(withSpecText(r));
       pageToken = page.nextPageToken;
     } while (pageToken !== undefined);
     return all;
@@ -499,4 +500,28 @@ export class CloudBackend implements Backend {
 
 function isTlsFailure(err: unknown): boolean {
   return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
+}
+
+/**
+ * A listed resource with its spec and status kept as JSON text, decoded again when read
+ * (src/stored-text.ts), like the local store's rows: the planner then compares a stored
+ * spec's text with the manifest's without decoding either, and a plan of 100,000 resources
+ * holds texts instead of the wire's decoded objects (docs/performance.md item 36). The text is
+ * what the server's store holds: it wrote JSON.stringify of the same object.
+ */
+function withSpecText(r: StoredResource): StoredResource {
+  return lazyStoredResource(
+    {
+      id: r.id,
+      kind: r.kind,
+      name: r.name,
+      labels: r.labels,
+      annotations: r.annotations,
+      version: r.version,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    },
+    JSON.stringify(r.spec),
+    JSON.stringify(r.status),
+  );
 }
