@@ -814,8 +814,8 @@ function lazyMember(key, decode) {
   const descriptor = {
     get() {
       const held = this[slot];
-      if (typeof held !== "string") return held.value;
-      const value = decode(held);
+      if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
+      const value = decode(typeof held === "string" ? held : held.text());
       this[slot] = { value };
       return value;
     },
@@ -840,7 +840,8 @@ function lazyMember(key, decode) {
     },
     text(target) {
       const v = target[slot];
-      return typeof v === "string" ? v : void 0;
+      if (typeof v === "string") return v;
+      return v instanceof DeferredJson ? v.text() : void 0;
     }
   };
 }
@@ -869,10 +870,12 @@ function peekSpec(resource) {
   const text = specMember.text(resource);
   return text === void 0 ? resource.spec : JSON.parse(text);
 }
-var specMember, statusMember;
+var DeferredJson, specMember, statusMember;
 var init_stored_text = __esm({
   "src/stored-text.ts"() {
     "use strict";
+    DeferredJson = class {
+    };
     specMember = lazyJsonMember("spec");
     statusMember = lazyJsonMember("status");
   }
@@ -18049,6 +18052,10 @@ function encodeChanges(no, changes) {
     (w, c) => w.change(c)
   );
 }
+function isArrayIndex(key) {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+}
 function setOwn(o, key, value) {
   if (key === "__proto__")
     Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
@@ -18065,7 +18072,7 @@ function decodeRepeated(no, unknown, read) {
     if (u.no !== no || u.wireType !== LEN) continue;
     const r = new Reader(u.data);
     const end = r.length();
-    out.push(read(new Reader(u.data, r.pos, end)));
+    out.push(read(new Reader(u.data, r.pos, end), u.data));
   }
   return out;
 }
@@ -18123,6 +18130,75 @@ function readResource(r) {
   });
   return res;
 }
+function structTextAt(r) {
+  const start = r.pos;
+  r.textUnsafe = false;
+  const text = r.structText();
+  if (!r.textUnsafe) return text;
+  r.pos = start;
+  return JSON.stringify(r.struct());
+}
+function deferredStruct(r, data) {
+  const start = r.pos;
+  r.pos = r.length();
+  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new StructBytes(data, start, r.pos);
+}
+function readLazyResource(r, data) {
+  const fields = {
+    id: "",
+    kind: "",
+    name: "",
+    labels: {},
+    annotations: {},
+    version: 0,
+    createdAt: EPOCH,
+    updatedAt: EPOCH
+  };
+  let spec = EMPTY_STRUCT_TEXT;
+  let status = EMPTY_STRUCT_TEXT;
+  r.fields(r.end, (no, wt) => {
+    if (no === 8) {
+      if (wt !== VARINT) return false;
+      fields.version = r.varint();
+      return true;
+    }
+    if (wt !== LEN) return false;
+    switch (no) {
+      case 1:
+        fields.id = r.string();
+        return true;
+      case 2: {
+        const kind = r.string();
+        fields.kind = KIND_NAMES.get(kind) ?? kind;
+        return true;
+      }
+      case 3:
+        fields.name = r.string();
+        return true;
+      case 4:
+        r.stringEntry(fields.labels);
+        return true;
+      case 5:
+        r.stringEntry(fields.annotations);
+        return true;
+      case 6:
+        spec = deferredStruct(r, data);
+        return true;
+      case 7:
+        status = deferredStruct(r, data);
+        return true;
+      case 9:
+        fields.createdAt = r.timestamp();
+        return true;
+      case 10:
+        fields.updatedAt = r.timestamp();
+        return true;
+      default:
+        return false;
+    }
+  });
+  return lazyStoredResource(fields, spec, status);
+}
 function readApplied(r) {
   const a = { op: "create", kind: "", name: "", id: "", version: 0 };
   r.fields(r.end, (no, wt) => {
@@ -18144,6 +18220,9 @@ function readApplied(r) {
 }
 function decodeResources(no, unknown) {
   return decodeRepeated(no, unknown, readResource);
+}
+function decodeLazyResources(no, unknown) {
+  return decodeRepeated(no, unknown, readLazyResource);
 }
 function decodeApplied(no, unknown) {
   return decodeRepeated(no, unknown, readApplied);
@@ -18180,7 +18259,7 @@ function wireViews() {
 function withViews(method, input, output) {
   return { ...method, ...input ? { input } : {}, ...output ? { output } : {} };
 }
-var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, OPERATION_NAMES, views;
+var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, StructBytes, EMPTY_STRUCT_TEXT, KIND_NAMES, OPERATION_NAMES, views;
 var init_fast = __esm({
   "src/backend/wire/fast.ts"() {
     "use strict";
@@ -18188,6 +18267,8 @@ var init_fast = __esm({
     init_wkt();
     init_errors();
     init_backend_pb();
+    init_stored_text();
+    init_types();
     LEN = 2;
     VARINT = 0;
     BIT64 = 1;
@@ -18545,6 +18626,93 @@ var init_fast = __esm({
       struct() {
         return this.structBody(this.length());
       }
+      /**
+       * Set by structText when its text may differ from JSON.stringify of what struct() decodes:
+       * a key repeated in one Struct (the object keeps the last value at the first key's place),
+       * or an array-index key such as "1" (an object lists those first, in numeric order).
+       */
+      textUnsafe = false;
+      /**
+       * The JSON text of a Struct without building its objects: exactly `JSON.stringify` of what
+       * struct() returns, unless `textUnsafe` was set (then read it again with struct()). Same
+       * rules as struct() and value() for absent, repeated and unknown fields.
+       */
+      structText() {
+        const end = this.length();
+        let out = "{";
+        let keys;
+        this.fields(end, (no, wt) => {
+          if (no !== 1 || wt !== LEN) return false;
+          const entryEnd = this.length();
+          let key = "";
+          let value = "null";
+          this.fields(entryEnd, (eno, ewt) => {
+            if (ewt !== LEN) return false;
+            if (eno === 1) key = this.string();
+            else if (eno === 2) value = this.valueText();
+            else return false;
+            return true;
+          });
+          if (keys === void 0) keys = [key];
+          else if (Array.isArray(keys)) {
+            if (keys.includes(key)) this.textUnsafe = true;
+            keys.push(key);
+            if (keys.length > 16) keys = new Set(keys);
+          } else {
+            if (keys.has(key)) this.textUnsafe = true;
+            keys.add(key);
+          }
+          if (isArrayIndex(key)) this.textUnsafe = true;
+          out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${value}`;
+          return true;
+        });
+        return `${out}}`;
+      }
+      /** The JSON text of a google.protobuf.Value, as JSON.stringify writes what value() returns. */
+      valueText() {
+        const end = this.length();
+        let text = "null";
+        this.fields(end, (no, wt) => {
+          switch (no) {
+            case 1:
+              if (wt !== VARINT) return false;
+              this.varint();
+              text = "null";
+              return true;
+            case 2:
+              if (wt !== BIT64) return false;
+              text = JSON.stringify(this.double());
+              return true;
+            case 3:
+              if (wt !== LEN) return false;
+              text = JSON.stringify(this.string());
+              return true;
+            case 4:
+              if (wt !== VARINT) return false;
+              text = this.varint() !== 0 ? "true" : "false";
+              return true;
+            case 5:
+              if (wt !== LEN) return false;
+              text = this.structText();
+              return true;
+            case 6: {
+              if (wt !== LEN) return false;
+              const listEnd = this.length();
+              let list = "[";
+              this.fields(listEnd, (lno, lwt) => {
+                if (lno !== 1 || lwt !== LEN) return false;
+                list += `${list.length === 1 ? "" : ","}${this.valueText()}`;
+                return true;
+              });
+              text = `${list}]`;
+              return true;
+            }
+            default:
+              return false;
+          }
+        });
+        return text;
+      }
       structBody(end) {
         const out = {};
         this.fields(end, (no, wt) => {
@@ -18623,6 +18791,22 @@ var init_fast = __esm({
       }
     };
     EPOCH = (/* @__PURE__ */ new Date(0)).toISOString();
+    StructBytes = class extends DeferredJson {
+      constructor(data, start, end) {
+        super();
+        this.data = data;
+        this.start = start;
+        this.end = end;
+      }
+      data;
+      start;
+      end;
+      text() {
+        return structTextAt(new Reader(this.data, this.start, this.end));
+      }
+    };
+    EMPTY_STRUCT_TEXT = "{}";
+    KIND_NAMES = new Map(DECLARED_KINDS.map((k) => [k, k]));
     OPERATION_NAMES = {
       [1 /* CREATE */]: "create",
       [2 /* UPDATE */]: "update",
@@ -18670,22 +18854,6 @@ async function openCloudBackend(options) {
 function isTlsFailure(err) {
   return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
 }
-function withSpecText(r) {
-  return lazyStoredResource(
-    {
-      id: r.id,
-      kind: r.kind,
-      name: r.name,
-      labels: r.labels,
-      annotations: r.annotations,
-      version: r.version,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt
-    },
-    JSON.stringify(r.spec),
-    JSON.stringify(r.status)
-  );
-}
 var MAX_MESSAGE_BYTES, LIST_PAGE_SIZE, READ_TIMEOUT_MS, WRITE_TIMEOUT_MS, DEFAULT_RETRY, TOKEN_HINT2, CloudBackend;
 var init_cloud = __esm({
   "src/backend/cloud/index.ts"() {
@@ -18695,7 +18863,6 @@ var init_cloud = __esm({
     init_esm3();
     init_errors();
     init_backend_pb();
-    init_stored_text();
     init_local();
     init_convert();
     init_errors2();
@@ -18797,13 +18964,10 @@ var init_cloud = __esm({
       write(fn) {
         return this.call(fn, { idempotent: false });
       }
-      async listResources(kind, options = {}) {
-        const request4 = create(ListResourcesRequestSchema, {
-          kind,
-          pageSize: options.pageSize ?? 0,
-          pageToken: options.pageToken ?? ""
-        });
-        const res = await this.read(
+      /** One ListResources call through the fast codec: its items stay undecoded in `$unknown`. */
+      listPage(kind, pageSize2, pageToken) {
+        const request4 = create(ListResourcesRequestSchema, { kind, pageSize: pageSize2, pageToken });
+        return this.read(
           async (o) => (await this.transport.unary(
             this.fast.listResources,
             void 0,
@@ -18813,22 +18977,35 @@ var init_cloud = __esm({
             void 0
           )).message
         );
+      }
+      async listResources(kind, options = {}) {
+        const res = await this.listPage(kind, options.pageSize ?? 0, options.pageToken ?? "");
         const page = { items: decodeResources(1, res.$unknown) };
         if (res.nextPageToken !== "") page.nextPageToken = res.nextPageToken;
         return page;
       }
+      /**
+       * Every resource of the kind, page after page. The next page is asked for before this one is
+       * decoded, so the server encodes it meanwhile. Specs and statuses are kept as JSON text
+       * (decodeLazyResources), decoded when first read, like the local store's rows: the planner
+       * then compares a stored spec's text with the manifest's without decoding either
+       * (docs/performance.md items 36 and 38). The text is what the server's store holds: it wrote
+       * JSON.stringify of the same object.
+       */
       async listAllResources(kind) {
         const all = [];
-        let pageToken;
-        do {
-          const page = await this.listResources(kind, {
-            pageSize: LIST_PAGE_SIZE,
-            ...pageToken !== void 0 ? { pageToken } : {}
-          });
-          for (const r of page.items) all.push(withSpecText(r));
-          pageToken = page.nextPageToken;
-        } while (pageToken !== void 0);
-        return all;
+        let next = this.listPage(kind, LIST_PAGE_SIZE, "");
+        for (; ; ) {
+          const res = await next;
+          const token = res.nextPageToken;
+          if (token !== "") {
+            next = this.listPage(kind, LIST_PAGE_SIZE, token);
+            next.catch(() => {
+            });
+          }
+          for (const r of decodeLazyResources(1, res.$unknown)) all.push(r);
+          if (token === "") return all;
+        }
       }
       async getResource(kind, name) {
         const res = await this.read((o) => this.rpc.getResource({ kind, name }, o));
@@ -20766,16 +20943,23 @@ function canonicalJson(value) {
     return text === void 0 ? "null" : text;
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v) => v === void 0 ? "null" : canonicalJson(v)).join(",")}]`;
+    let out2 = "[";
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      out2 += `${i === 0 ? "" : ","}${v === void 0 ? "null" : canonicalJson(v)}`;
+    }
+    return `${out2}]`;
   }
   const record = value;
-  const members = [];
-  for (const key of Object.keys(record).sort()) {
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  for (const key of keys) {
     const member = record[key];
     if (member === void 0) continue;
-    members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
   }
-  return `{${members.join(",")}}`;
+  return `${out}}`;
 }
 function stableHash(value) {
   return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
@@ -26542,6 +26726,20 @@ import { fileURLToPath as fileURLToPath3 } from "node:url";
 import { Worker } from "node:worker_threads";
 var PARALLEL_MIN_BYTES = 15e5;
 var COMPACT_MIN_BYTES = 16e6;
+function eventLoopYielder(yieldMs) {
+  if (yieldMs === void 0) return () => void 0;
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < yieldMs) return void 0;
+    return new Promise((resolve10) => {
+      setImmediate(() => {
+        last = performance.now();
+        resolve10();
+      });
+    });
+  };
+}
 var workerUrl = new URL("./parse-worker.js", import.meta.url);
 function useWorker(totalBytes, env = process.env) {
   const setting = env.STIGMER_PARSE_THREADS;
@@ -26563,11 +26761,15 @@ async function parseManifestFiles(jobs, options = {}) {
   const totalBytes = jobs.reduce((n, j) => n + j.bytes.length, 0);
   const parallel = options.parallel ?? useWorker(totalBytes);
   const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed) => ({ parsed });
+  const pause = eventLoopYielder(options.yieldMs);
   if (!parallel || jobs.length < 2 || !existsSync4(fileURLToPath3(workerUrl))) {
     options.beforeOwnShare?.(totalBytes);
-    jobs.forEach((j, i) => {
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i];
       deliver(i, { parsed: parseManifestFile(j.path, j.bytes) });
-    });
+      const paused = pause();
+      if (paused) await paused;
+    }
     return results;
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
@@ -26581,6 +26783,8 @@ async function parseManifestFiles(jobs, options = {}) {
     const job = jobs[i];
     deliver(i, ownResult(parseManifestFile(job.path, job.bytes)));
     mine++;
+    const paused = pause();
+    if (paused) await paused;
   }
   if (mine < jobs.length) await worker.done;
   await worker.stop();
@@ -27967,10 +28171,16 @@ function sourceRecorder(root, cwd = process.cwd()) {
     }
     return top;
   };
+  const recorded = /* @__PURE__ */ new Map();
   return (source) => {
     if (source.file === "<stdin>") return `${source.file}:${source.line}`;
-    const file = resolve7(base, source.file);
-    return `${relative3(baseFor(file), file).split(sep3).join("/")}:${source.line}`;
+    let path = recorded.get(source.file);
+    if (path === void 0) {
+      const file = resolve7(base, source.file);
+      path = relative3(baseFor(file), file).split(sep3).join("/");
+      recorded.set(source.file, path);
+    }
+    return `${path}:${source.line}`;
   };
 }
 async function parseSources(options, hooks = {}) {
@@ -27986,11 +28196,15 @@ async function parseWithCache(sources, options, hooks = {}) {
   tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
-  const files = sources.files.map((f) => {
+  const pause = eventLoopYielder(hooks.yieldMs);
+  const files = [];
+  for (const f of sources.files) {
     const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0;
     if (hit) f.bytes = "";
-    return hit;
-  });
+    files.push(hit);
+    const paused = pause();
+    if (paused) await paused;
+  }
   const misses = sources.files.filter((_, i) => files[i] === void 0);
   const parsed = await parseManifestFiles(misses, {
     ...hooks,

@@ -7549,6 +7549,8 @@ var require_ucs2length = __commonJS({
 import { parentPort, workerData } from "node:worker_threads";
 
 // src/stored-text.ts
+var DeferredJson = class {
+};
 function lazyJsonMember(key) {
   return lazyMember(key, JSON.parse);
 }
@@ -7557,8 +7559,8 @@ function lazyMember(key, decode) {
   const descriptor = {
     get() {
       const held = this[slot];
-      if (typeof held !== "string") return held.value;
-      const value = decode(held);
+      if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
+      const value = decode(typeof held === "string" ? held : held.text());
       this[slot] = { value };
       return value;
     },
@@ -7583,7 +7585,8 @@ function lazyMember(key, decode) {
     },
     text(target) {
       const v = target[slot];
-      return typeof v === "string" ? v : void 0;
+      if (typeof v === "string") return v;
+      return v instanceof DeferredJson ? v.text() : void 0;
     }
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lazyJsonMember, lazyStoredResource, storedSpecText } from './stored-text.js';
+import { DeferredJson, lazyJsonMember, lazyStoredResource, peekSpec, storedSpecText } from './stored-text.js';
 
 const fields = {
   id: 'agt_1',
@@ -53,6 +53,28 @@ describe('lazyStoredResource', () => {
     // A copy is a plain object: it never vouches for a text.
     const t = lazyStoredResource(fields, specText, statusText);
     expect(storedSpecText({ ...t })).toBeUndefined();
+  });
+
+  it('takes a DeferredJson: its text written at each ask, decoded once on first read', () => {
+    let written = 0;
+    class Counted extends DeferredJson {
+      constructor(private readonly json: string) {
+        super();
+      }
+      text(): string {
+        written++;
+        return this.json;
+      }
+    }
+    const r = lazyStoredResource(fields, new Counted(specText), new Counted(statusText));
+    expect(storedSpecText(r)).toBe(specText);
+    expect(peekSpec(r)).toEqual(JSON.parse(specText));
+    expect(written).toBe(2);
+    expect(r).toEqual({ ...fields, spec: JSON.parse(specText), status: JSON.parse(statusText) });
+    expect(written).toBe(4);
+    expect(r.spec).toBe(r.spec);
+    expect(storedSpecText(r)).toBeUndefined();
+    expect(written).toBe(4);
   });
 });
 

@@ -15,10 +15,21 @@
  */
 import type { StoredResource } from './types.js';
 
+/**
+ * A member's JSON text kept in another form and written out on demand: the cloud client keeps
+ * a listed spec as the bytes of its wire Struct (outside the JS heap), because 100,000 spec
+ * texts made while the manifests are parsed survive every young-generation collection of the
+ * parse, which copies them each time (docs/performance.md item 38).
+ */
+export abstract class DeferredJson {
+  /** The member's JSON text, written anew at each call (it is not kept). */
+  abstract text(): string;
+}
+
 /** A member decoded from JSON text on first read; see `lazyJsonMember`. */
 export interface LazyJsonMember {
   /** Defines the member on `target` (in property order: call it where the member belongs). */
-  define(target: object, text: string): void;
+  define(target: object, text: string | DeferredJson): void;
   /** The text of the member while it was neither read nor replaced; else undefined. */
   text(target: object): string | undefined;
 }
@@ -34,14 +45,14 @@ export function lazyJsonMember(key: string): LazyJsonMember {
 /** Like lazyJsonMember, with the text decoded by `decode` instead of JSON.parse. */
 export function lazyMember(key: string, decode: (text: string) => unknown): LazyJsonMember {
   const slot = Symbol(`stigmer.lazy.${key}`);
-  // The slot holds the text until the member is read or set, then `{ value }`.
-  type Slotted = { [slot]: string | { value: unknown } };
+  // The slot holds the text (or a DeferredJson) until the member is read or set, then `{ value }`.
+  type Slotted = { [slot]: string | DeferredJson | { value: unknown } };
   const descriptor: PropertyDescriptor = {
     get(this: Slotted): unknown {
       const held = this[slot];
-      if (typeof held !== 'string') return held.value;
+      if (typeof held !== 'string' && !(held instanceof DeferredJson)) return held.value;
       // Whoever reads it may change it in place: from now on the text vouches for nothing.
-      const value: unknown = decode(held);
+      const value: unknown = decode(typeof held === 'string' ? held : held.text());
       this[slot] = { value };
       return value;
     },
@@ -66,7 +77,8 @@ export function lazyMember(key: string, decode: (text: string) => unknown): Lazy
     },
     text(target) {
       const v = (target as Partial<Slotted>)[slot];
-      return typeof v === 'string' ? v : undefined;
+      if (typeof v === 'string') return v;
+      return v instanceof DeferredJson ? v.text() : undefined;
     },
   };
 }
@@ -84,8 +96,8 @@ export type EagerFields = Omit<StoredResource, 'spec' | 'status'>;
  */
 export function lazyStoredResource(
   fields: EagerFields,
-  specText: string,
-  statusText: string,
+  specText: string | DeferredJson,
+  statusText: string | DeferredJson,
 ): StoredResource {
   // Built member by member, in StoredResource's order (what `get -o json` prints).
   const resource = {

@@ -55,6 +55,28 @@ describe('parseManifestFiles', () => {
     },
   );
 
+  it('with yieldMs lets the event loop run between files, without it not before the end', async () => {
+    for (const yieldMs of [0, undefined]) {
+      let delivered = 0;
+      let ranAfter = -1;
+      setImmediate(() => {
+        ranAfter = delivered;
+      });
+      const results = await parseManifestFiles(jobs, {
+        parallel: false,
+        onResult: () => delivered++,
+        ...(yieldMs === undefined ? {} : { yieldMs }),
+      });
+      expect(results.map((r) => r.parsed)).toEqual(expected);
+      if (yieldMs === undefined) expect(ranAfter).toBe(-1);
+      else {
+        expect(ranAfter).toBeGreaterThanOrEqual(1);
+        expect(ranAfter).toBeLessThan(jobs.length);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+
   it('decides on a worker by size, CPUs and STIGMER_PARSE_THREADS', async () => {
     const { PARALLEL_MIN_BYTES, useWorker } = await import('./parse-pool.js');
     const { availableParallelism } = await import('node:os');

@@ -72,6 +72,33 @@ export interface ParseFilesOptions {
    * the bytes this call parses.
    */
   beforeOwnShare?: (bytesToParse: number) => void;
+  /**
+   * While this thread parses, let the event loop run at least every this many milliseconds
+   * (between files). The planner sets it while a remote backend's live state is being read:
+   * otherwise its responses wait, undecoded and with the next pages unrequested, until the
+   * whole parse is done (docs/performance.md item 37).
+   */
+  yieldMs?: number;
+}
+
+/**
+ * A function that, called between units of synchronous work, resolves at once or, when
+ * `yieldMs` have passed since it last let the event loop run, after letting it run once
+ * (setImmediate: pending I/O callbacks go first). Undefined `yieldMs`: never waits.
+ */
+export function eventLoopYielder(yieldMs: number | undefined): () => Promise<void> | undefined {
+  if (yieldMs === undefined) return () => undefined;
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < yieldMs) return undefined;
+    return new Promise<void>((resolve) => {
+      setImmediate(() => {
+        last = performance.now();
+        resolve();
+      });
+    });
+  };
 }
 
 const workerUrl = new URL('./parse-worker.js', import.meta.url);
@@ -110,11 +137,15 @@ export async function parseManifestFiles(
   const parallel = options.parallel ?? useWorker(totalBytes);
   const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed: ParsedFile) => ({ parsed });
   // Under a TypeScript runner the worker module is not compiled: parse on this thread.
+  const pause = eventLoopYielder(options.yieldMs);
   if (!parallel || jobs.length < 2 || !existsSync(fileURLToPath(workerUrl))) {
     options.beforeOwnShare?.(totalBytes);
-    jobs.forEach((j, i) => {
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i] as ParseJob;
       deliver(i, { parsed: parseManifestFile(j.path, j.bytes) });
-    });
+      const paused = pause();
+      if (paused) await paused;
+    }
     return results as ParseResult[];
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
@@ -128,6 +159,8 @@ export async function parseManifestFiles(
     const job = jobs[i] as ParseJob;
     deliver(i, ownResult(parseManifestFile(job.path, job.bytes)));
     mine++;
+    const paused = pause();
+    if (paused) await paused;
   }
   // Files the main thread did not parse are the worker's (taken, or left when mainLimit ended
   // the loop): wait for it, unless it never took one (then it is not needed at all).

@@ -27,7 +27,6 @@ import {
   BackendService,
   ListResourcesRequestSchema,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
-import { lazyStoredResource } from '../../stored-text.js';
 import type { DeclaredKind, StoredResource } from '../../types.js';
 import { checkExecutionUpdate } from '../local/index.js';
 import type {
@@ -60,7 +59,14 @@ import {
   toWireUsage,
 } from '../wire/convert.js';
 import { causeCodes, fromConnectError, isTransportFailure, neverSent } from '../wire/errors.js';
-import { decodeApplied, decodeResources, encodeChanges, wireViews, withViews } from '../wire/fast.js';
+import {
+  decodeApplied,
+  decodeLazyResources,
+  decodeResources,
+  encodeChanges,
+  wireViews,
+  withViews,
+} from '../wire/fast.js';
 
 /** Same limit as the server: one 100,000-resource batch fits. */
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -224,13 +230,14 @@ export class CloudBackend implements Backend {
     return this.call(fn, { idempotent: false });
   }
 
-  async listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
-    const request = create(ListResourcesRequestSchema, {
-      kind,
-      pageSize: options.pageSize ?? 0,
-      pageToken: options.pageToken ?? '',
-    });
-    const res = await this.read(
+  /** One ListResources call through the fast codec: its items stay undecoded in `$unknown`. */
+  private listPage(
+    kind: DeclaredKind,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<Message & { nextPageToken: string }> {
+    const request = create(ListResourcesRequestSchema, { kind, pageSize, pageToken });
+    return this.read(
       async (o) =>
         (
           await this.transport.unary(
@@ -243,23 +250,37 @@ export class CloudBackend implements Backend {
           )
         ).message as Message & { nextPageToken: string },
     );
+  }
+
+  async listResources(kind: DeclaredKind, options: ListOptions = {}): Promise<Page<StoredResource>> {
+    const res = await this.listPage(kind, options.pageSize ?? 0, options.pageToken ?? '');
     const page: Page<StoredResource> = { items: decodeResources(1, res.$unknown) };
     if (res.nextPageToken !== '') page.nextPageToken = res.nextPageToken;
     return page;
   }
 
+  /**
+   * Every resource of the kind, page after page. The next page is asked for before this one is
+   * decoded, so the server encodes it meanwhile. Specs and statuses are kept as JSON text
+   * (decodeLazyResources), decoded when first read, like the local store's rows: the planner
+   * then compares a stored spec's text with the manifest's without decoding either
+   * (docs/performance.md items 36 and 38). The text is what the server's store holds: it wrote
+   * JSON.stringify of the same object.
+   */
   async listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
     const all: StoredResource[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.listResources(kind, {
-        pageSize: LIST_PAGE_SIZE,
-        ...(pageToken !== undefined ? { pageToken } : {}),
-      });
-      for (const r of page.items) all.push(withSpecText(r));
-      pageToken = page.nextPageToken;
-    } while (pageToken !== undefined);
-    return all;
+    let next = this.listPage(kind, LIST_PAGE_SIZE, '');
+    for (;;) {
+      const res = await next;
+      const token = res.nextPageToken;
+      if (token !== '') {
+        next = this.listPage(kind, LIST_PAGE_SIZE, token);
+        // Awaited on the next turn; a decoding error below must not leave it unhandled.
+        next.catch(() => {});
+      }
+      for (const r of decodeLazyResources(1, res.$unknown)) all.push(r);
+      if (token === '') return all;
+    }
   }
 
   async getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null> {
@@ -500,28 +521,4 @@ export class CloudBackend implements Backend {
 
 function isTlsFailure(err: unknown): boolean {
   return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
-}
-
-/**
- * A listed resource with its spec and status kept as JSON text, decoded again when read
- * (src/stored-text.ts), like the local store's rows: the planner then compares a stored
- * spec's text with the manifest's without decoding either, and a plan of 100,000 resources
- * holds texts instead of the wire's decoded objects (docs/performance.md item 36). The text is
- * what the server's store holds: it wrote JSON.stringify of the same object.
- */
-function withSpecText(r: StoredResource): StoredResource {
-  return lazyStoredResource(
-    {
-      id: r.id,
-      kind: r.kind,
-      name: r.name,
-      labels: r.labels,
-      annotations: r.annotations,
-      version: r.version,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-    },
-    JSON.stringify(r.spec),
-    JSON.stringify(r.status),
-  );
 }

@@ -11,6 +11,7 @@ import {
   ApplyChangesResponseSchema,
   ListResourcesResponseSchema,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
+import { storedSpecText } from '../../stored-text.js';
 import { DECLARED_KINDS, type JsonObject, type StoredResource } from '../../types.js';
 import type { AppliedChange, ResourceChange } from '../types.js';
 import {
@@ -24,6 +25,7 @@ import {
 import {
   decodeApplied,
   decodeChanges,
+  decodeLazyResources,
   decodeResources,
   encodeApplied,
   encodeChanges,
@@ -196,6 +198,60 @@ describe('fast codec', () => {
     expect(JSON.stringify(back)).toBe(JSON.stringify(r));
   });
 
+  it('lazy resources: spec and status texts are JSON.stringify of what the eager decoder reads', () => {
+    // Keys that are array indices ("2") are ordered first by a JS object: the text decoder
+    // must notice them and fall back, so they are generated often here.
+    const indexy = fc.dictionary(
+      fc.oneof(fc.constantFrom('0', '1', '2', '10', '007', '4294967295', '-1'), fc.string({ maxLength: 6 })),
+      json,
+      { maxKeys: 5 },
+    ) as fc.Arbitrary<JsonObject>;
+    const mixed = fc.record({
+      r: resource,
+      spec: fc.oneof(object, indexy),
+      status: fc.oneof(object, indexy),
+    });
+    fc.assert(
+      fc.property(fc.array(mixed, { maxLength: 4 }), (rows) => {
+        const items = rows.map(({ r, spec, status }) => ({ ...r, spec, status }));
+        const stock = toBinary(
+          ListResourcesResponseSchema,
+          create(ListResourcesResponseSchema, { resources: items.map(toWireResource) }),
+        );
+        const view = fromBinary(wireViews().ListResourcesResponse, stock) as { $unknown?: never };
+        const eager = decodeResources(1, view.$unknown);
+        const lazy = decodeLazyResources(1, view.$unknown);
+        expect(lazy.map((r) => storedSpecText(r))).toEqual(eager.map((r) => JSON.stringify(r.spec)));
+        expect(JSON.stringify(lazy)).toBe(JSON.stringify(eager));
+        expect(lazy).toEqual(eager);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lazy resources: a repeated key, or array-index keys out of order, read as the eager decoder reads them', () => {
+    // Hand-made bytes (a stock encoder cannot repeat a map key): Struct {a: "1", b: "2", a: "3"}.
+    const str = (field: number, s: string) => [(field << 3) | 2, s.length, ...Buffer.from(s)];
+    const wrap = (field: number, body: number[]) => [(field << 3) | 2, body.length, ...body];
+    const entry = (k: string, v: string) => wrap(1, [...str(1, k), ...wrap(2, str(3, v))]);
+    const struct = [...entry('a', '1'), ...entry('b', '2'), ...entry('a', '3')];
+    const body = [...str(3, 'x'), ...wrap(6, struct)];
+    const unknown = [{ no: 1, wireType: 2, data: new Uint8Array([body.length, ...body]) }];
+    const [eager] = decodeResources(1, unknown);
+    const [lazy] = decodeLazyResources(1, unknown);
+    expect(JSON.stringify(eager!.spec)).toBe('{"a":"3","b":"2"}');
+    expect(storedSpecText(lazy!)).toBe('{"a":"3","b":"2"}');
+    expect(lazy!.spec).toEqual(eager!.spec);
+
+    // A stock encoder of another language may write "10" and "2" after "b": an object lists
+    // array-index keys first, in numeric order.
+    const indexed = [...entry('b', '1'), ...entry('10', '2'), ...entry('2', '3')];
+    const body2 = [...str(3, 'y'), ...wrap(6, indexed)];
+    const unknown2 = [{ no: 1, wireType: 2, data: new Uint8Array([body2.length, ...body2]) }];
+    expect(storedSpecText(decodeLazyResources(1, unknown2)[0]!)).toBe('{"2":"3","10":"2","b":"1"}');
+    expect(JSON.stringify(decodeResources(1, unknown2)[0]!.spec)).toBe('{"2":"3","10":"2","b":"1"}');
+  });
+
   it('refuses truncated bytes with a clear error instead of garbage', () => {
     const msg = create(ListResourcesResponseSchema, {});
     const [entry] = encodeResources(1, [
@@ -214,5 +270,6 @@ describe('fast codec', () => {
     ]);
     msg.$unknown = [{ ...entry!, data: entry!.data.subarray(0, entry!.data.length - 3) }];
     expect(() => decodeResources(1, msg.$unknown)).toThrow(/malformed/);
+    expect(() => decodeLazyResources(1, msg.$unknown)).toThrow(/malformed/);
   });
 });

@@ -19,7 +19,14 @@ import {
   ChangeOperation,
   file_stigmer_backend_v1_backend,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
-import type { DeclaredKind, JsonObject, JsonValue, StoredResource } from '../../types.js';
+import { DeferredJson, type EagerFields, lazyStoredResource } from '../../stored-text.js';
+import {
+  DECLARED_KINDS,
+  type DeclaredKind,
+  type JsonObject,
+  type JsonValue,
+  type StoredResource,
+} from '../../types.js';
 import type { AppliedChange, ResourceChange } from '../types.js';
 
 type UnknownField = { no: number; wireType: number; data: Uint8Array };
@@ -525,6 +532,97 @@ class Reader {
     return this.structBody(this.length());
   }
 
+  /**
+   * Set by structText when its text may differ from JSON.stringify of what struct() decodes:
+   * a key repeated in one Struct (the object keeps the last value at the first key's place),
+   * or an array-index key such as "1" (an object lists those first, in numeric order).
+   */
+  textUnsafe = false;
+
+  /**
+   * The JSON text of a Struct without building its objects: exactly `JSON.stringify` of what
+   * struct() returns, unless `textUnsafe` was set (then read it again with struct()). Same
+   * rules as struct() and value() for absent, repeated and unknown fields.
+   */
+  structText(): string {
+    const end = this.length();
+    let out = '{';
+    let keys: string[] | Set<string> | undefined;
+    this.fields(end, (no, wt) => {
+      if (no !== 1 || wt !== LEN) return false;
+      const entryEnd = this.length();
+      let key = '';
+      let value = 'null';
+      this.fields(entryEnd, (eno, ewt) => {
+        if (ewt !== LEN) return false;
+        if (eno === 1) key = this.string();
+        else if (eno === 2) value = this.valueText();
+        else return false;
+        return true;
+      });
+      if (keys === undefined) keys = [key];
+      else if (Array.isArray(keys)) {
+        if (keys.includes(key)) this.textUnsafe = true;
+        keys.push(key);
+        if (keys.length > 16) keys = new Set(keys);
+      } else {
+        if (keys.has(key)) this.textUnsafe = true;
+        keys.add(key);
+      }
+      if (isArrayIndex(key)) this.textUnsafe = true;
+      out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${value}`;
+      return true;
+    });
+    return `${out}}`;
+  }
+
+  /** The JSON text of a google.protobuf.Value, as JSON.stringify writes what value() returns. */
+  private valueText(): string {
+    const end = this.length();
+    let text = 'null';
+    this.fields(end, (no, wt) => {
+      switch (no) {
+        case 1:
+          if (wt !== VARINT) return false;
+          this.varint();
+          text = 'null';
+          return true;
+        case 2:
+          if (wt !== BIT64) return false;
+          // JSON.stringify writes NaN and the infinities as null, like any number otherwise.
+          text = JSON.stringify(this.double());
+          return true;
+        case 3:
+          if (wt !== LEN) return false;
+          text = JSON.stringify(this.string());
+          return true;
+        case 4:
+          if (wt !== VARINT) return false;
+          text = this.varint() !== 0 ? 'true' : 'false';
+          return true;
+        case 5:
+          if (wt !== LEN) return false;
+          text = this.structText();
+          return true;
+        case 6: {
+          if (wt !== LEN) return false;
+          const listEnd = this.length();
+          let list = '[';
+          this.fields(listEnd, (lno, lwt) => {
+            if (lno !== 1 || lwt !== LEN) return false;
+            list += `${list.length === 1 ? '' : ','}${this.valueText()}`;
+            return true;
+          });
+          text = `${list}]`;
+          return true;
+        }
+        default:
+          return false;
+      }
+    });
+    return text;
+  }
+
   private structBody(end: number): JsonObject {
     const out: JsonObject = {};
     this.fields(end, (no, wt) => {
@@ -605,6 +703,12 @@ class Reader {
   }
 }
 
+/** True for the keys a JS object orders first: array indices, "0" to "4294967294". */
+function isArrayIndex(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
 /** `o[key] = value` as JSON.parse does it: `__proto__` stays an own property, never the prototype. */
 function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__')
@@ -622,14 +726,14 @@ function malformed(): StigmerError {
 function decodeRepeated<T>(
   no: number,
   unknown: readonly UnknownField[] | undefined,
-  read: (r: Reader) => T,
+  read: (r: Reader, data: Uint8Array) => T,
 ): T[] {
   const out: T[] = [];
   for (const u of unknown ?? []) {
     if (u.no !== no || u.wireType !== LEN) continue;
     const r = new Reader(u.data);
     const end = r.length();
-    out.push(read(new Reader(u.data, r.pos, end)));
+    out.push(read(new Reader(u.data, r.pos, end), u.data));
   }
   return out;
 }
@@ -689,6 +793,115 @@ function readResource(r: Reader): StoredResource {
     }
   });
   return res;
+}
+
+/**
+ * The JSON text of the Struct at the reader: structText, or JSON.stringify of the decoded
+ * Struct when the text alone could differ from it (Reader.textUnsafe).
+ */
+function structTextAt(r: Reader): string {
+  const start = r.pos;
+  r.textUnsafe = false;
+  const text = r.structText();
+  if (!r.textUnsafe) return text;
+  r.pos = start;
+  return JSON.stringify(r.struct());
+}
+
+/**
+ * A listed Struct kept as its wire bytes (a view of the response, outside the JS heap), its
+ * JSON text written when asked for: see DeferredJson.
+ */
+class StructBytes extends DeferredJson {
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    super();
+  }
+
+  text(): string {
+    return structTextAt(new Reader(this.data, this.start, this.end));
+  }
+}
+
+const EMPTY_STRUCT_TEXT = '{}';
+
+/**
+ * The Struct field at the reader, skipped and kept as bytes; an empty one (most statuses) is
+ * its text at once.
+ */
+function deferredStruct(r: Reader, data: Uint8Array): StructBytes | string {
+  const start = r.pos;
+  r.pos = r.length();
+  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new StructBytes(data, start, r.pos);
+}
+
+/** Kind names as constants: one string per kind instead of one per listed resource. */
+const KIND_NAMES = new Map<string, DeclaredKind>(DECLARED_KINDS.map((k) => [k, k]));
+
+/**
+ * readResource with `spec` and `status` kept as their wire bytes and read as JSON text or
+ * decoded only when asked for (lazyStoredResource, StructBytes): the same resource once read,
+ * without building the objects of every listed spec, or keeping 100,000 texts on the JS heap
+ * while the manifests are parsed (the planner compares texts; docs/performance.md item 38).
+ */
+function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
+  const fields: EagerFields = {
+    id: '',
+    kind: '' as DeclaredKind,
+    name: '',
+    labels: {},
+    annotations: {},
+    version: 0,
+    createdAt: EPOCH,
+    updatedAt: EPOCH,
+  };
+  let spec: StructBytes | string = EMPTY_STRUCT_TEXT;
+  let status: StructBytes | string = EMPTY_STRUCT_TEXT;
+  r.fields(r.end, (no, wt) => {
+    if (no === 8) {
+      if (wt !== VARINT) return false;
+      fields.version = r.varint();
+      return true;
+    }
+    if (wt !== LEN) return false;
+    switch (no) {
+      case 1:
+        fields.id = r.string();
+        return true;
+      case 2: {
+        const kind = r.string();
+        fields.kind = KIND_NAMES.get(kind) ?? (kind as DeclaredKind);
+        return true;
+      }
+      case 3:
+        fields.name = r.string();
+        return true;
+      case 4:
+        r.stringEntry(fields.labels);
+        return true;
+      case 5:
+        r.stringEntry(fields.annotations);
+        return true;
+      case 6:
+        spec = deferredStruct(r, data);
+        return true;
+      case 7:
+        status = deferredStruct(r, data);
+        return true;
+      case 9:
+        fields.createdAt = r.timestamp();
+        return true;
+      case 10:
+        fields.updatedAt = r.timestamp();
+        return true;
+      default:
+        return false;
+    }
+  });
+  return lazyStoredResource(fields, spec, status);
 }
 
 const OPERATION_NAMES: Record<number, ResourceChange['op']> = {
@@ -794,6 +1007,17 @@ function readApplied(r: Reader): AppliedChange {
 
 export function decodeResources(no: number, unknown: readonly UnknownField[] | undefined): StoredResource[] {
   return decodeRepeated(no, unknown, readResource);
+}
+
+/**
+ * Like decodeResources, with each resource's spec and status kept as JSON text, decoded when
+ * first read (src/stored-text.ts).
+ */
+export function decodeLazyResources(
+  no: number,
+  unknown: readonly UnknownField[] | undefined,
+): StoredResource[] {
+  return decodeRepeated(no, unknown, readLazyResource);
 }
 
 export function decodeChanges(no: number, unknown: readonly UnknownField[] | undefined): ResourceChange[] {
