@@ -123,6 +123,11 @@ export function storedSpecText(resource: StoredResource): string | undefined {
   return specMember.text(resource);
 }
 
+/** Like storedSpecText, for `status`. */
+export function storedStatusText(resource: StoredResource): string | undefined {
+  return statusMember.text(resource);
+}
+
 /**
  * The JSON text of a lazy spec (a stored resource's or an unpacked document's) that was neither
  * read nor replaced; undefined otherwise.

@@ -221,7 +221,7 @@ export function backendServiceImpl(
         ...(req.pageToken !== '' ? { pageToken: req.pageToken } : {}),
       });
       const res = create(ListResourcesResponseSchema, { nextPageToken: page.nextPageToken ?? '' });
-      res.$unknown = encodeResources(1, page.items);
+      res.$unknown = encodeResources(1, page.items, { json: req.jsonSpecs });
       return res;
     },
     async getResource(req) {

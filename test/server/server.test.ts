@@ -190,6 +190,37 @@ describe('a running server and a stock gRPC client', () => {
     expect(badKind.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
+  it('ListResources with json_specs sends the stored JSON text instead of Structs', async () => {
+    const md = bearer(server.token);
+    const created = await unary(
+      clients.backend,
+      'ApplyChanges',
+      {
+        changes: [
+          {
+            operation: 'CHANGE_OPERATION_CREATE',
+            kind: 'Skill',
+            name: 'json-skill',
+            labels: {},
+            annotations: {},
+            spec: struct({ description: 'as text', skillMd: '# Hi' }),
+          },
+        ],
+      },
+      md,
+    );
+    expect(created.err).toBeUndefined();
+    const asText = await unary(clients.backend, 'ListResources', { kind: 'Skill', jsonSpecs: true }, md);
+    const [r] = asText.res.resources;
+    expect(r.name).toBe('json-skill');
+    expect(r.specJson).toBe('{"description":"as text","skillMd":"# Hi"}');
+    expect(r.statusJson).toBe('{}');
+    expect(r.spec).toBeNull();
+    const asStruct = await unary(clients.backend, 'ListResources', { kind: 'Skill' }, md);
+    expect(asStruct.res.resources[0].specJson).toBe('');
+    expect(asStruct.res.resources[0].spec.fields.description.stringValue).toBe('as text');
+  });
+
   it('serves the original typed RPCs: agents, workflows, environments', async () => {
     const md = bearer(server.token);
     const created = await unary(

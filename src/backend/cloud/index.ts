@@ -235,8 +235,9 @@ export class CloudBackend implements Backend {
     kind: DeclaredKind,
     pageSize: number,
     pageToken: string,
+    jsonSpecs = false,
   ): Promise<Message & { nextPageToken: string }> {
-    const request = create(ListResourcesRequestSchema, { kind, pageSize, pageToken });
+    const request = create(ListResourcesRequestSchema, { kind, pageSize, pageToken, jsonSpecs });
     return this.read(
       async (o) =>
         (
@@ -261,20 +262,21 @@ export class CloudBackend implements Backend {
 
   /**
    * Every resource of the kind, page after page. The next page is asked for before this one is
-   * decoded, so the server encodes it meanwhile. Specs and statuses are kept as JSON text
-   * (decodeLazyResources), decoded when first read, like the local store's rows: the planner
-   * then compares a stored spec's text with the manifest's without decoding either
-   * (docs/performance.md items 36 and 38). The text is what the server's store holds: it wrote
-   * JSON.stringify of the same object.
+   * decoded, so the server encodes it meanwhile. Specs and statuses are asked for as the
+   * store's JSON text (`json_specs`; a server that predates it sends Structs, written to text
+   * on demand) and kept as the response's bytes until read (decodeLazyResources), like the
+   * local store's rows: the planner then compares a stored spec's text with the manifest's
+   * without decoding either (docs/performance.md items 36, 38 and 40). The text is what the
+   * server's store holds: it wrote JSON.stringify of the same object.
    */
   async listAllResources(kind: DeclaredKind): Promise<StoredResource[]> {
     const all: StoredResource[] = [];
-    let next = this.listPage(kind, LIST_PAGE_SIZE, '');
+    let next = this.listPage(kind, LIST_PAGE_SIZE, '', true);
     for (;;) {
       const res = await next;
       const token = res.nextPageToken;
       if (token !== '') {
-        next = this.listPage(kind, LIST_PAGE_SIZE, token);
+        next = this.listPage(kind, LIST_PAGE_SIZE, token, true);
         // Awaited on the next turn; a decoding error below must not leave it unhandled.
         next.catch(() => {});
       }

@@ -229,6 +229,26 @@ describe('fast codec', () => {
     );
   });
 
+  it('json_specs: spec and status as JSON text, read back as the same resources', () => {
+    fc.assert(
+      fc.property(fc.array(resource, { maxLength: 4 }), (items) => {
+        const msg = create(ListResourcesResponseSchema, {});
+        msg.$unknown = encodeResources(1, items, { json: true });
+        const bytes = toBinary(ListResourcesResponseSchema, msg);
+        // A stock decoder sees the text fields and no Structs.
+        const stock = fromBinary(ListResourcesResponseSchema, bytes);
+        expect(stock.resources.map((r) => [r.specJson, r.statusJson, r.spec])).toEqual(
+          items.map((r) => [JSON.stringify(r.spec), JSON.stringify(r.status), undefined]),
+        );
+        const view = fromBinary(wireViews().ListResourcesResponse, bytes) as { $unknown?: never };
+        const lazy = decodeLazyResources(1, view.$unknown);
+        expect(lazy.map((r) => storedSpecText(r))).toEqual(items.map((r) => JSON.stringify(r.spec)));
+        expect(lazy).toEqual(items);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('lazy resources: a repeated key, or array-index keys out of order, read as the eager decoder reads them', () => {
     // Hand-made bytes (a stock encoder cannot repeat a map key): Struct {a: "1", b: "2", a: "3"}.
     const str = (field: number, s: string) => [(field << 3) | 2, s.length, ...Buffer.from(s)];

@@ -19,7 +19,13 @@ import {
   ChangeOperation,
   file_stigmer_backend_v1_backend,
 } from '../../gen/stigmer/backend/v1/backend_pb.js';
-import { DeferredJson, type EagerFields, lazyStoredResource } from '../../stored-text.js';
+import {
+  DeferredJson,
+  type EagerFields,
+  lazyStoredResource,
+  storedSpecText,
+  storedStatusText,
+} from '../../stored-text.js';
 import {
   DECLARED_KINDS,
   type DeclaredKind,
@@ -138,7 +144,7 @@ class Sizer {
     return this.close(slot, timestampBody(ms));
   }
 
-  resource(r: StoredResource): number {
+  resource(r: StoredResource, json?: JsonTexts): number {
     const slot = this.open();
     const body =
       this.string(r.id) +
@@ -146,8 +152,9 @@ class Sizer {
       this.string(r.name) +
       this.stringMap(r.labels) +
       this.stringMap(r.annotations) +
-      this.struct(r.spec) +
-      this.struct(r.status) +
+      (json
+        ? this.string(json.spec) + this.string(json.status)
+        : this.struct(r.spec) + this.struct(r.status)) +
       1 +
       varintSize(r.version) +
       this.timestamp(Date.parse(r.createdAt)) +
@@ -325,15 +332,20 @@ class Writer {
   }
 
   /** A top-level element: its length prefix, then its body (what an unknown-field entry holds). */
-  resource(r: StoredResource): void {
+  resource(r: StoredResource, json?: JsonTexts): void {
     this.varint(this.sizes[this.next++] as number);
     this.string(1, r.id);
     this.string(2, r.kind);
     this.string(3, r.name);
     this.stringMap(4, r.labels);
     this.stringMap(5, r.annotations);
-    this.struct(6, r.spec);
-    this.struct(7, r.status);
+    if (json) {
+      this.string(11, json.spec);
+      this.string(12, json.status);
+    } else {
+      this.struct(6, r.spec);
+      this.struct(7, r.status);
+    }
     this.tag(8, VARINT);
     this.varint(r.version);
     this.timestamp(9, r.createdAt);
@@ -395,12 +407,42 @@ function encodeRepeated<T>(
   return out;
 }
 
-export function encodeResources(no: number, resources: readonly StoredResource[]): UnknownField[] {
+/** A resource's spec and status as the JSON text that `json_specs` sends instead of Structs. */
+interface JsonTexts {
+  spec: string;
+  status: string;
+}
+
+/**
+ * `json`: the resources' spec and status go out as JSON text (Resource.spec_json and
+ * status_json, what ListResourcesRequest.json_specs asks for): the store's own text when it
+ * still holds it, so the server neither decodes nor re-encodes a stored spec.
+ */
+export function encodeResources(
+  no: number,
+  resources: readonly StoredResource[],
+  options: { json?: boolean } = {},
+): UnknownField[] {
+  if (!options.json) {
+    return encodeRepeated(
+      no,
+      resources,
+      (s, r) => s.resource(r),
+      (w, r) => w.resource(r),
+    );
+  }
+  const items = resources.map((r) => ({
+    r,
+    json: {
+      spec: storedSpecText(r) ?? JSON.stringify(r.spec),
+      status: storedStatusText(r) ?? JSON.stringify(r.status),
+    },
+  }));
   return encodeRepeated(
     no,
-    resources,
-    (s, r) => s.resource(r),
-    (w, r) => w.resource(r),
+    items,
+    (s, i) => s.resource(i.r, i.json),
+    (w, i) => w.resource(i.r, i.json),
   );
 }
 
@@ -828,6 +870,28 @@ class StructBytes extends DeferredJson {
 
 const EMPTY_STRUCT_TEXT = '{}';
 
+/** A listed JSON text field (spec_json, status_json) kept as its wire bytes; see DeferredJson. */
+class TextBytes extends DeferredJson {
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    super();
+  }
+
+  text(): string {
+    return new Reader(this.data, this.start, this.end).string();
+  }
+}
+
+/** The string field at the reader, skipped and kept as bytes (an empty one is `{}`). */
+function deferredText(r: Reader, data: Uint8Array): TextBytes | string {
+  const start = r.pos;
+  r.pos = r.length();
+  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new TextBytes(data, start, r.pos);
+}
+
 /**
  * The Struct field at the reader, skipped and kept as bytes; an empty one (most statuses) is
  * its text at once.
@@ -858,8 +922,8 @@ function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
     createdAt: EPOCH,
     updatedAt: EPOCH,
   };
-  let spec: StructBytes | string = EMPTY_STRUCT_TEXT;
-  let status: StructBytes | string = EMPTY_STRUCT_TEXT;
+  let spec: DeferredJson | string = EMPTY_STRUCT_TEXT;
+  let status: DeferredJson | string = EMPTY_STRUCT_TEXT;
   r.fields(r.end, (no, wt) => {
     if (no === 8) {
       if (wt !== VARINT) return false;
@@ -890,6 +954,12 @@ function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
         return true;
       case 7:
         status = deferredStruct(r, data);
+        return true;
+      case 11:
+        spec = deferredText(r, data);
+        return true;
+      case 12:
+        status = deferredText(r, data);
         return true;
       case 9:
         fields.createdAt = r.timestamp();
