@@ -453,13 +453,13 @@ export function assertValid(manifests: ManifestSet): void {
   }
 }
 
-/** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
 /**
  * How often the parse lets a remote backend's responses in (ms): often enough that the next
  * page is requested soon after one arrives, seldom enough to cost nothing measurable.
  */
 const REMOTE_YIELD_MS = 10;
 
+/** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
 export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
   // A remote backend's live state is read from the start, while this thread reads and parses
   // the manifests. The local backend's is read while the parse worker starts on a small load (it
