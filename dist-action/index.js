@@ -18076,91 +18076,7 @@ function decodeRepeated(no, unknown, read) {
   }
   return out;
 }
-function readResource(r) {
-  const res = {
-    id: "",
-    kind: "",
-    name: "",
-    labels: {},
-    annotations: {},
-    spec: {},
-    status: {},
-    version: 0,
-    createdAt: EPOCH,
-    updatedAt: EPOCH
-  };
-  r.fields(r.end, (no, wt) => {
-    if (no === 8) {
-      if (wt !== VARINT) return false;
-      res.version = r.varint();
-      return true;
-    }
-    if (wt !== LEN) return false;
-    switch (no) {
-      case 1:
-        res.id = r.string();
-        return true;
-      case 2:
-        res.kind = r.string();
-        return true;
-      case 3:
-        res.name = r.string();
-        return true;
-      case 4:
-        r.stringEntry(res.labels);
-        return true;
-      case 5:
-        r.stringEntry(res.annotations);
-        return true;
-      case 6:
-        res.spec = r.struct();
-        return true;
-      case 7:
-        res.status = r.struct();
-        return true;
-      case 9:
-        res.createdAt = r.timestamp();
-        return true;
-      case 10:
-        res.updatedAt = r.timestamp();
-        return true;
-      default:
-        return false;
-    }
-  });
-  return res;
-}
-function structTextAt(r) {
-  const start = r.pos;
-  r.textUnsafe = false;
-  const text = r.structText();
-  if (!r.textUnsafe) return text;
-  r.pos = start;
-  return JSON.stringify(r.struct());
-}
-function deferredText(r, data) {
-  const start = r.pos;
-  r.pos = r.length();
-  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new TextBytes(data, start, r.pos);
-}
-function deferredStruct(r, data) {
-  const start = r.pos;
-  r.pos = r.length();
-  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new StructBytes(data, start, r.pos);
-}
-function readLazyResource(r, data) {
-  const fields = {
-    id: "",
-    kind: "",
-    name: "",
-    labels: {},
-    annotations: {},
-    version: 0,
-    createdAt: EPOCH,
-    updatedAt: EPOCH
-  };
-  let spec = EMPTY_STRUCT_TEXT;
-  let status = EMPTY_STRUCT_TEXT;
+function readResourceFields(r, fields, specField) {
   r.fields(r.end, (no, wt) => {
     if (no === 8) {
       if (wt !== VARINT) return false;
@@ -18186,18 +18102,6 @@ function readLazyResource(r, data) {
       case 5:
         r.stringEntry(fields.annotations);
         return true;
-      case 6:
-        spec = deferredStruct(r, data);
-        return true;
-      case 7:
-        status = deferredStruct(r, data);
-        return true;
-      case 11:
-        spec = deferredText(r, data);
-        return true;
-      case 12:
-        status = deferredText(r, data);
-        return true;
       case 9:
         fields.createdAt = r.timestamp();
         return true;
@@ -18205,8 +18109,67 @@ function readLazyResource(r, data) {
         fields.updatedAt = r.timestamp();
         return true;
       default:
-        return false;
+        return specField(no);
     }
+  });
+}
+function emptyFields() {
+  return {
+    id: "",
+    kind: "",
+    name: "",
+    labels: {},
+    annotations: {},
+    version: 0,
+    createdAt: EPOCH,
+    updatedAt: EPOCH
+  };
+}
+function readResource(r) {
+  const f = emptyFields();
+  let spec = {};
+  let status = {};
+  readResourceFields(r, f, (no) => {
+    if (no === 6) spec = r.struct();
+    else if (no === 7) status = r.struct();
+    else return false;
+    return true;
+  });
+  return {
+    id: f.id,
+    kind: f.kind,
+    name: f.name,
+    labels: f.labels,
+    annotations: f.annotations,
+    spec,
+    status,
+    version: f.version,
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt
+  };
+}
+function structTextAt(r) {
+  const start = r.pos;
+  r.textUnsafe = false;
+  const text = r.structText();
+  if (!r.textUnsafe) return text;
+  r.pos = start;
+  return JSON.stringify(r.struct());
+}
+function deferred(r, data, struct) {
+  const start = r.pos;
+  r.pos = r.length();
+  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new WireBytes(data, start, r.pos, struct);
+}
+function readLazyResource(r, data) {
+  const fields = emptyFields();
+  let spec = EMPTY_STRUCT_TEXT;
+  let status = EMPTY_STRUCT_TEXT;
+  readResourceFields(r, fields, (no) => {
+    if (no === 6 || no === 11) spec = deferred(r, data, no === 6);
+    else if (no === 7 || no === 12) status = deferred(r, data, no === 7);
+    else return false;
+    return true;
   });
   return lazyStoredResource(fields, spec, status);
 }
@@ -18270,7 +18233,7 @@ function wireViews() {
 function withViews(method, input, output) {
   return { ...method, ...input ? { input } : {}, ...output ? { output } : {} };
 }
-var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, StructBytes, EMPTY_STRUCT_TEXT, TextBytes, KIND_NAMES, OPERATION_NAMES, views;
+var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, KIND_NAMES, WireBytes, EMPTY_STRUCT_TEXT, OPERATION_NAMES, views;
 var init_fast = __esm({
   "src/backend/wire/fast.ts"() {
     "use strict";
@@ -18807,36 +18770,25 @@ var init_fast = __esm({
       }
     };
     EPOCH = (/* @__PURE__ */ new Date(0)).toISOString();
-    StructBytes = class extends DeferredJson {
-      constructor(data, start, end) {
+    KIND_NAMES = new Map(DECLARED_KINDS.map((k) => [k, k]));
+    WireBytes = class extends DeferredJson {
+      constructor(data, start, end, struct) {
         super();
         this.data = data;
         this.start = start;
         this.end = end;
+        this.struct = struct;
       }
       data;
       start;
       end;
+      struct;
       text() {
-        return structTextAt(new Reader(this.data, this.start, this.end));
+        const r = new Reader(this.data, this.start, this.end);
+        return this.struct ? structTextAt(r) : r.string();
       }
     };
     EMPTY_STRUCT_TEXT = "{}";
-    TextBytes = class extends DeferredJson {
-      constructor(data, start, end) {
-        super();
-        this.data = data;
-        this.start = start;
-        this.end = end;
-      }
-      data;
-      start;
-      end;
-      text() {
-        return new Reader(this.data, this.start, this.end).string();
-      }
-    };
-    KIND_NAMES = new Map(DECLARED_KINDS.map((k) => [k, k]));
     OPERATION_NAMES = {
       [1 /* CREATE */]: "create",
       [2 /* UPDATE */]: "update",

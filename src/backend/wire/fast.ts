@@ -782,148 +782,11 @@ function decodeRepeated<T>(
 
 const EPOCH = new Date(0).toISOString();
 
-function readResource(r: Reader): StoredResource {
-  const res: StoredResource = {
-    id: '',
-    kind: '' as DeclaredKind,
-    name: '',
-    labels: {},
-    annotations: {},
-    spec: {},
-    status: {},
-    version: 0,
-    createdAt: EPOCH,
-    updatedAt: EPOCH,
-  };
-  r.fields(r.end, (no, wt) => {
-    if (no === 8) {
-      if (wt !== VARINT) return false;
-      res.version = r.varint();
-      return true;
-    }
-    if (wt !== LEN) return false;
-    switch (no) {
-      case 1:
-        res.id = r.string();
-        return true;
-      case 2:
-        res.kind = r.string() as DeclaredKind;
-        return true;
-      case 3:
-        res.name = r.string();
-        return true;
-      case 4:
-        r.stringEntry(res.labels);
-        return true;
-      case 5:
-        r.stringEntry(res.annotations);
-        return true;
-      case 6:
-        res.spec = r.struct();
-        return true;
-      case 7:
-        res.status = r.struct();
-        return true;
-      case 9:
-        res.createdAt = r.timestamp();
-        return true;
-      case 10:
-        res.updatedAt = r.timestamp();
-        return true;
-      default:
-        return false;
-    }
-  });
-  return res;
-}
-
 /**
- * The JSON text of the Struct at the reader: structText, or JSON.stringify of the decoded
- * Struct when the text alone could differ from it (Reader.textUnsafe).
+ * Reads a Resource's fields other than spec and status into `fields`; those (numbers 6, 7, 11
+ * and 12) go to `specField`, which consumes one and returns true, or returns false to skip it.
  */
-function structTextAt(r: Reader): string {
-  const start = r.pos;
-  r.textUnsafe = false;
-  const text = r.structText();
-  if (!r.textUnsafe) return text;
-  r.pos = start;
-  return JSON.stringify(r.struct());
-}
-
-/**
- * A listed Struct kept as its wire bytes (a view of the response, outside the JS heap), its
- * JSON text written when asked for: see DeferredJson.
- */
-class StructBytes extends DeferredJson {
-  constructor(
-    private readonly data: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
-  ) {
-    super();
-  }
-
-  text(): string {
-    return structTextAt(new Reader(this.data, this.start, this.end));
-  }
-}
-
-const EMPTY_STRUCT_TEXT = '{}';
-
-/** A listed JSON text field (spec_json, status_json) kept as its wire bytes; see DeferredJson. */
-class TextBytes extends DeferredJson {
-  constructor(
-    private readonly data: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
-  ) {
-    super();
-  }
-
-  text(): string {
-    return new Reader(this.data, this.start, this.end).string();
-  }
-}
-
-/** The string field at the reader, skipped and kept as bytes (an empty one is `{}`). */
-function deferredText(r: Reader, data: Uint8Array): TextBytes | string {
-  const start = r.pos;
-  r.pos = r.length();
-  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new TextBytes(data, start, r.pos);
-}
-
-/**
- * The Struct field at the reader, skipped and kept as bytes; an empty one (most statuses) is
- * its text at once.
- */
-function deferredStruct(r: Reader, data: Uint8Array): StructBytes | string {
-  const start = r.pos;
-  r.pos = r.length();
-  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new StructBytes(data, start, r.pos);
-}
-
-/** Kind names as constants: one string per kind instead of one per listed resource. */
-const KIND_NAMES = new Map<string, DeclaredKind>(DECLARED_KINDS.map((k) => [k, k]));
-
-/**
- * readResource with `spec` and `status` kept as their wire bytes and read as JSON text or
- * decoded only when asked for (lazyStoredResource, StructBytes): the same resource once read,
- * without building the objects of every listed spec, or keeping 100,000 texts on the JS heap
- * while the manifests are parsed (the planner compares texts; docs/performance.md item 38).
- */
-function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
-  const fields: EagerFields = {
-    id: '',
-    kind: '' as DeclaredKind,
-    name: '',
-    labels: {},
-    annotations: {},
-    version: 0,
-    createdAt: EPOCH,
-    updatedAt: EPOCH,
-  };
-  let spec: DeferredJson | string = EMPTY_STRUCT_TEXT;
-  let status: DeferredJson | string = EMPTY_STRUCT_TEXT;
+function readResourceFields(r: Reader, fields: EagerFields, specField: (no: number) => boolean): void {
   r.fields(r.end, (no, wt) => {
     if (no === 8) {
       if (wt !== VARINT) return false;
@@ -949,18 +812,6 @@ function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
       case 5:
         r.stringEntry(fields.annotations);
         return true;
-      case 6:
-        spec = deferredStruct(r, data);
-        return true;
-      case 7:
-        status = deferredStruct(r, data);
-        return true;
-      case 11:
-        spec = deferredText(r, data);
-        return true;
-      case 12:
-        status = deferredText(r, data);
-        return true;
       case 9:
         fields.createdAt = r.timestamp();
         return true;
@@ -968,8 +819,112 @@ function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
         fields.updatedAt = r.timestamp();
         return true;
       default:
-        return false;
+        return specField(no);
     }
+  });
+}
+
+/** Kind names as constants: one string per kind instead of one per listed resource. */
+const KIND_NAMES = new Map<string, DeclaredKind>(DECLARED_KINDS.map((k) => [k, k]));
+
+function emptyFields(): EagerFields {
+  return {
+    id: '',
+    kind: '' as DeclaredKind,
+    name: '',
+    labels: {},
+    annotations: {},
+    version: 0,
+    createdAt: EPOCH,
+    updatedAt: EPOCH,
+  };
+}
+
+function readResource(r: Reader): StoredResource {
+  const f = emptyFields();
+  let spec: JsonObject = {};
+  let status: JsonObject = {};
+  readResourceFields(r, f, (no) => {
+    if (no === 6) spec = r.struct();
+    else if (no === 7) status = r.struct();
+    else return false;
+    return true;
+  });
+  return {
+    id: f.id,
+    kind: f.kind,
+    name: f.name,
+    labels: f.labels,
+    annotations: f.annotations,
+    spec,
+    status,
+    version: f.version,
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+  };
+}
+
+/**
+ * The JSON text of the Struct at the reader: structText, or JSON.stringify of the decoded
+ * Struct when the text alone could differ from it (Reader.textUnsafe).
+ */
+function structTextAt(r: Reader): string {
+  const start = r.pos;
+  r.textUnsafe = false;
+  const text = r.structText();
+  if (!r.textUnsafe) return text;
+  r.pos = start;
+  return JSON.stringify(r.struct());
+}
+
+/**
+ * A listed spec or status kept as its wire bytes (a view of the response, outside the JS heap),
+ * its JSON text written when asked for: a Struct written out (`struct`), or the JSON text
+ * field of `json_specs` decoded. See DeferredJson.
+ */
+class WireBytes extends DeferredJson {
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly struct: boolean,
+  ) {
+    super();
+  }
+
+  text(): string {
+    const r = new Reader(this.data, this.start, this.end);
+    return this.struct ? structTextAt(r) : r.string();
+  }
+}
+
+const EMPTY_STRUCT_TEXT = '{}';
+
+/**
+ * The Struct (`struct`) or JSON text field at the reader, skipped and kept as bytes; an empty
+ * one (most statuses) is `{}` at once.
+ */
+function deferred(r: Reader, data: Uint8Array, struct: boolean): WireBytes | string {
+  const start = r.pos;
+  r.pos = r.length();
+  return r.pos === start + 1 ? EMPTY_STRUCT_TEXT : new WireBytes(data, start, r.pos, struct);
+}
+
+/**
+ * readResource with `spec` and `status` kept as their wire bytes and read as JSON text or
+ * decoded only when asked for (lazyStoredResource, WireBytes): the same resource once read,
+ * without building the objects of every listed spec, or keeping 100,000 texts on the JS heap
+ * while the manifests are parsed (the planner compares texts; docs/performance.md item 38).
+ */
+function readLazyResource(r: Reader, data: Uint8Array): StoredResource {
+  const fields = emptyFields();
+  let spec: DeferredJson | string = EMPTY_STRUCT_TEXT;
+  let status: DeferredJson | string = EMPTY_STRUCT_TEXT;
+  readResourceFields(r, fields, (no) => {
+    if (no === 6 || no === 11) spec = deferred(r, data, no === 6);
+    else if (no === 7 || no === 12) status = deferred(r, data, no === 7);
+    else return false;
+    return true;
   });
   return lazyStoredResource(fields, spec, status);
 }
