@@ -17,7 +17,8 @@ import type { StoredResource } from './types.js';
 
 /**
  * A member's JSON text kept in another form and written out on demand: the cloud client keeps
- * a listed spec as the bytes of its wire Struct (outside the JS heap), because 100,000 spec
+ * a listed spec as its wire bytes (a Struct, or the JSON text of `json_specs`; outside the JS
+ * heap), because 100,000 spec
  * texts made while the manifests are parsed survive every young-generation collection of the
  * parse, which copies them each time (docs/performance.md item 38).
  */

@@ -589,6 +589,8 @@ class Reader {
   structText(): string {
     const end = this.length();
     let out = '{';
+    // The keys seen, to notice a repeated one: an array while the Struct is small (most are),
+    // a Set past 16 keys so that a large one stays linear.
     let keys: string[] | Set<string> | undefined;
     this.fields(end, (no, wt) => {
       if (no !== 1 || wt !== LEN) return false;
