@@ -28,6 +28,7 @@ import {
   type Kind,
   RESERVED_ANNOTATION_PREFIX,
 } from '../types.js';
+import { fastParseDocuments } from './fast-yaml.js';
 import { checkSchema, suggest } from './schema-check.js';
 import { DNS_LABEL, ENVELOPE_KEYS } from './schema-constants.js';
 import type { InvalidDocument, ParsedDocument, ParsedFile, RefPos } from './types.js';
@@ -127,11 +128,27 @@ function lineColOf(text: Buffer | string, index: number): { line: number; column
   return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
 }
 
+export interface ParseFileOptions {
+  /**
+   * Try the fast path first (fast-yaml.ts). It answers only for files that parse and
+   * validate without a single diagnostic; for every other file the `yaml` library parses the
+   * whole file, so diagnostics always come from it. Default: on, unless the environment has
+   * `STIGMER_FAST_YAML=0` (read once; tests compare both paths with it).
+   */
+  fast?: boolean;
+}
+
+const FAST_BY_DEFAULT = process.env.STIGMER_FAST_YAML !== '0';
+
 /**
  * Parses and checks one manifest file. `displayPath` is the path shown in diagnostics and
  * recorded as each resource's source (relative to the working directory, or `<stdin>`).
  */
-export function parseManifestFile(displayPath: string, bytes: Buffer | string): ParsedFile {
+export function parseManifestFile(
+  displayPath: string,
+  bytes: Buffer | string,
+  options: ParseFileOptions = {},
+): ParsedFile {
   const result: ParsedFile = { file: displayPath, documents: [], diagnostics: [] };
   const decoded = decodeManifestText(bytes);
   if ('error' in decoded) {
@@ -145,6 +162,10 @@ export function parseManifestFile(displayPath: string, bytes: Buffer | string): 
     });
     return result;
   }
+  if (options.fast ?? FAST_BY_DEFAULT) {
+    const fast = parseFast(displayPath, decoded.text);
+    if (fast) return fast;
+  }
   const lineCounter = new LineCounter();
   // Duplicate keys are found in linear time, by the conversion to JSON (and duplicateKeys()):
   // the library's own check is quadratic in the number of keys of a mapping (100,000 keys took
@@ -155,6 +176,56 @@ export function parseManifestFile(displayPath: string, bytes: Buffer | string): 
   }
   result.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   return result;
+}
+
+/** Thrown by the fast path's reporters: the file has something to report, so the library parses it. */
+const NEEDS_LIBRARY: unique symbol = Symbol('needs the library');
+
+/**
+ * The fast path of a file: its documents when every one parses on the fast path and passes
+ * every check without a diagnostic; undefined otherwise (the caller then parses the file
+ * with the library, which gives the diagnostics and their positions).
+ */
+function parseFast(file: string, text: string): ParsedFile | undefined {
+  const docs = fastParseDocuments(text, unionTrie());
+  if (!docs) return undefined;
+  const result: ParsedFile = { file, documents: [], diagnostics: [] };
+  const linePos = lineLocator(text);
+  const refuse = (): never => {
+    throw NEEDS_LIBRARY;
+  };
+  try {
+    for (const doc of docs) {
+      const kind = doc.value.kind;
+      const trie = triesFor(typeof kind === 'string' ? kind : undefined);
+      const positions: Record<string, RefPos> = {};
+      for (const r of doc.recorded) if (trieHas(trie, r.path)) positions[r.pointer] = linePos(r.offset);
+      checkDocument(doc.value, positions, linePos(doc.start), refuse, refuse, refuse, result);
+    }
+  } catch (err) {
+    if (err === NEEDS_LIBRARY) return undefined;
+    throw err;
+  }
+  return result;
+}
+
+/** Offset → 1-based line and column, as the library's LineCounter gives them. */
+function lineLocator(text: string): (offset: number) => RefPos {
+  let starts: number[] | undefined;
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  };
 }
 
 function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: ParsedFile): void {
@@ -248,7 +319,32 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   }
   const at = (path: string[], atKey = false): RefPos =>
     positionOf(lineCounter, nodeAt(doc, path, atKey) as Node | undefined, docStart);
+  checkDocument(
+    value,
+    positions,
+    startPos,
+    at,
+    diag,
+    (kind, path) => quoteHint(doc, kind, value as JsonObject, path),
+    result,
+  );
+}
 
+/**
+ * The checks of one document whose value is a mapping, and the resource it declares when
+ * they all pass. `at` finds a path's position and `diag` reports; both are called only when
+ * there is something to report (the fast path's refuse to, and hand the file to the library).
+ */
+function checkDocument(
+  value: JsonObject,
+  positions: Record<string, RefPos>,
+  startPos: RefPos,
+  at: (path: string[], atKey?: boolean) => RefPos,
+  diag: Report,
+  quoteHintFor: (kind: DeclaredKind, path: string[]) => string,
+  result: ParsedFile,
+): void {
+  const file = result.file;
   // Envelope: apiVersion and kind decide which schema applies.
   const envelopeOk = checkEnvelope(value, at, diag);
   const kind = envelopeOk ? (value.kind as DeclaredKind) : undefined;
@@ -271,7 +367,7 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
   for (const issue of checkSchema(kind, value)) {
     if (issue.path[0] === 'apiVersion' || issue.path[0] === 'kind') continue; // reported above
     ok = false;
-    const hint = issue.quote ? quoteHint(doc, kind, value, issue.path) : issue.hint;
+    const hint = issue.quote ? quoteHintFor(kind, issue.path) : issue.hint;
     diag(at(issue.path, issue.atKey), issue.message, hint, toPointer(issue.path));
   }
   const metadata = value.metadata as JsonObject | undefined;
@@ -343,6 +439,23 @@ function parseDocument(doc: Document.Parsed, lineCounter: LineCounter, result: P
 }
 
 const tries = new Map<string, PositionTrie>();
+let union: PositionTrie | undefined;
+
+/** Every kind's patterns in one trie: the fast path records these, then keeps its kind's. */
+function unionTrie(): PositionTrie {
+  union ??= positionTrie([...COMMON_PATTERNS, ...Object.values(POSITION_PATTERNS).flat()]);
+  return union;
+}
+
+/** Whether the trie records the value at `path` (as documentToJson's walk decides). */
+function trieHas(trie: PositionTrie, path: readonly string[]): boolean {
+  let node: PositionTrie | undefined = trie;
+  for (const seg of path) {
+    node = node.children.get(seg) ?? node.star;
+    if (!node) return false;
+  }
+  return node.terminal;
+}
 
 /** The position trie for a kind (compiled once); undeclared kinds record the common paths only. */
 function triesFor(kind: string | undefined): PositionTrie {
