@@ -7720,6 +7720,841 @@ var ANNOTATIONS = {
 };
 var RESERVED_ANNOTATION_PREFIX = "stigmer.ai/";
 
+// src/manifest/yaml-nodes.ts
+var import_yaml = __toESM(require_dist(), 1);
+var MAX_ALIAS_EXPANSIONS = 50;
+var MAX_DEPTH = 64;
+var ConvertError = class extends Error {
+  constructor(node, message, hint) {
+    super(message);
+    this.node = node;
+    this.hint = hint;
+    this.name = "ConvertError";
+  }
+  node;
+  hint;
+};
+function positionTrie(patterns) {
+  const root = emptyTrie();
+  for (const pattern of patterns) {
+    let node = root;
+    for (const seg of pattern) {
+      if (seg === "*") {
+        node.star = node.star ?? emptyTrie();
+        node = node.star;
+      } else {
+        const next2 = node.children.get(seg) ?? emptyTrie();
+        node.children.set(seg, next2);
+        node = next2;
+      }
+    }
+    node.terminal = true;
+  }
+  foldStars(root);
+  return root;
+}
+function emptyTrie() {
+  return { terminal: false, children: /* @__PURE__ */ new Map(), star: void 0 };
+}
+function mergeTries(a, b) {
+  const out = {
+    terminal: a.terminal || b.terminal,
+    children: new Map(a.children),
+    star: a.star
+  };
+  for (const [k, v] of b.children) {
+    const mine = out.children.get(k);
+    out.children.set(k, mine ? mergeTries(mine, v) : v);
+  }
+  if (b.star) out.star = out.star ? mergeTries(out.star, b.star) : b.star;
+  return out;
+}
+function foldStars(node) {
+  if (node.star) {
+    for (const [k, child] of node.children) node.children.set(k, mergeTries(child, node.star));
+    foldStars(node.star);
+  }
+  for (const child of node.children.values()) foldStars(child);
+}
+function documentToJson(doc, options) {
+  const state = { doc, aliases: 0, options };
+  return convert(state, doc.contents, 0, options?.record, "");
+}
+function repeatedKeyChecker(size) {
+  if (size > 8) {
+    const seen2 = /* @__PURE__ */ new Set();
+    return (v) => {
+      if (seen2.has(v)) return true;
+      seen2.add(v);
+      return false;
+    };
+  }
+  const seen = [];
+  return (v) => {
+    if (seen.includes(v)) return true;
+    seen.push(v);
+    return false;
+  };
+}
+function convert(state, node, depth, trie, pointer) {
+  if (node === null || node === void 0) return null;
+  if (depth > MAX_DEPTH)
+    throw new ConvertError(node, `document is nested more than ${MAX_DEPTH} levels deep`);
+  if ((0, import_yaml.isAlias)(node)) {
+    state.aliases += 1;
+    if (state.aliases > MAX_ALIAS_EXPANSIONS) {
+      throw new ConvertError(
+        node,
+        `too many alias expansions (more than ${MAX_ALIAS_EXPANSIONS}) in one document`,
+        'this looks like an alias bomb ("billion laughs"); write the values out instead of nesting aliases'
+      );
+    }
+    const target = node.resolve(state.doc);
+    if (!target)
+      throw new ConvertError(
+        node,
+        `unknown alias *${node.source}`,
+        "define the anchor (&name) before using it"
+      );
+    return convert(state, target, depth + 1, trie, pointer);
+  }
+  if (trie?.terminal && state.options)
+    state.options.positions[pointer] = positionOf(state.options.lineCounter, node);
+  if ((0, import_yaml.isScalar)(node)) return scalarValue(node);
+  if ((0, import_yaml.isMap)(node)) {
+    const out = {};
+    const duplicates = state.options?.duplicates;
+    const repeated = duplicates ? repeatedKeyChecker(node.items.length) : void 0;
+    for (const pair of node.items) {
+      if (repeated && (0, import_yaml.isScalar)(pair.key)) {
+        const v = pair.key.value;
+        if (!Number.isNaN(v) && repeated(v)) duplicates?.add(pair.key);
+      }
+      const key = keyString(pair.key, node);
+      const child = trie ? trie.children.get(key) ?? trie.star : void 0;
+      const childPointer = child ? `${pointer}/${escapePointer(key)}` : "";
+      let valueNode = pair.value;
+      if (valueNode === null && child?.terminal && state.options) {
+        state.options.positions[childPointer] = positionOf(state.options.lineCounter, pair.key);
+        valueNode = null;
+      }
+      const value = convert(state, valueNode, depth + 1, child, childPointer);
+      if (key === "__proto__") {
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        out[key] = value;
+      }
+    }
+    return out;
+  }
+  if ((0, import_yaml.isSeq)(node)) {
+    const out = new Array(node.items.length);
+    for (let i = 0; i < node.items.length; i++) {
+      const child = trie ? trie.children.get(String(i)) ?? trie.star : void 0;
+      out[i] = convert(state, node.items[i], depth + 1, child, child ? `${pointer}/${i}` : "");
+    }
+    return out;
+  }
+  throw new ConvertError(node, "unsupported YAML node");
+}
+function scalarValue(node) {
+  const v = node.value;
+  if (v === null || v === void 0) return null;
+  if (typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) {
+      throw new ConvertError(
+        node,
+        `${String(node.source ?? v)} is not a finite number`,
+        "quote it to make it a string"
+      );
+    }
+    return v;
+  }
+  if (typeof v === "bigint") {
+    throw new ConvertError(node, "integer is too large", "quote it to make it a string");
+  }
+  throw new ConvertError(node, `unsupported value of type ${typeof v}`, "quote it to make it a string");
+}
+function keyString(key, map) {
+  if (key === null) throw new ConvertError(map, "mapping key is empty");
+  if ((0, import_yaml.isScalar)(key)) {
+    const v = key.value;
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(key.source ?? v);
+    throw new ConvertError(key, "mapping keys must be strings");
+  }
+  throw new ConvertError(key, "mapping keys must be strings, not collections or aliases");
+}
+var pairIndexes = /* @__PURE__ */ new WeakMap();
+function pairByKey(map, key) {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = /* @__PURE__ */ new Map();
+    for (const p of map.items) {
+      if (!(0, import_yaml.isPair)(p) || !(0, import_yaml.isScalar)(p.key)) continue;
+      const k = String(p.key.value);
+      if (!index.has(k)) index.set(k, p);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
+}
+function duplicateKeys(doc) {
+  const found = [];
+  const stack = [];
+  if ((0, import_yaml.isCollection)(doc.contents)) stack.push(doc.contents);
+  const small = [];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if ((0, import_yaml.isMap)(node)) {
+      const items = node.items;
+      const seen = items.length > 8 ? /* @__PURE__ */ new Set() : void 0;
+      small.length = 0;
+      for (const pair of items) {
+        const key = pair.key;
+        if ((0, import_yaml.isScalar)(key)) {
+          const v = key.value;
+          if (!Number.isNaN(v)) {
+            if (seen ? seen.has(v) : small.includes(v)) found.push(key);
+            else if (seen) seen.add(v);
+            else small.push(v);
+          }
+        } else if ((0, import_yaml.isCollection)(key)) {
+          stack.push(key);
+        }
+        if ((0, import_yaml.isCollection)(pair.value)) stack.push(pair.value);
+      }
+    } else if ((0, import_yaml.isSeq)(node)) {
+      for (const item of node.items) if ((0, import_yaml.isCollection)(item)) stack.push(item);
+    }
+  }
+  return found.length < 2 ? found : found.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
+}
+function nodeAt(doc, path, atKey = false) {
+  let node = deref(doc, doc.contents);
+  for (let i = 0; i < path.length; i++) {
+    if (!node) return void 0;
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if ((0, import_yaml.isMap)(node)) {
+      const pair = pairByKey(node, seg);
+      if (!pair) return node;
+      if (last && atKey) return pair.key;
+      const value = deref(doc, pair.value);
+      node = value ?? pair.key;
+    } else if ((0, import_yaml.isSeq)(node)) {
+      const item = deref(doc, node.items[Number(seg)]);
+      if (!item) return node;
+      node = item;
+    } else {
+      return node;
+    }
+  }
+  return node ?? void 0;
+}
+function deref(doc, node) {
+  let n = node ?? void 0;
+  for (let i = 0; n && (0, import_yaml.isAlias)(n) && i < 8; i++) n = n.resolve(doc);
+  return n;
+}
+function positionOf(lineCounter, node, fallback = 0) {
+  const offset = node?.range?.[0] ?? fallback;
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+function escapePointer(segment) {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function toPointer(path) {
+  return path.map((s) => `/${escapePointer(s)}`).join("");
+}
+
+// src/manifest/fast-yaml.ts
+var FAST_MAX_DEPTH = MAX_DEPTH - 4;
+var UNSUPPORTED = /[\u0000-\u0008\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/;
+var FALLBACK = /* @__PURE__ */ Symbol("fallback");
+var SPACE = 32;
+var NL = 10;
+var HASH = 35;
+var DASH = 45;
+var COLON = 58;
+var DQUOTE = 34;
+var SQUOTE = 39;
+function fastParseDocuments(text, record) {
+  if (UNSUPPORTED.test(text)) return null;
+  try {
+    return new FastParser(text, record).stream();
+  } catch (err) {
+    if (err === FALLBACK) return null;
+    throw err;
+  }
+}
+function isSimpleChar(c) {
+  return c >= 97 && c <= 122 || // a-z
+  c >= 65 && c <= 90 || // A-Z
+  c >= 48 && c <= 57 || // 0-9
+  c === 95 || // _
+  c === DASH || c === 46 || // .
+  c === 47 || // /
+  c === 126 || // ~
+  c === 36 || // $
+  c === 43 || // +
+  c === SPACE || c >= 160;
+}
+function isIndicator(c) {
+  switch (c) {
+    case 63:
+    // ?
+    case COLON:
+    case 44:
+    // ,
+    case 91:
+    // [
+    case 93:
+    // ]
+    case 123:
+    // {
+    case 125:
+    // }
+    case HASH:
+    case 38:
+    // &
+    case 42:
+    // *
+    case 33:
+    // !
+    case 124:
+    // |
+    case 62:
+    // >
+    case SQUOTE:
+    case DQUOTE:
+    case 37:
+    // %
+    case 64:
+    // @
+    case 96:
+      return true;
+    default:
+      return false;
+  }
+}
+var OCT = /^0o[0-7]+$/;
+var INT = /^[-+]?[0-9]+$/;
+var HEX = /^0x[0-9a-fA-F]+$/;
+var NAN_INF = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+var EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+var FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+function resolvePlain(raw) {
+  const c = raw.charCodeAt(0);
+  switch (c) {
+    case 126:
+      return raw === "~" ? null : raw;
+    case 110:
+    // n
+    case 78:
+      return raw === "null" || raw === "Null" || raw === "NULL" ? null : raw;
+    case 116:
+    // t
+    case 84:
+      return raw === "true" || raw === "True" || raw === "TRUE" ? true : raw;
+    case 102:
+    // f
+    case 70:
+      return raw === "false" || raw === "False" || raw === "FALSE" ? false : raw;
+    default:
+      if (!(c >= 48 && c <= 57 || c === DASH || c === 43 || c === 46)) return raw;
+  }
+  let n;
+  if (OCT.test(raw)) n = Number.parseInt(raw.slice(2), 8);
+  else if (INT.test(raw)) n = Number.parseInt(raw, 10);
+  else if (HEX.test(raw)) n = Number.parseInt(raw.slice(2), 16);
+  else if (NAN_INF.test(raw)) throw FALLBACK;
+  else if (EXP.test(raw) || FLOAT.test(raw)) n = Number.parseFloat(raw);
+  else return raw;
+  if (!Number.isFinite(n)) throw FALLBACK;
+  return n;
+}
+function setKey(out, key, value) {
+  if (Object.hasOwn(out, key)) throw FALLBACK;
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    out[key] = value;
+  }
+}
+var ESCAPES = {
+  "0": "\0",
+  a: "\x07",
+  b: "\b",
+  t: "	",
+  n: "\n",
+  v: "\v",
+  f: "\f",
+  r: "\r",
+  e: "\x1B",
+  " ": " ",
+  '"': '"',
+  "/": "/",
+  "\\": "\\",
+  N: "",
+  _: " ",
+  L: "\u2028",
+  P: "\u2029"
+};
+var HEX_DIGITS = /^[0-9a-fA-F]+$/;
+var FastParser = class {
+  constructor(text, record) {
+    this.text = text;
+    this.record = record;
+    this.len = text.length;
+  }
+  text;
+  record;
+  len;
+  /** After a node: the offset of the next content line's first character (or `len`)... */
+  pos = 0;
+  /** ...and that line's indentation (-1 at the end). */
+  ind = -1;
+  /** The last key read by `keyEnd`. */
+  key = "";
+  /** The end of the last quoted or flow scalar read. */
+  end = 0;
+  recorded = [];
+  stream() {
+    const docs = [];
+    let i = 0;
+    for (; ; ) {
+      let s = this.nextContent(i);
+      if (s >= this.len) break;
+      if (this.ind === 0 && this.isMarker(s, DASH)) {
+        i = this.afterMarker(s);
+        s = this.nextContent(i);
+        if (s >= this.len) break;
+        if (this.ind === 0 && this.isMarker(s, DASH)) {
+          i = s;
+          continue;
+        }
+      }
+      if (this.ind === 0 && this.isMarker(s, 46)) throw FALLBACK;
+      if (this.isSeqDash(s)) throw FALLBACK;
+      this.recorded = [];
+      const value = this.blockMap(s, this.ind, 0, this.record, "", []);
+      docs.push({ value, start: s, recorded: this.recorded });
+      if (this.pos < this.len && !(this.ind === 0 && this.isMarker(this.pos, DASH))) throw FALLBACK;
+      i = this.pos;
+    }
+    return docs;
+  }
+  /** The first character of the next line that is neither blank nor a comment, from line start `i`. */
+  nextContent(i) {
+    const t = this.text;
+    const len = this.len;
+    while (i < len) {
+      let s = i;
+      while (s < len && t.charCodeAt(s) === SPACE) s++;
+      if (s >= len) break;
+      const c = t.charCodeAt(s);
+      if (c === NL) {
+        i = s + 1;
+      } else if (c === HASH) {
+        i = this.nextLine(s);
+      } else {
+        this.ind = s - i;
+        return s;
+      }
+    }
+    this.ind = -1;
+    return len;
+  }
+  /** The start of the line after the one holding `i` (or `len`). */
+  nextLine(i) {
+    const nl = this.text.indexOf("\n", i);
+    return nl < 0 ? this.len : nl + 1;
+  }
+  isMarker(s, c) {
+    const t = this.text;
+    if (t.charCodeAt(s) !== c || t.charCodeAt(s + 1) !== c || t.charCodeAt(s + 2) !== c) return false;
+    const after = t.charCodeAt(s + 3);
+    return s + 3 >= this.len || after === SPACE || after === NL;
+  }
+  /** After `---`: only a comment may follow on its line. */
+  afterMarker(s) {
+    const p = this.skipSpaces(s + 3);
+    this.restOfLine(p, s + 3);
+    return this.nextLine(p);
+  }
+  skipSpaces(i) {
+    while (this.text.charCodeAt(i) === SPACE) i++;
+    return i;
+  }
+  /** A line may go on after a value at `p` (spaces skipped from `from`) only with a comment. */
+  restOfLine(p, from) {
+    if (p >= this.len) return;
+    const c = this.text.charCodeAt(p);
+    if (c === NL) return;
+    if (c === HASH && p > from) return;
+    throw FALLBACK;
+  }
+  /** `-` followed by a space, a line break or the end: a block sequence entry. */
+  isSeqDash(s) {
+    if (this.text.charCodeAt(s) !== DASH) return false;
+    const c = this.text.charCodeAt(s + 1);
+    return s + 1 >= this.len || c === SPACE || c === NL;
+  }
+  mark(trie, path, pointer, offset) {
+    if (trie?.terminal) this.recorded.push({ path, pointer, offset });
+  }
+  /**
+   * The key starting at `k`: returns the offset of its `:` and leaves the key in `this.key`;
+   * -1 when the text there is not a key this path reads (or throws, unless `probe`).
+   */
+  keyEnd(k, probe) {
+    const t = this.text;
+    const c = t.charCodeAt(k);
+    let colon;
+    if (c === DQUOTE || c === SQUOTE) {
+      const key = c === DQUOTE ? this.doubleQuoted(k, probe) : this.singleQuoted(k, probe);
+      if (key === void 0) return -1;
+      colon = this.skipSpaces(this.end);
+      if (t.charCodeAt(colon) !== COLON || this.end - k > 1e3) {
+        if (probe) return -1;
+        throw FALLBACK;
+      }
+      this.key = key;
+    } else {
+      let j = k;
+      if (c !== SPACE && c !== DASH) while (j < this.len && isSimpleChar(t.charCodeAt(j))) j++;
+      colon = j;
+      let e = j;
+      while (e > k && t.charCodeAt(e - 1) === SPACE) e--;
+      if (j === k || t.charCodeAt(j) !== COLON || j - k > 1e3) {
+        if (probe) return -1;
+        throw FALLBACK;
+      }
+      const key = t.slice(k, e);
+      if (typeof resolvePlain(key) !== "string") throw FALLBACK;
+      this.key = key;
+    }
+    const after = t.charCodeAt(colon + 1);
+    if (colon + 1 < this.len && after !== SPACE && after !== NL) {
+      if (probe) return -1;
+      throw FALLBACK;
+    }
+    return colon;
+  }
+  /** A block mapping at indentation `n` whose first key starts at `k`. */
+  blockMap(k, n, depth, trie, pointer, path) {
+    if (depth > FAST_MAX_DEPTH) throw FALLBACK;
+    this.mark(trie, path, pointer, k);
+    const out = {};
+    for (; ; ) {
+      const colon = this.keyEnd(k, false);
+      const key = this.key;
+      const child = trie ? trie.children.get(key) ?? trie.star : void 0;
+      const childPointer = child ? `${pointer}/${escapePointer(key)}` : "";
+      const childPath = child ? [...path, key] : path;
+      setKey(out, key, this.value(colon + 1, n, true, depth + 1, child, childPointer, childPath));
+      const s = this.pos;
+      if (s >= this.len || this.ind < n) break;
+      if (this.ind > n) throw FALLBACK;
+      if (n === 0 && (this.isMarker(s, DASH) || this.isMarker(s, 46))) break;
+      k = s;
+    }
+    return out;
+  }
+  /** A block sequence at indentation `n` whose first `-` is at `d`. */
+  blockSeq(d, n, depth, trie, pointer, path) {
+    if (depth > FAST_MAX_DEPTH) throw FALLBACK;
+    this.mark(trie, path, pointer, d);
+    const out = [];
+    const t = this.text;
+    for (; ; ) {
+      const i = out.length;
+      const child = trie ? trie.children.get(String(i)) ?? trie.star : void 0;
+      const childPointer = child ? `${pointer}/${i}` : "";
+      const childPath = child ? [...path, String(i)] : path;
+      const q = this.skipSpaces(d + 1);
+      const c = t.charCodeAt(q);
+      if (q < this.len && c !== NL && c !== HASH && q > d + 1) {
+        const column = n + (q - d);
+        if (this.isSeqDash(q)) {
+          out.push(this.blockSeq(q, column, depth + 1, child, childPointer, childPath));
+        } else if (this.keyEnd(q, true) >= 0) {
+          out.push(this.blockMap(q, column, depth + 1, child, childPointer, childPath));
+        } else {
+          out.push(this.value(d + 1, n, false, depth + 1, child, childPointer, childPath));
+        }
+      } else {
+        out.push(this.value(d + 1, n, false, depth + 1, child, childPointer, childPath));
+      }
+      const s = this.pos;
+      if (s >= this.len || this.ind < n) break;
+      if (this.ind > n) throw FALLBACK;
+      if (!this.isSeqDash(s)) break;
+      d = s;
+    }
+    return out;
+  }
+  /**
+   * The value after a mapping's `:` or a sequence's `-` at `p`, in a collection at
+   * indentation `n`; leaves `pos` and `ind` at the next content line.
+   */
+  value(p, n, inMap, depth, trie, pointer, path) {
+    const t = this.text;
+    const q = this.skipSpaces(p);
+    const c = q < this.len ? t.charCodeAt(q) : NL;
+    if (c === NL || c === HASH) {
+      if (c === HASH && q === p) throw FALLBACK;
+      const s = this.nextContent(this.nextLine(q));
+      if (s < this.len && this.ind > n) {
+        if (this.isSeqDash(s)) return this.blockSeq(s, this.ind, depth, trie, pointer, path);
+        return this.blockMap(s, this.ind, depth, trie, pointer, path);
+      }
+      if (inMap && s < this.len && this.ind === n && this.isSeqDash(s)) {
+        return this.blockSeq(s, n, depth, trie, pointer, path);
+      }
+      this.mark(trie, path, pointer, q);
+      this.pos = s;
+      return null;
+    }
+    if (q === p) throw FALLBACK;
+    this.mark(trie, path, pointer, q);
+    let value;
+    let lineEnd;
+    if (c === 124 || c === 62) {
+      return this.blockScalar(q, n, c === 62);
+    } else if (c === DQUOTE || c === SQUOTE) {
+      value = c === DQUOTE ? this.doubleQuoted(q, false) : this.singleQuoted(q, false);
+      const r = this.skipSpaces(this.end);
+      this.restOfLine(r, this.end);
+      lineEnd = r;
+    } else if (c === 91 || c === 123) {
+      value = this.flow(q, depth, trie, pointer, path);
+      const r = this.skipSpaces(this.end);
+      this.restOfLine(r, this.end);
+      lineEnd = r;
+    } else {
+      if (isIndicator(c)) throw FALLBACK;
+      if (c === DASH) {
+        const next2 = t.charCodeAt(q + 1);
+        if (q + 1 >= this.len || next2 === SPACE || next2 === NL) throw FALLBACK;
+      }
+      let e = t.indexOf("\n", q);
+      if (e < 0) e = this.len;
+      lineEnd = e;
+      let raw = t.slice(q, e);
+      const comment = raw.indexOf(" #");
+      if (comment >= 0) e = q + comment;
+      while (t.charCodeAt(e - 1) === SPACE) e--;
+      raw = t.slice(q, e);
+      if (raw.includes(": ") || raw.charCodeAt(raw.length - 1) === COLON) throw FALLBACK;
+      value = resolvePlain(raw);
+    }
+    this.pos = this.nextContent(this.nextLine(lineEnd));
+    if (this.pos < this.len && this.ind > n) throw FALLBACK;
+    return value;
+  }
+  /** A double-quoted scalar on one line from `q`; sets `end` past the closing quote. */
+  doubleQuoted(q, probe) {
+    const t = this.text;
+    let out = "";
+    let from = q + 1;
+    let i = from;
+    for (; ; ) {
+      const c = t.charCodeAt(i);
+      if (i >= this.len || c === NL) {
+        if (probe) return void 0;
+        throw FALLBACK;
+      }
+      if (c === DQUOTE) break;
+      if (c === 92) {
+        out += t.slice(from, i);
+        const e = t[i + 1] ?? "";
+        const simple = ESCAPES[e];
+        if (simple !== void 0) {
+          out += simple;
+          i += 2;
+        } else {
+          const size = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
+          const hex = t.slice(i + 2, i + 2 + size);
+          if (size === 0 || hex.length !== size || !HEX_DIGITS.test(hex)) throw FALLBACK;
+          const code = Number.parseInt(hex, 16);
+          if (code > 1114111 || code >= 55296 && code <= 57343) throw FALLBACK;
+          out += String.fromCodePoint(code);
+          i += 2 + size;
+        }
+        from = i;
+        continue;
+      }
+      i++;
+    }
+    this.end = i + 1;
+    return out + t.slice(from, i);
+  }
+  /** A single-quoted scalar on one line from `q`; sets `end` past the closing quote. */
+  singleQuoted(q, probe) {
+    const t = this.text;
+    let out = "";
+    let from = q + 1;
+    for (; ; ) {
+      const close = t.indexOf("'", from);
+      const nl = t.indexOf("\n", from);
+      if (close < 0 || nl >= 0 && nl < close) {
+        if (probe) return void 0;
+        throw FALLBACK;
+      }
+      if (t.charCodeAt(close + 1) === SQUOTE) {
+        out += t.slice(from, close + 1);
+        from = close + 2;
+        continue;
+      }
+      this.end = close + 1;
+      return out + t.slice(from, close);
+    }
+  }
+  /** A literal (`|`) or folded (`>`) block scalar whose header is at `q`, in a collection at `n`. */
+  blockScalar(q, n, folded) {
+    const t = this.text;
+    const len = this.len;
+    let p = q + 1;
+    let strip = false;
+    const chomp = t.charCodeAt(p);
+    if (chomp === DASH) {
+      strip = true;
+      p++;
+    } else if (chomp === 43 || chomp >= 48 && chomp <= 57) {
+      throw FALLBACK;
+    }
+    const r = this.skipSpaces(p);
+    if (r >= len) throw FALLBACK;
+    this.restOfLine(r, p);
+    let line = this.nextLine(r);
+    let m = -1;
+    let leading = false;
+    let leadingSpaces = 0;
+    for (let i = line; i < len; ) {
+      const s = this.skipSpaces(i);
+      if (s >= len) break;
+      if (t.charCodeAt(s) !== NL) {
+        m = s - i;
+        break;
+      }
+      leading = true;
+      leadingSpaces = Math.max(leadingSpaces, s - i);
+      i = s + 1;
+    }
+    if (m <= n || leading && (folded || leadingSpaces > m)) throw FALLBACK;
+    const lines = [];
+    while (line < len) {
+      const s = this.skipSpaces(line);
+      if (s >= len) {
+        if (s - line > m) throw FALLBACK;
+        break;
+      }
+      if (t.charCodeAt(s) === NL) {
+        if (s - line > m) throw FALLBACK;
+        lines.push("");
+        line = s + 1;
+        continue;
+      }
+      if (s - line < m) break;
+      if (folded && s - line > m) throw FALLBACK;
+      const nl = t.indexOf("\n", s);
+      if (nl < 0) throw FALLBACK;
+      lines.push(t.slice(line + m, nl));
+      line = nl + 1;
+    }
+    let last = lines.length - 1;
+    while (last >= 0 && lines[last] === "") last--;
+    let body;
+    if (!folded) {
+      body = lines.slice(0, last + 1).join("\n");
+    } else {
+      body = lines[0];
+      let empty = 0;
+      for (let i = 1; i <= last; i++) {
+        const l = lines[i];
+        if (l === "") {
+          empty++;
+          continue;
+        }
+        body += empty === 0 ? ` ${l}` : `${"\n".repeat(empty)}${l}`;
+        empty = 0;
+      }
+    }
+    this.pos = this.nextContent(line);
+    if (this.pos < len && this.ind > n) throw FALLBACK;
+    return strip ? body : `${body}
+`;
+  }
+  /** A flow sequence or mapping on one line from `q`; sets `end` past its closing bracket. */
+  flow(q, depth, trie, pointer, path) {
+    if (depth > FAST_MAX_DEPTH) throw FALLBACK;
+    const t = this.text;
+    const isSeq2 = t.charCodeAt(q) === 91;
+    const close = isSeq2 ? 93 : 125;
+    const seq = [];
+    const map = {};
+    let p = this.skipSpaces(q + 1);
+    if (t.charCodeAt(p) === close) {
+      this.end = p + 1;
+      return isSeq2 ? seq : map;
+    }
+    for (let i = 0; ; i++) {
+      let key = "";
+      if (!isSeq2) {
+        const k = this.flowItem(p, void 0, "", path, depth + 1, true);
+        if (typeof k !== "string") throw FALLBACK;
+        key = k;
+        p = this.skipSpaces(this.end);
+        if (t.charCodeAt(p) !== COLON || t.charCodeAt(p + 1) !== SPACE) throw FALLBACK;
+        p = this.skipSpaces(p + 1);
+      }
+      const seg = isSeq2 ? String(i) : key;
+      const child = trie ? trie.children.get(seg) ?? trie.star : void 0;
+      const childPointer = child ? `${pointer}/${escapePointer(seg)}` : "";
+      const childPath = child ? [...path, seg] : path;
+      const item = this.flowItem(p, child, childPointer, childPath, depth + 1, false);
+      if (isSeq2) seq.push(item);
+      else setKey(map, key, item);
+      p = this.skipSpaces(this.end);
+      const c = t.charCodeAt(p);
+      if (c === close) break;
+      if (c !== 44) throw FALLBACK;
+      p = this.skipSpaces(p + 1);
+      if (t.charCodeAt(p) === close) throw FALLBACK;
+    }
+    this.end = p + 1;
+    return isSeq2 ? seq : map;
+  }
+  /** One scalar or nested collection inside a flow collection at `p`; sets `end` after it. */
+  flowItem(p, trie, pointer, path, depth, isKey) {
+    const t = this.text;
+    const c = t.charCodeAt(p);
+    if (!isKey) this.mark(trie, path, pointer, p);
+    if (c === DQUOTE) return this.doubleQuoted(p, false);
+    if (c === SQUOTE) return this.singleQuoted(p, false);
+    if (c === 91 || c === 123) {
+      if (isKey) throw FALLBACK;
+      return this.flow(p, depth, trie, pointer, path);
+    }
+    if (c === SPACE || !isSimpleChar(c)) throw FALLBACK;
+    if (c === DASH) {
+      const next2 = t.charCodeAt(p + 1);
+      if (next2 === SPACE || !isSimpleChar(next2)) throw FALLBACK;
+    }
+    let e = p;
+    while (e < this.len && isSimpleChar(t.charCodeAt(e))) e++;
+    this.end = e;
+    while (t.charCodeAt(e - 1) === SPACE) e--;
+    const value = resolvePlain(t.slice(p, e));
+    if (isKey && typeof value !== "string") throw FALLBACK;
+    return value;
+  }
+};
+
 // src/manifest/schema-check.ts
 var import_fastest_levenshtein = __toESM(require_mod(), 1);
 
@@ -11206,256 +12041,6 @@ function checkInputDefaults(inputs, issues) {
   }
 }
 
-// src/manifest/yaml-nodes.ts
-var import_yaml = __toESM(require_dist(), 1);
-var MAX_ALIAS_EXPANSIONS = 50;
-var MAX_DEPTH = 64;
-var ConvertError = class extends Error {
-  constructor(node, message, hint) {
-    super(message);
-    this.node = node;
-    this.hint = hint;
-    this.name = "ConvertError";
-  }
-  node;
-  hint;
-};
-function positionTrie(patterns) {
-  const root = emptyTrie();
-  for (const pattern of patterns) {
-    let node = root;
-    for (const seg of pattern) {
-      if (seg === "*") {
-        node.star = node.star ?? emptyTrie();
-        node = node.star;
-      } else {
-        const next2 = node.children.get(seg) ?? emptyTrie();
-        node.children.set(seg, next2);
-        node = next2;
-      }
-    }
-    node.terminal = true;
-  }
-  foldStars(root);
-  return root;
-}
-function emptyTrie() {
-  return { terminal: false, children: /* @__PURE__ */ new Map(), star: void 0 };
-}
-function mergeTries(a, b) {
-  const out = {
-    terminal: a.terminal || b.terminal,
-    children: new Map(a.children),
-    star: a.star
-  };
-  for (const [k, v] of b.children) {
-    const mine = out.children.get(k);
-    out.children.set(k, mine ? mergeTries(mine, v) : v);
-  }
-  if (b.star) out.star = out.star ? mergeTries(out.star, b.star) : b.star;
-  return out;
-}
-function foldStars(node) {
-  if (node.star) {
-    for (const [k, child] of node.children) node.children.set(k, mergeTries(child, node.star));
-    foldStars(node.star);
-  }
-  for (const child of node.children.values()) foldStars(child);
-}
-function documentToJson(doc, options) {
-  const state = { doc, aliases: 0, options };
-  return convert(state, doc.contents, 0, options?.record, "");
-}
-function repeatedKeyChecker(size) {
-  if (size > 8) {
-    const seen2 = /* @__PURE__ */ new Set();
-    return (v) => {
-      if (seen2.has(v)) return true;
-      seen2.add(v);
-      return false;
-    };
-  }
-  const seen = [];
-  return (v) => {
-    if (seen.includes(v)) return true;
-    seen.push(v);
-    return false;
-  };
-}
-function convert(state, node, depth, trie, pointer) {
-  if (node === null || node === void 0) return null;
-  if (depth > MAX_DEPTH)
-    throw new ConvertError(node, `document is nested more than ${MAX_DEPTH} levels deep`);
-  if ((0, import_yaml.isAlias)(node)) {
-    state.aliases += 1;
-    if (state.aliases > MAX_ALIAS_EXPANSIONS) {
-      throw new ConvertError(
-        node,
-        `too many alias expansions (more than ${MAX_ALIAS_EXPANSIONS}) in one document`,
-        'this looks like an alias bomb ("billion laughs"); write the values out instead of nesting aliases'
-      );
-    }
-    const target = node.resolve(state.doc);
-    if (!target)
-      throw new ConvertError(
-        node,
-        `unknown alias *${node.source}`,
-        "define the anchor (&name) before using it"
-      );
-    return convert(state, target, depth + 1, trie, pointer);
-  }
-  if (trie?.terminal && state.options)
-    state.options.positions[pointer] = positionOf(state.options.lineCounter, node);
-  if ((0, import_yaml.isScalar)(node)) return scalarValue(node);
-  if ((0, import_yaml.isMap)(node)) {
-    const out = {};
-    const duplicates = state.options?.duplicates;
-    const repeated = duplicates ? repeatedKeyChecker(node.items.length) : void 0;
-    for (const pair of node.items) {
-      if (repeated && (0, import_yaml.isScalar)(pair.key)) {
-        const v = pair.key.value;
-        if (!Number.isNaN(v) && repeated(v)) duplicates?.add(pair.key);
-      }
-      const key = keyString(pair.key, node);
-      const child = trie ? trie.children.get(key) ?? trie.star : void 0;
-      const childPointer = child ? `${pointer}/${escapePointer(key)}` : "";
-      let valueNode = pair.value;
-      if (valueNode === null && child?.terminal && state.options) {
-        state.options.positions[childPointer] = positionOf(state.options.lineCounter, pair.key);
-        valueNode = null;
-      }
-      const value = convert(state, valueNode, depth + 1, child, childPointer);
-      if (key === "__proto__") {
-        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-      } else {
-        out[key] = value;
-      }
-    }
-    return out;
-  }
-  if ((0, import_yaml.isSeq)(node)) {
-    const out = new Array(node.items.length);
-    for (let i = 0; i < node.items.length; i++) {
-      const child = trie ? trie.children.get(String(i)) ?? trie.star : void 0;
-      out[i] = convert(state, node.items[i], depth + 1, child, child ? `${pointer}/${i}` : "");
-    }
-    return out;
-  }
-  throw new ConvertError(node, "unsupported YAML node");
-}
-function scalarValue(node) {
-  const v = node.value;
-  if (v === null || v === void 0) return null;
-  if (typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "number") {
-    if (!Number.isFinite(v)) {
-      throw new ConvertError(
-        node,
-        `${String(node.source ?? v)} is not a finite number`,
-        "quote it to make it a string"
-      );
-    }
-    return v;
-  }
-  if (typeof v === "bigint") {
-    throw new ConvertError(node, "integer is too large", "quote it to make it a string");
-  }
-  throw new ConvertError(node, `unsupported value of type ${typeof v}`, "quote it to make it a string");
-}
-function keyString(key, map) {
-  if (key === null) throw new ConvertError(map, "mapping key is empty");
-  if ((0, import_yaml.isScalar)(key)) {
-    const v = key.value;
-    if (typeof v === "string") return v;
-    if (typeof v === "number" || typeof v === "boolean") return String(key.source ?? v);
-    throw new ConvertError(key, "mapping keys must be strings");
-  }
-  throw new ConvertError(key, "mapping keys must be strings, not collections or aliases");
-}
-var pairIndexes = /* @__PURE__ */ new WeakMap();
-function pairByKey(map, key) {
-  let index = pairIndexes.get(map);
-  if (!index) {
-    index = /* @__PURE__ */ new Map();
-    for (const p of map.items) {
-      if (!(0, import_yaml.isPair)(p) || !(0, import_yaml.isScalar)(p.key)) continue;
-      const k = String(p.key.value);
-      if (!index.has(k)) index.set(k, p);
-    }
-    pairIndexes.set(map, index);
-  }
-  return index.get(key);
-}
-function duplicateKeys(doc) {
-  const found = [];
-  const stack = [];
-  if ((0, import_yaml.isCollection)(doc.contents)) stack.push(doc.contents);
-  const small = [];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if ((0, import_yaml.isMap)(node)) {
-      const items = node.items;
-      const seen = items.length > 8 ? /* @__PURE__ */ new Set() : void 0;
-      small.length = 0;
-      for (const pair of items) {
-        const key = pair.key;
-        if ((0, import_yaml.isScalar)(key)) {
-          const v = key.value;
-          if (!Number.isNaN(v)) {
-            if (seen ? seen.has(v) : small.includes(v)) found.push(key);
-            else if (seen) seen.add(v);
-            else small.push(v);
-          }
-        } else if ((0, import_yaml.isCollection)(key)) {
-          stack.push(key);
-        }
-        if ((0, import_yaml.isCollection)(pair.value)) stack.push(pair.value);
-      }
-    } else if ((0, import_yaml.isSeq)(node)) {
-      for (const item of node.items) if ((0, import_yaml.isCollection)(item)) stack.push(item);
-    }
-  }
-  return found.length < 2 ? found : found.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
-}
-function nodeAt(doc, path, atKey = false) {
-  let node = deref(doc, doc.contents);
-  for (let i = 0; i < path.length; i++) {
-    if (!node) return void 0;
-    const seg = path[i];
-    const last = i === path.length - 1;
-    if ((0, import_yaml.isMap)(node)) {
-      const pair = pairByKey(node, seg);
-      if (!pair) return node;
-      if (last && atKey) return pair.key;
-      const value = deref(doc, pair.value);
-      node = value ?? pair.key;
-    } else if ((0, import_yaml.isSeq)(node)) {
-      const item = deref(doc, node.items[Number(seg)]);
-      if (!item) return node;
-      node = item;
-    } else {
-      return node;
-    }
-  }
-  return node ?? void 0;
-}
-function deref(doc, node) {
-  let n = node ?? void 0;
-  for (let i = 0; n && (0, import_yaml.isAlias)(n) && i < 8; i++) n = n.resolve(doc);
-  return n;
-}
-function positionOf(lineCounter, node, fallback = 0) {
-  const offset = node?.range?.[0] ?? fallback;
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
-}
-function escapePointer(segment) {
-  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-function toPointer(path) {
-  return path.map((s) => `/${escapePointer(s)}`).join("");
-}
-
 // src/manifest/parse.ts
 var MAX_FILE_BYTES = 4 * 1024 * 1024;
 var USER_SETTABLE_ANNOTATIONS = /* @__PURE__ */ new Map([
@@ -11525,7 +12110,8 @@ function lineColOf(text, index) {
   const lines = before.split("\n");
   return { line: lines.length, column: lines[lines.length - 1].length + 1 };
 }
-function parseManifestFile(displayPath2, bytes) {
+var FAST_BY_DEFAULT = process.env.STIGMER_FAST_YAML !== "0";
+function parseManifestFile(displayPath2, bytes, options = {}) {
   const result = { file: displayPath2, documents: [], diagnostics: [] };
   const decoded = decodeManifestText(bytes);
   if ("error" in decoded) {
@@ -11539,6 +12125,10 @@ function parseManifestFile(displayPath2, bytes) {
     });
     return result;
   }
+  if (options.fast ?? FAST_BY_DEFAULT) {
+    const fast = parseFast(displayPath2, decoded.text);
+    if (fast) return fast;
+  }
   const lineCounter = new import_yaml2.LineCounter();
   const docs = (0, import_yaml2.parseAllDocuments)(decoded.text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   for (const doc of docs) {
@@ -11546,6 +12136,46 @@ function parseManifestFile(displayPath2, bytes) {
   }
   result.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   return result;
+}
+var NEEDS_LIBRARY = /* @__PURE__ */ Symbol("needs the library");
+function parseFast(file, text) {
+  const docs = fastParseDocuments(text, unionTrie());
+  if (!docs) return void 0;
+  const result = { file, documents: [], diagnostics: [] };
+  const linePos = lineLocator(text);
+  const refuse = () => {
+    throw NEEDS_LIBRARY;
+  };
+  try {
+    for (const doc of docs) {
+      const kind = doc.value.kind;
+      const trie = triesFor(typeof kind === "string" ? kind : void 0);
+      const positions = {};
+      for (const r of doc.recorded) if (trieHas(trie, r.path)) positions[r.pointer] = linePos(r.offset);
+      checkDocument(doc.value, positions, linePos(doc.start), refuse, refuse, refuse, result);
+    }
+  } catch (err) {
+    if (err === NEEDS_LIBRARY) return void 0;
+    throw err;
+  }
+  return result;
+}
+function lineLocator(text) {
+  let starts;
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = lo + hi + 1 >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo] + 1 };
+  };
 }
 function parseDocument(doc, lineCounter, result) {
   const file = result.file;
@@ -11621,6 +12251,18 @@ function parseDocument(doc, lineCounter, result) {
     return;
   }
   const at = (path, atKey = false) => positionOf(lineCounter, nodeAt(doc, path, atKey), docStart);
+  checkDocument(
+    value,
+    positions,
+    startPos,
+    at,
+    diag,
+    (kind, path) => quoteHint(doc, kind, value, path),
+    result
+  );
+}
+function checkDocument(value, positions, startPos, at, diag, quoteHintFor, result) {
+  const file = result.file;
   const envelopeOk = checkEnvelope(value, at, diag);
   const kind = envelopeOk ? value.kind : void 0;
   if (!kind) {
@@ -11641,7 +12283,7 @@ function parseDocument(doc, lineCounter, result) {
   for (const issue of checkSchema(kind, value)) {
     if (issue.path[0] === "apiVersion" || issue.path[0] === "kind") continue;
     ok = false;
-    const hint = issue.quote ? quoteHint(doc, kind, value, issue.path) : issue.hint;
+    const hint = issue.quote ? quoteHintFor(kind, issue.path) : issue.hint;
     diag(at(issue.path, issue.atKey), issue.message, hint, toPointer(issue.path));
   }
   const metadata = value.metadata;
@@ -11707,6 +12349,19 @@ function parseDocument(doc, lineCounter, result) {
   result.documents.push(parsed);
 }
 var tries = /* @__PURE__ */ new Map();
+var union;
+function unionTrie() {
+  union ??= positionTrie([...COMMON_PATTERNS, ...Object.values(POSITION_PATTERNS).flat()]);
+  return union;
+}
+function trieHas(trie, path) {
+  let node = trie;
+  for (const seg of path) {
+    node = node.children.get(seg) ?? node.star;
+    if (!node) return false;
+  }
+  return node.terminal;
+}
 function triesFor(kind) {
   const key = kind !== void 0 && DECLARED_KINDS.includes(kind) ? kind : "";
   let trie = tries.get(key);
