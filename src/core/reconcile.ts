@@ -294,7 +294,7 @@ export interface ParsedSources {
  */
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
-  hooks: Pick<ParseFilesOptions, 'beforeOwnShare' | 'yieldMs'> = {},
+  hooks: ParseHooks = {},
 ): Promise<ParsedSources> {
   const sources = await readManifestSources(options);
   return {
@@ -303,6 +303,16 @@ export async function parseSources(
     files: await parseWithCache(sources, options, hooks),
     diagnostics: sources.diagnostics,
   };
+}
+
+/** How a load parses: the parse pool's hooks, and whether a large load tunes the heap. */
+export interface ParseHooks extends Pick<ParseFilesOptions, 'beforeOwnShare' | 'yieldMs'> {
+  /**
+   * Fix the old generation's growth for a large load (src/heap.ts; default true). A plan
+   * against a remote backend leaves V8's own choice: there the setting kept no memory and
+   * cost time (docs/performance.md item 43).
+   */
+  tuneHeap?: boolean;
 }
 
 /**
@@ -316,9 +326,9 @@ export async function parseSources(
 export async function parseWithCache(
   sources: ManifestSources,
   options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
-  hooks: Pick<ParseFilesOptions, 'beforeOwnShare' | 'yieldMs'> = {},
+  hooks: ParseHooks = {},
 ): Promise<ParsedFile[]> {
-  tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
+  if (hooks.tuneHeap !== false) tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const pause = eventLoopYielder(hooks.yieldMs);
@@ -485,7 +495,7 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   if (remote) void readLive();
   const parsed = await parseSources(options, {
     beforeOwnShare: early,
-    ...(remote ? { yieldMs: REMOTE_YIELD_MS } : {}),
+    ...(remote ? { yieldMs: REMOTE_YIELD_MS, tuneHeap: false } : {}),
   });
   return planParsed(backend, parsed, await readLive(parsed.files), options);
 }

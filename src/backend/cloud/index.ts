@@ -120,6 +120,39 @@ export function normalizeEndpoint(endpoint: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * The client's HTTP/2 receive window, per stream and for the connection. With the default
+ * 64 KB, a server can send only 64 KB of a bulk list each time the client's event loop reads
+ * the socket, and while a plan parses manifests that is every 10 ms (item 37): 100,000
+ * listed resources (80 MB uncompressed) then arrive long after the parse has ended.
+ */
+const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** Sessions whose connection-level window is widened too (http2.connect sets streams' only). */
+class WideWindowSessions extends Http2SessionManager {
+  private readonly widened = new WeakSet<object>();
+
+  override async request(...args: Parameters<Http2SessionManager['request']>) {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session && !this.widened.has(session)) {
+      this.widened.add(session);
+      session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+    }
+    return stream;
+  }
+}
+
+/**
+ * Whether the endpoint is on this machine (localhost, 127.0.0.0/8, ::1). Responses from such a
+ * server are not compressed: gzip costs CPU on both ends, which share the machine's CPUs, and
+ * saves nothing a loopback link needs (docs/performance.md, item 42).
+ */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Opens a client of the server at `options.endpoint`; nothing is sent until the first call. */
 export async function openCloudBackend(options: CloudBackendOptions): Promise<CloudBackend> {
   return new CloudBackend(options);
@@ -146,7 +179,10 @@ export class CloudBackend implements Backend {
     }
     this.info = { type: 'cloud', location: endpoint };
     this.retry = options.retry ?? DEFAULT_RETRY;
-    const nodeOptions: SecureClientSessionOptions = { maxSessionMemory: 1024 };
+    const nodeOptions: SecureClientSessionOptions = {
+      maxSessionMemory: 1024,
+      settings: { initialWindowSize: RECEIVE_WINDOW_BYTES },
+    };
     if (options.caCert !== undefined) {
       if (!endpoint.startsWith('https:')) {
         throw new StigmerError('USAGE', `--ca-cert is for https:// endpoints, and ${endpoint} is not one`, {
@@ -162,7 +198,7 @@ export class CloudBackend implements Backend {
         });
       }
     }
-    this.sessions = new Http2SessionManager(endpoint, { idleConnectionTimeoutMs: 60_000 }, nodeOptions);
+    this.sessions = new WideWindowSessions(endpoint, { idleConnectionTimeoutMs: 60_000 }, nodeOptions);
     const token = options.token;
     const auth: Interceptor = (next) => (req) => {
       req.header.set('authorization', `Bearer ${token}`);
@@ -174,6 +210,8 @@ export class CloudBackend implements Backend {
       interceptors: [auth],
       readMaxBytes: MAX_MESSAGE_BYTES,
       writeMaxBytes: MAX_MESSAGE_BYTES,
+      // Empty: the client accepts no compression, so the server sends plain messages.
+      ...(isLoopbackEndpoint(endpoint) ? { acceptCompression: [] } : {}),
     });
     this.rpc = createClient(BackendService, transport);
     this.transport = transport;

@@ -743,9 +743,17 @@ class Reader {
       else return false;
       return true;
     });
-    return new Date(seconds * 1000 + Math.floor(nanos / 1_000_000)).toISOString();
+    const ms = seconds * 1000 + Math.floor(nanos / 1_000_000);
+    // Resources applied together share their timestamps: one ISO text per run of equal ones.
+    if (ms !== lastTimestamp.ms) {
+      lastTimestamp.ms = ms;
+      lastTimestamp.iso = new Date(ms).toISOString();
+    }
+    return lastTimestamp.iso;
   }
 }
+
+const lastTimestamp = { ms: Number.NaN, iso: '' };
 
 /** True for the keys a JS object orders first: array indices, "0" to "4294967294". */
 function isArrayIndex(key: string): boolean {
