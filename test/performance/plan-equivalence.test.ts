@@ -1,10 +1,11 @@
 /**
  * The speed-ups never change a plan: the plan JSON of a generated stack (the benchmark's
  * generator, 300 resources) is the same with and without the parse cache, cold or warm, and on
- * one or two parse threads; both for a plan of creates and, after an apply and an edit, for a
- * plan of updates against stored resources (whose specs the planner compares as stored text);
- * and the errors of a broken reference, whose file:line:col come from the positions the cache
- * stores, are the same from the cache as from a fresh parse.
+ * one or two parse threads, and with the fast YAML path or the `yaml` library alone; both for
+ * a plan of creates and, after an apply and an edit, for a plan of updates against stored
+ * resources (whose specs the planner compares as stored text); and the errors of a broken
+ * reference, whose file:line:col come from the positions the cache (or the fast path) records,
+ * are the same from the cache as from a fresh parse, with or without the fast path.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +50,10 @@ async function everyVariant(): Promise<string> {
     'cold cache, two threads': await planJson({ STIGMER_PARSE_THREADS: '2' }, true),
     'warm cache': await planJson({ STIGMER_PARSE_THREADS: '2' }, false),
     'cold cache, one thread': await planJson({ STIGMER_PARSE_THREADS: '1' }, true),
+    'the yaml library alone (no fast path), no cache': await planJson(
+      { STIGMER_NO_CACHE: '1', STIGMER_PARSE_THREADS: '2', STIGMER_FAST_YAML: '0' },
+      false,
+    ),
   };
   for (const [name, text] of Object.entries(variants))
     expect({ name, text }).toEqual({ name, text: reference });
@@ -78,6 +83,7 @@ describe('plan JSON with and without the parse cache, on one or two threads', ()
       [{ STIGMER_NO_CACHE: '1', STIGMER_PARSE_THREADS: '1' }, false],
       [{ STIGMER_PARSE_THREADS: '2' }, true],
       [{ STIGMER_PARSE_THREADS: '2' }, false],
+      [{ STIGMER_NO_CACHE: '1', STIGMER_FAST_YAML: '0' }, false],
     ] as const) {
       if (cold) rmSync(join(home, 'cache'), { recursive: true, force: true });
       const r = await stigmer(['plan', 'manifests'], env);
@@ -87,5 +93,6 @@ describe('plan JSON with and without the parse cache, on one or two threads', ()
     expect(failures[0]?.stderr).toContain('zz-broken.yaml:9:7');
     expect(failures[1]).toEqual(failures[0]);
     expect(failures[2]).toEqual(failures[0]);
+    expect(failures[3]).toEqual(failures[0]);
   });
 });
