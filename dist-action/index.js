@@ -9383,7 +9383,8 @@ var init_local = __esm({
       applyOne(change, message, now, project) {
         const { kind, name } = change;
         const k = this.kinds[kind];
-        const current = k.current.get(name);
+        const blind = change.op === "create" && project === void 0;
+        const current = blind ? void 0 : k.current.get(name);
         const actual = current ? current.version : null;
         if (project !== void 0) {
           const live = current ? JSON.parse(current.annotations) : null;
@@ -9410,7 +9411,13 @@ var init_local = __esm({
             if (current) throw new ConflictError(kind, name, null, actual);
             const id = newId(KINDS[kind].idPrefix);
             const s = snapshot(change);
-            k.insert.run(id, name, s.labels, s.annotations, s.spec, now, now);
+            try {
+              k.insert.run(id, name, s.labels, s.annotations, s.spec, now, now);
+            } catch (err) {
+              const existing = blind && sqliteErrorCode(err)?.startsWith("SQLITE_CONSTRAINT") ? k.current.get(name) : void 0;
+              if (existing) throw new ConflictError(kind, name, null, existing.version);
+              throw err;
+            }
             history(id, 1, "create", s);
             return { op: "create", kind, name, id, version: 1 };
           }
@@ -18233,7 +18240,7 @@ function wireViews() {
 function withViews(method, input, output) {
   return { ...method, ...input ? { input } : {}, ...output ? { output } : {} };
 }
-var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, EPOCH, KIND_NAMES, WireBytes, EMPTY_STRUCT_TEXT, OPERATION_NAMES, views;
+var LEN, VARINT, BIT64, BIT32, OPERATIONS2, Sizer, Writer, Reader, lastTimestamp, EPOCH, KIND_NAMES, WireBytes, EMPTY_STRUCT_TEXT, OPERATION_NAMES, views;
 var init_fast = __esm({
   "src/backend/wire/fast.ts"() {
     "use strict";
@@ -18766,9 +18773,15 @@ var init_fast = __esm({
           else return false;
           return true;
         });
-        return new Date(seconds * 1e3 + Math.floor(nanos / 1e6)).toISOString();
+        const ms = seconds * 1e3 + Math.floor(nanos / 1e6);
+        if (ms !== lastTimestamp.ms) {
+          lastTimestamp.ms = ms;
+          lastTimestamp.iso = new Date(ms).toISOString();
+        }
+        return lastTimestamp.iso;
       }
     };
+    lastTimestamp = { ms: Number.NaN, iso: "" };
     EPOCH = (/* @__PURE__ */ new Date(0)).toISOString();
     KIND_NAMES = new Map(DECLARED_KINDS.map((k) => [k, k]));
     WireBytes = class extends DeferredJson {
@@ -18804,6 +18817,7 @@ __export(cloud_exports, {
   CloudBackend: () => CloudBackend,
   DEFAULT_RETRY: () => DEFAULT_RETRY,
   MAX_MESSAGE_BYTES: () => MAX_MESSAGE_BYTES,
+  isLoopbackEndpoint: () => isLoopbackEndpoint,
   normalizeEndpoint: () => normalizeEndpoint,
   openCloudBackend: () => openCloudBackend
 });
@@ -18830,13 +18844,17 @@ function normalizeEndpoint(endpoint2) {
   }
   return url.href.replace(/\/+$/, "");
 }
+function isLoopbackEndpoint(endpoint2) {
+  const host = new URL(endpoint2).hostname.toLowerCase();
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 async function openCloudBackend(options) {
   return new CloudBackend(options);
 }
 function isTlsFailure(err) {
   return causeCodes(err).some((c) => /CERT|SSL|TLS|EPROTO|SELF_SIGNED|VERIFY/.test(c));
 }
-var MAX_MESSAGE_BYTES, LIST_PAGE_SIZE, READ_TIMEOUT_MS, WRITE_TIMEOUT_MS, DEFAULT_RETRY, TOKEN_HINT2, CloudBackend;
+var MAX_MESSAGE_BYTES, LIST_PAGE_SIZE, READ_TIMEOUT_MS, WRITE_TIMEOUT_MS, DEFAULT_RETRY, TOKEN_HINT2, RECEIVE_WINDOW_BYTES, WideWindowSessions, CloudBackend;
 var init_cloud = __esm({
   "src/backend/cloud/index.ts"() {
     "use strict";
@@ -18855,6 +18873,19 @@ var init_cloud = __esm({
     WRITE_TIMEOUT_MS = 6e5;
     DEFAULT_RETRY = { retries: 3, baseDelayMs: 100 };
     TOKEN_HINT2 = "pass --token TOKEN or set STIGMER_TOKEN (or `stigmer backend use cloud --endpoint URL --token TOKEN`)";
+    RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+    WideWindowSessions = class extends Http2SessionManager {
+      widened = /* @__PURE__ */ new WeakSet();
+      async request(...args) {
+        const stream = await super.request(...args);
+        const session = stream.session;
+        if (session && !this.widened.has(session)) {
+          this.widened.add(session);
+          session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+        }
+        return stream;
+      }
+    };
     CloudBackend = class {
       info;
       rpc;
@@ -18875,7 +18906,10 @@ var init_cloud = __esm({
         }
         this.info = { type: "cloud", location: endpoint2 };
         this.retry = options.retry ?? DEFAULT_RETRY;
-        const nodeOptions = { maxSessionMemory: 1024 };
+        const nodeOptions = {
+          maxSessionMemory: 1024,
+          settings: { initialWindowSize: RECEIVE_WINDOW_BYTES }
+        };
         if (options.caCert !== void 0) {
           if (!endpoint2.startsWith("https:")) {
             throw new StigmerError("USAGE", `--ca-cert is for https:// endpoints, and ${endpoint2} is not one`, {
@@ -18891,7 +18925,7 @@ var init_cloud = __esm({
             });
           }
         }
-        this.sessions = new Http2SessionManager(endpoint2, { idleConnectionTimeoutMs: 6e4 }, nodeOptions);
+        this.sessions = new WideWindowSessions(endpoint2, { idleConnectionTimeoutMs: 6e4 }, nodeOptions);
         const token = options.token;
         const auth2 = (next) => (req) => {
           req.header.set("authorization", `Bearer ${token}`);
@@ -18902,7 +18936,9 @@ var init_cloud = __esm({
           sessionManager: this.sessions,
           interceptors: [auth2],
           readMaxBytes: MAX_MESSAGE_BYTES,
-          writeMaxBytes: MAX_MESSAGE_BYTES
+          writeMaxBytes: MAX_MESSAGE_BYTES,
+          // Empty: the client accepts no compression, so the server sends plain messages.
+          ...isLoopbackEndpoint(endpoint2) ? { acceptCompression: [] } : {}
         });
         this.rpc = createClient(BackendService, transport);
         this.transport = transport;
@@ -22827,6 +22863,7 @@ var FastParser = class {
     this.mark(trie, path, pointer2, k);
     const out = {};
     for (; ; ) {
+      if (n === 0 && (this.text.startsWith("---", k) || this.text.startsWith("...", k))) throw FALLBACK;
       const colon = this.keyEnd(k, false);
       const key = this.key;
       const child = trie ? trie.children.get(key) ?? trie.star : void 0;
@@ -28831,7 +28868,7 @@ async function parseSources(options, hooks = {}) {
   };
 }
 async function parseWithCache(sources, options, hooks = {}) {
-  tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
+  if (hooks.tuneHeap !== false) tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const pause = eventLoopYielder(hooks.yieldMs);

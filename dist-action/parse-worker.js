@@ -8250,6 +8250,7 @@ var FastParser = class {
     this.mark(trie, path, pointer, k);
     const out = {};
     for (; ; ) {
+      if (n === 0 && (this.text.startsWith("---", k) || this.text.startsWith("...", k))) throw FALLBACK;
       const colon = this.keyEnd(k, false);
       const key = this.key;
       const child = trie ? trie.children.get(key) ?? trie.star : void 0;

@@ -455,6 +455,9 @@ describe('fastParseDocuments against the yaml library', () => {
       '- a\n',
       'just a string\n',
       'a: |\n  x',
+      '---x: 1\n',
+      '...: 1\n',
+      'a: 1\n...b: 2\n',
     ]) {
       expect(fastParseDocuments(text, EVERY), text).toBeNull();
     }

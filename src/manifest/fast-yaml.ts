@@ -346,6 +346,8 @@ class FastParser {
     this.mark(trie, path, pointer, k);
     const out: JsonObject = {};
     for (;;) {
+      // `---x:` or `...:` at the start of a line: whether the library sees a marker, its call.
+      if (n === 0 && (this.text.startsWith('---', k) || this.text.startsWith('...', k))) throw FALLBACK;
       const colon = this.keyEnd(k, false);
       const key = this.key;
       const child = trie ? (trie.children.get(key) ?? trie.star) : undefined;

@@ -52,7 +52,7 @@ import {
   type SqliteStatement,
 } from './driver.js';
 import { type Migration, migrate, readMigrations } from './migrate.js';
-import { translateSqliteError } from './sqlite-errors.js';
+import { sqliteErrorCode, translateSqliteError } from './sqlite-errors.js';
 
 export {
   loadSqliteDriver,
@@ -536,7 +536,10 @@ export class LocalBackend implements Backend {
   ): AppliedChange | null {
     const { kind, name } = change;
     const k = this.kinds[kind];
-    const current = k.current.get(name) as CurrentRow | undefined;
+    // A create needs no read first: the name's UNIQUE constraint refuses one that exists, and
+    // only then is the row read for the conflict's message (one SELECT fewer per create).
+    const blind = change.op === 'create' && project === undefined;
+    const current = blind ? undefined : (k.current.get(name) as CurrentRow | undefined);
     const actual = current ? current.version : null;
     if (project !== undefined) {
       const live = current ? (JSON.parse(current.annotations) as Record<string, string>) : null;
@@ -565,7 +568,14 @@ export class LocalBackend implements Backend {
         if (current) throw new ConflictError(kind, name, null, actual);
         const id = newId(KINDS[kind].idPrefix);
         const s = snapshot(change);
-        k.insert.run(id, name, s.labels, s.annotations, s.spec, now, now);
+        try {
+          k.insert.run(id, name, s.labels, s.annotations, s.spec, now, now);
+        } catch (err) {
+          const existing =
+            blind && sqliteErrorCode(err)?.startsWith('SQLITE_CONSTRAINT') ? k.current.get(name) : undefined;
+          if (existing) throw new ConflictError(kind, name, null, (existing as CurrentRow).version);
+          throw err;
+        }
         history(id, 1, 'create', s);
         return { op: 'create', kind, name, id, version: 1 };
       }
