@@ -415,25 +415,29 @@ function measureLarge(n) {
   const stack = join(work, `stack-${n}`);
   writeStack(stack, n);
   const applyRuns = expensiveRuns(n);
-  log(`N=${n}: apply of ${n} creates (${applyRuns} runs, a fresh database each)`);
+  // Interleaved: each apply is followed by the floor and a cold plan of what it wrote, so the
+  // ratios between them compare runs minutes apart at most on a machine whose speed drifts.
+  log(
+    `N=${n}: apply of ${n} creates (${applyRuns} runs, a fresh database each), each followed by the floor and a cold no-op plan (${runs} runs each)`,
+  );
   let home;
-  for (let r = 0; r < applyRuns; r++) {
-    home = freshHome(`home-${n}`);
-    recordWithRss(
-      `apply-${n}`,
-      [BIN, 'apply', stack, '--auto-approve'],
-      envFor(home),
-      /Apply complete! Resources: \d+ added/,
-    );
+  for (let r = 0; r < Math.max(runs, applyRuns); r++) {
+    if (r < applyRuns) {
+      home = freshHome(`home-${n}`);
+      recordWithRss(
+        `apply-${n}`,
+        [BIN, 'apply', stack, '--auto-approve'],
+        envFor(home),
+        /Apply complete! Resources: \d+ added/,
+      );
+    }
+    if (r >= runs) continue;
+    recordWithRss(`floor-${n}`, [FLOOR, stack, join(home, 'local.db')], envFor(home));
+    rmSync(join(home, 'cache'), { recursive: true, force: true });
+    recordWithRss(`plan-cold-${n}`, [BIN, 'plan', stack], envFor(home), NO_CHANGES);
   }
   const env = envFor(home);
-  const cache = join(home, 'cache');
-  log(`N=${n}: floor, no-op plan cold and warm (${runs} runs each)`);
-  for (let r = 0; r < runs; r++) {
-    recordWithRss(`floor-${n}`, [FLOOR, stack, join(home, 'local.db')], env);
-    rmSync(cache, { recursive: true, force: true });
-    recordWithRss(`plan-cold-${n}`, [BIN, 'plan', stack], env, NO_CHANGES);
-  }
+  log(`N=${n}: no-op plan warm (${runs} runs)`);
   // The last cold run left the cache warm.
   for (let r = 0; r < runs; r++) recordWithRss(`plan-warm-${n}`, [BIN, 'plan', stack], env, NO_CHANGES);
   return { stack, home };
