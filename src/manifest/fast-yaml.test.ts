@@ -130,8 +130,28 @@ const SCALARS = [
   'true',
   'False',
   'TRUE',
+  'True',
+  'false',
+  'FALSE',
+  'NULL',
+  'nULL',
+  'tRUE',
   'yes',
   'no',
+  '0o',
+  '0x',
+  '+.5',
+  '-.5e3',
+  '1.',
+  '1e',
+  '.',
+  '+',
+  '-0.0',
+  '0b101',
+  '1:30',
+  '.Inf',
+  '+.inf',
+  '.NAN',
   '0',
   '-0',
   '007',
@@ -497,6 +517,65 @@ describe('parseManifestFile on its fast path and on the library alone', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('agrees with the library on randomly edited benchmark files whenever it answers', async () => {
+    const stack = (await import(new URL('../../bench/stack.mjs', import.meta.url).href)) as {
+      writeStack(dir: string, n: number): void;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'stigmer-fast-yaml-'));
+    let texts: string[];
+    try {
+      stack.writeStack(dir, 40);
+      texts = yamlFiles(dir)
+        .filter((f) => !f.endsWith('stigmer.yaml'))
+        .map((f) => readFileSync(f, 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const edit = fc.record({
+      at: fc.nat(),
+      remove: fc.integer({ min: 0, max: 3 }),
+      insert: fc.constantFrom(
+        ...['', ' ', '  ', '-', '- ', ':', ': ', '#', ' #', '\n', '\n  ', '"', "'", '|', '>', '|-', '>-'],
+        ...[
+          '[',
+          ']',
+          '{',
+          '}',
+          ',',
+          '0',
+          '---',
+          '\\',
+          'é',
+          '~',
+          '.5',
+          'true',
+          'null',
+          '\n\n',
+          '  - x\n',
+          'k: v\n',
+        ],
+      ),
+    });
+    let fast = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...texts),
+        fc.array(edit, { minLength: 1, maxLength: 4 }),
+        (text, edits) => {
+          let t = text;
+          for (const e of edits) {
+            const at = e.at % (t.length + 1);
+            t = t.slice(0, at) + e.insert + t.slice(at + e.remove);
+          }
+          if (agree(t) === 'fast') fast++;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // Many edits leave the file valid (inside a block scalar, an extra space in a value).
+    expect(fast).toBeGreaterThan(200);
   });
 
   it("gives the same ParsedFile for every example's and test fixture's file, with or without diagnostics", () => {
