@@ -26775,20 +26775,15 @@ function parseFast(file, text) {
   return result;
 }
 function lineLocator(text) {
-  let starts;
+  let counter;
   return (offset) => {
-    if (!starts) {
-      starts = [0];
-      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    if (!counter) {
+      counter = new import_yaml3.LineCounter();
+      counter.addNewLine(0);
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) counter.addNewLine(i + 1);
     }
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = lo + hi + 1 >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo] + 1 };
+    const { line, col } = counter.linePos(offset);
+    return { line, column: col };
   };
 }
 function parseDocument(doc, lineCounter, result) {

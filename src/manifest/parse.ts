@@ -209,22 +209,17 @@ function parseFast(file: string, text: string): ParsedFile | undefined {
   return result;
 }
 
-/** Offset → 1-based line and column, as the library's LineCounter gives them. */
+/** Offset → 1-based line and column: the library's LineCounter, fed the text's line starts once. */
 function lineLocator(text: string): (offset: number) => RefPos {
-  let starts: number[] | undefined;
+  let counter: LineCounter | undefined;
   return (offset) => {
-    if (!starts) {
-      starts = [0];
-      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    if (!counter) {
+      counter = new LineCounter();
+      counter.addNewLine(0);
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
     }
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+    const { line, col } = counter.linePos(offset);
+    return { line, column: col };
   };
 }
 
