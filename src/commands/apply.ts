@@ -94,6 +94,7 @@ export default class Apply extends StigmerCommand {
             ...(flags.project !== undefined ? { project: flags.project } : {}),
             prune: flags.prune,
             allowEmpty: flags['allow-empty'],
+            toApply: true,
             secrets: {
               home,
               allowPlaintextSecrets: flags['allow-plaintext-secrets'],

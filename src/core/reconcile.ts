@@ -11,6 +11,7 @@ import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { LARGE_LOAD_BYTES, tuneHeapForLoad } from '../heap.js';
 import { defaultParseCache } from '../manifest/cache.js';
+import { cachedLinks, needsResolution } from '../manifest/links.js';
 import {
   eventLoopYielder,
   type ParseFilesOptions,
@@ -41,7 +42,6 @@ import {
   DECLARED_KINDS,
   type DeclaredKind,
   type DesiredResource,
-  type JsonObject,
   type StoredResource,
 } from '../types.js';
 
@@ -54,6 +54,11 @@ export interface ReconcileOptions extends LoadOptions {
   allowEmpty?: boolean;
   /** Where secrets come from and how they are sealed (default: process env, $STIGMER_HOME). */
   secrets?: SecretOptions;
+  /**
+   * The plan is made to be applied (`stigmer apply`): the parse then also works out the
+   * applied-hash of each document on its threads (ParseFilesOptions.appliedHashes).
+   */
+  toApply?: boolean;
   /** Passed to planChanges (PlanOptions.noopMemo): watch keeps one per session. */
   noopMemo?: PlanOptions['noopMemo'];
 }
@@ -306,7 +311,7 @@ export async function parseSources(
 }
 
 /** How a load parses: the parse pool's hooks, and whether a large load tunes the heap. */
-export interface ParseHooks extends Pick<ParseFilesOptions, 'beforeOwnShare' | 'yieldMs'> {
+export interface ParseHooks extends Pick<ParseFilesOptions, 'beforeOwnShare' | 'yieldMs' | 'appliedHashes'> {
   /**
    * Fix the old generation's growth for a large load (src/heap.ts; default true). A plan
    * against a remote backend leaves V8's own choice: there the setting kept no memory and
@@ -328,7 +333,6 @@ export async function parseWithCache(
   options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
   hooks: ParseHooks = {},
 ): Promise<ParsedFile[]> {
-  if (hooks.tuneHeap !== false) tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const pause = eventLoopYielder(hooks.yieldMs);
@@ -341,6 +345,9 @@ export async function parseWithCache(
     if (paused) await paused;
   }
   const misses = sources.files.filter((_, i) => files[i] === undefined);
+  // Only what is parsed counts (docs/performance.md item 46): the tuning keeps the parse's
+  // peak down, while a load from the cache holds less and ran about 7% slower tuned.
+  if (hooks.tuneHeap !== false) tuneHeapForLoad(misses.reduce((n, f) => n + f.bytes.length, 0));
   // Each parse is stored as soon as it is made: the cache writes it through to the new pack,
   // so the JSON of every file is never held at once (issue 17).
   const parsed = await parseManifestFiles(misses, {
@@ -397,7 +404,8 @@ export function sealDesiredSecrets(
   };
   const diagnostics: Diagnostic[] = [];
   const out = resources.map((r) => {
-    if (r.kind !== 'Environment' || !needsResolution(peekSpec(r))) return r;
+    // Links are kept only for an Environment with nothing to resolve (src/manifest/links.ts).
+    if (r.kind !== 'Environment' || cachedLinks(r) !== undefined || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },
@@ -437,18 +445,6 @@ export function sealDesiredSecrets(
     return { resources: out, diagnostics, key: null };
   }
   return { resources: out, diagnostics, key };
-}
-
-function needsResolution(spec: JsonObject): boolean {
-  const data = spec.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
-  return Object.values(data).some(
-    (e) =>
-      typeof e === 'object' &&
-      e !== null &&
-      !Array.isArray(e) &&
-      (e.isSecret !== undefined || e.valueFrom !== undefined),
-  );
 }
 
 /** The planner's keyed hash of secret values (PlanOptions.secretHash) under `key`. */
@@ -495,6 +491,7 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   if (remote) void readLive();
   const parsed = await parseSources(options, {
     beforeOwnShare: early,
+    ...(options.toApply ? { appliedHashes: true } : {}),
     ...(remote ? { yieldMs: REMOTE_YIELD_MS, tuneHeap: false } : {}),
   });
   return planParsed(backend, parsed, await readLive(parsed.files), options);
@@ -518,15 +515,22 @@ export function planParsed(
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
-  // (kind, name) → document, without a `Kind/name` string per document.
-  const documents = new KindNameMap<ParsedDocument>();
-  for (const f of parsed.files) {
-    for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
-  }
+  // (kind, name) → document, without a `Kind/name` string per document; made only when an
+  // Environment's secret needs its positions (most plans never do).
+  let documents: KindNameMap<ParsedDocument> | undefined;
+  const positionsOf = (r: DesiredResource) => {
+    if (documents === undefined) {
+      documents = new KindNameMap<ParsedDocument>();
+      for (const f of parsed.files) {
+        for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
+      }
+    }
+    return documents.get(r.kind, r.name)?.positions;
+  };
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    positionsOf: (r) => documents.get(r.kind, r.name)?.positions,
+    positionsOf,
   });
   if (sealed.diagnostics.some((d) => d.severity === 'error'))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);

@@ -37,7 +37,7 @@ import { parseManifestFile } from './parse.js';
 import type { ParsedFile } from './types.js';
 
 /** Bumped whenever the layout of a pack or of ParsedFile changes. */
-export const CACHE_FORMAT_VERSION = 4;
+export const CACHE_FORMAT_VERSION = 5;
 
 /** Options of `openParseCache`. */
 export interface ParseCacheOptions {
@@ -475,7 +475,8 @@ let fingerprint: string | undefined;
 
 /**
  * Version of the program as the cache sees it: the package version plus a hash of the code of
- * the per-file stage (this directory's modules, and the shared types and errors), so that a
+ * the per-file stage (this directory's modules, the shared types and errors, and the plan modules
+ * the packed applied-hash is computed with), so that a
  * rebuilt parser never reads entries of the old one even when the version number is unchanged.
  */
 export function programVersion(): string {
@@ -497,6 +498,9 @@ export function programVersion(): string {
     .sort()
     .map((f): [string, string] => [`manifest/${f}`, join(here, f)]);
   for (const shared of ['types', 'errors']) modules.push([shared, join(here, '..', `${shared}${ext}`)]);
+  // The applied-hash packed with each document (src/manifest/links.ts) is computed by these.
+  for (const plan of ['view', 'hash', 'secrets'])
+    modules.push([`plan/${plan}`, join(here, '..', 'plan', `${plan}${ext}`)]);
   for (const [label, file] of modules) {
     hash.update(`${label}\0`);
     try {

@@ -8,11 +8,16 @@
  * only to report an error) are never decoded at all; the planner compares a spec's text with
  * the stored text without decoding either (`specTextOf`).
  *
+ * Each packed document also carries `facts`: the references of its spec as the cross-file
+ * stage needs them, and the hash a create or update of it records (src/manifest/links.ts);
+ * unpacking attaches them to the resource, out of sight of its members.
+ *
  * Everything else of the file is plain JSON, and the unpacked ParsedFile reads like the one
  * `parseManifestFile` returned: same members, same order, same values.
  */
 // The spec member is shared with lazy stored resources (`specTextOf` reads either).
-import { lazyMember, specMember } from '../stored-text.js';
+import { lazyMember, peekSpec, specMember } from '../stored-text.js';
+import { attachFacts, cachedFacts, factsOf, isFacts } from './links.js';
 import type { ParsedDocument, ParsedFile, RefPos } from './types.js';
 
 const positionsMember = lazyMember('positions', decodePositions);
@@ -57,8 +62,14 @@ export function decodePositions(text: string): Record<string, RefPos> {
   return positions;
 }
 
-/** The packed JSON text of `parsed` (see the module comment). */
-export function packParsedFile(parsed: ParsedFile): string {
+/**
+ * The packed JSON text of `parsed` (see the module comment). `appliedHashes: true` works out
+ * the applied-hash of each document into its facts (ParseFilesOptions.appliedHashes); without
+ * it a resource keeps only the hash it came with, and the planner computes the others when a
+ * create or update needs them.
+ */
+export function packParsedFile(parsed: ParsedFile, options: { appliedHashes?: boolean } = {}): string {
+  const withHashes = options.appliedHashes ?? false;
   const documents = parsed.documents.map((doc) => {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(doc) as Array<keyof ParsedDocument>) {
@@ -67,6 +78,8 @@ export function packParsedFile(parsed: ParsedFile): string {
         out.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
       else out[key] = doc[key];
     }
+    const resource = doc.resource;
+    out.facts = cachedFacts(resource) ?? factsOf(resource, peekSpec(resource), withHashes);
     return out;
   });
   const out: Record<string, unknown> = {};
@@ -109,11 +122,13 @@ function unpackDocument(value: unknown): ParsedDocument | null {
   if (typeof resource !== 'object' || resource === null) return null;
   if (typeof resource.spec !== 'string' || typeof packed.positions !== 'string') return null;
   const doc: Record<string, unknown> = {};
+  let unpacked: Record<string, unknown> | undefined;
   for (const key of Object.keys(packed)) {
-    if (key === 'resource') doc.resource = unpackResource(resource);
+    if (key === 'resource') doc.resource = unpacked = unpackResource(resource);
     else if (key === 'positions') positionsMember.define(doc, packed.positions);
-    else doc[key] = packed[key];
+    else if (key !== 'facts') doc[key] = packed[key];
   }
+  if (unpacked !== undefined && isFacts(packed.facts)) attachFacts(unpacked, packed.facts);
   return doc as unknown as ParsedDocument;
 }
 

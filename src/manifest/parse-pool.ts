@@ -55,6 +55,12 @@ export interface ParseFilesOptions {
   /** Force (true) or forbid (false) the worker; default: `useWorker` (size, CPUs). */
   parallel?: boolean;
   /**
+   * Also work out each document's applied-hash (src/manifest/links.ts) while parsing, on the
+   * parse's threads: for a load that is going to be applied, whose creates and updates record
+   * it. A plan that only shows its changes does not pay for it (default false).
+   */
+  appliedHashes?: boolean;
+  /**
    * At most this many files are parsed on the main thread before it waits for the worker (the
    * worker then takes the rest): tests use it to make sure both threads take part.
    */
@@ -135,7 +141,11 @@ export async function parseManifestFiles(
   };
   const totalBytes = jobs.reduce((n, j) => n + j.bytes.length, 0);
   const parallel = options.parallel ?? useWorker(totalBytes);
-  const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed: ParsedFile) => ({ parsed });
+  const appliedHashes = options.appliedHashes ?? false;
+  const ownResult =
+    totalBytes >= COMPACT_MIN_BYTES
+      ? (parsed: ParsedFile) => packedResult(parsed, appliedHashes)
+      : (parsed: ParsedFile) => ({ parsed });
   // Under a TypeScript runner the worker module is not compiled: parse on this thread.
   const pause = eventLoopYielder(options.yieldMs);
   if (!parallel || jobs.length < 2 || !existsSync(fileURLToPath(workerUrl))) {
@@ -149,7 +159,7 @@ export async function parseManifestFiles(
     return results as ParseResult[];
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const worker = startWorker(jobs, next, deliver);
+  const worker = startWorker(jobs, next, deliver, appliedHashes);
   options.beforeOwnShare?.(totalBytes);
   const limit = options.mainLimit ?? jobs.length;
   let mine = 0;
@@ -182,8 +192,8 @@ export async function parseManifestFiles(
  * strings may be slices of the file's whole text; the packed form holds one string per spec.
  * The packed text is what the cache stores, so only its decoding is extra.
  */
-function packedResult(parsed: ParsedFile): ParseResult {
-  const json = packParsedFile(parsed);
+function packedResult(parsed: ParsedFile, appliedHashes: boolean): ParseResult {
+  const json = packParsedFile(parsed, { appliedHashes });
   return { parsed: unpackParsedFile(JSON.parse(json)) ?? parsed, json };
 }
 
@@ -261,10 +271,11 @@ function startWorker(
   jobs: readonly ParseJob[],
   next: Int32Array,
   deliver: (index: number, result: ParseResult) => void,
+  appliedHashes: boolean,
 ): { done: Promise<void>; stop: () => Promise<void> } {
   let worker: Worker;
   try {
-    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
+    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next, appliedHashes } });
   } catch {
     return { done: Promise.resolve(), stop: async () => {} };
   }

@@ -9,11 +9,15 @@ import { packParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
 import { type SharedJobs, sharedJob } from './parse-pool.js';
 
-const { next, ...jobs } = workerData as SharedJobs & { next: Int32Array };
+const { next, appliedHashes, ...jobs } = workerData as SharedJobs & {
+  next: Int32Array;
+  appliedHashes: boolean;
+};
 for (;;) {
   const index = Atomics.add(next, 0, 1);
   if (index >= jobs.paths.length) break;
   const job = sharedJob(jobs, index);
-  parentPort?.postMessage({ index, json: packParsedFile(parseManifestFile(job.path, job.bytes)) });
+  const json = packParsedFile(parseManifestFile(job.path, job.bytes), { appliedHashes });
+  parentPort?.postMessage({ index, json });
 }
 parentPort?.postMessage({ done: true });

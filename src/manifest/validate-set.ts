@@ -12,6 +12,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { peekSpec } from '../stored-text.js';
 import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
+import { cachedLinks, referencesOf } from './links.js';
 import { decodeManifestText } from './parse.js';
 import { readFileLimited } from './read-file.js';
 import { displayPath, suggest } from './schema-check.js';
@@ -25,61 +26,7 @@ import type {
   ValidateSetOptions,
 } from './types.js';
 
-/** A reference from one resource to another, at a JSON pointer of the referring document. */
-export interface Reference {
-  kind: DeclaredKind;
-  name: string;
-  pointer: string;
-}
-
-/**
- * Every reference a resource's spec makes (DESIGN.md §2, the "references" column). `spec`
- * defaults to the resource's; pass a peeked one (`peekSpec`) to read a lazy spec without
- * keeping it decoded.
- */
-export function referencesOf(
-  resource: Pick<DesiredResource, 'kind' | 'spec'>,
-  spec: JsonObject = resource.spec,
-): Reference[] {
-  const out: Reference[] = [];
-  const list = (field: string, kind: DeclaredKind): void => {
-    const v = spec[field];
-    if (!Array.isArray(v)) return;
-    v.forEach((name, i) => {
-      if (typeof name === 'string') out.push({ kind, name, pointer: `/spec/${field}/${i}` });
-    });
-  };
-  const one = (field: string, kind: DeclaredKind): void => {
-    const v = spec[field];
-    if (typeof v === 'string') out.push({ kind, name: v, pointer: `/spec/${field}` });
-  };
-  switch (resource.kind) {
-    case 'Agent':
-      list('skillRefs', 'Skill');
-      list('subAgents', 'Agent');
-      break;
-    case 'Workflow':
-      if (Array.isArray(spec.tasks)) {
-        spec.tasks.forEach((task, i) => {
-          const agent = (task as JsonObject | null)?.agent;
-          if (typeof agent === 'string')
-            out.push({ kind: 'Agent', name: agent, pointer: `/spec/tasks/${i}/agent` });
-        });
-      }
-      break;
-    case 'AgentInstance':
-      one('agent', 'Agent');
-      list('environmentRefs', 'Environment');
-      break;
-    case 'WorkflowInstance':
-      one('workflow', 'Workflow');
-      list('environmentRefs', 'Environment');
-      break;
-    default:
-      break;
-  }
-  return out;
-}
+export { type Reference, referencesOf } from './links.js';
 
 interface Definition {
   file: string;
@@ -212,6 +159,10 @@ export function checkDocument(
   diagnostics: Diagnostic[],
 ): DesiredResource | null {
   const r = doc.resource;
+  // Links kept from the per-file stage (src/manifest/links.ts): when they all resolve, there
+  // is nothing else to check, and the spec is never read.
+  const links = cachedLinks(r);
+  if (links !== undefined && linksResolve(links, context)) return r;
   const error = (pos: RefPos, message: string, hint?: string, path?: string): void => {
     const d: Diagnostic = { severity: 'error', file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
@@ -264,6 +215,15 @@ export function checkDocument(
     return { ...r, spec, source: { ...r.source, includes: [included.shown] } };
   }
   return r;
+}
+
+function linksResolve(links: readonly string[], context: DocumentCheckContext): boolean {
+  for (let i = 0; i < links.length; i += 2) {
+    const kind = links[i] as DeclaredKind;
+    const name = links[i + 1] as string;
+    if (!context.names(kind)?.has(name) && !context.liveNames?.(kind).has(name)) return false;
+  }
+  return true;
 }
 
 /** Reads a Skill's skillMdFile, which must stay inside the manifest root (or the manifest's directory). */

@@ -67,3 +67,27 @@ export function compareKindName(
   if (a.kind !== b.kind) return compareKinds(a.kind, b.kind);
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
+
+/**
+ * `items` ordered by kind (compareKinds) and then by name, as `KindNameMap.sortedValues` orders
+ * its values: grouped by kind first, so each sort compares names only (and the input's runs,
+ * such as a store's rows in name order, cost one pass each).
+ */
+export function sortedByKindName<T extends { kind: DeclaredKind; name: string }>(items: readonly T[]): T[] {
+  const byKind = new Map<DeclaredKind, T[]>();
+  for (const item of items) {
+    const group = byKind.get(item.kind);
+    if (group === undefined) byKind.set(item.kind, [item]);
+    else group.push(item);
+  }
+  const out: T[] = [];
+  for (const kind of [...byKind.keys()].sort(compareKinds)) {
+    const group = (byKind.get(kind) as T[]).sort(byName);
+    for (const item of group) out.push(item);
+  }
+  return out;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

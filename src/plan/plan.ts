@@ -23,53 +23,24 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
+import { cachedAppliedHash } from '../manifest/links.js';
 import { specTextOf, storedSpecText } from '../stored-text.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { withUsedBy } from './blast-radius.js';
-import { jsonEqual, stableHash } from './hash.js';
-import { KindNameMap } from './kind-map.js';
+import { jsonEqual } from './hash.js';
+import { KindNameMap, sortedByKindName } from './kind-map.js';
 import { orderByReferences, resourceKey, specReferences } from './order.js';
-import { changedSecretKeys, comparableView, hashableView, redactView, type SecretHasher } from './secrets.js';
+import { changedSecretKeys, comparableView, redactView, type SecretHasher } from './secrets.js';
 import type { ComparedView, Plan, PlannedChange, PlanOptions, PlanSummary } from './types.js';
 
-/** Annotations Stigmer writes itself; everything else is a user annotation and is compared. */
-export const MANAGED_ANNOTATIONS: readonly string[] = [
-  ANNOTATIONS.project,
-  ANNOTATIONS.source,
-  ANNOTATIONS.appliedHash,
-];
+type ObservedVersion = Plan['observed'][number];
 
 /** `file` of diagnostics that concern the plan as a whole rather than one manifest. */
 export const PLAN_DIAGNOSTIC_FILE = '(plan)';
 
-/** User annotations: every annotation except the ones Stigmer manages. */
-export function userAnnotations(annotations: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(annotations)) {
-    if (!MANAGED_ANNOTATIONS.includes(key)) out[key] = value;
-  }
-  return out;
-}
+import { appliedHash, comparedViewOf, userAnnotations } from './view.js';
 
-/** The compared fields of a desired or live resource. */
-export function comparedViewOf(
-  resource: Pick<DesiredResource, 'labels' | 'annotations' | 'spec'>,
-): ComparedView {
-  return {
-    metadata: { labels: { ...resource.labels }, annotations: userAnnotations(resource.annotations) },
-    spec: resource.spec,
-  };
-}
-
-/** The value of `stigmer.ai/applied-hash` for a resource whose compared fields are `view`. */
-export function appliedHash(
-  kind: DeclaredKind,
-  name: string,
-  view: ComparedView,
-  hasher?: SecretHasher,
-): string {
-  return stableHash(hashableView(kind, name, view, hasher));
-}
+export { appliedHash, comparedViewOf, MANAGED_ANNOTATIONS, userAnnotations } from './view.js';
 
 /**
  * True when a live resource was changed outside Stigmer: it carries an applied-hash and its
@@ -142,6 +113,9 @@ export function planResource(
     return null;
   }
 
+  // Worked out by the per-file stage when it can be (src/manifest/links.ts); read before the
+  // spec is, since reading it ends what the packed text vouches for.
+  const packedHash = cachedAppliedHash(d);
   // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
   const write = (source: string, after: ComparedView) => ({
     labels: { ...d.labels },
@@ -149,7 +123,7 @@ export function planResource(
       ...after.metadata.annotations,
       [ANNOTATIONS.project]: project,
       [ANNOTATIONS.source]: source,
-      [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after, hasher),
+      [ANNOTATIONS.appliedHash]: packedHash ?? appliedHash(d.kind, d.name, after, hasher),
     },
     spec: d.spec,
   });
@@ -254,16 +228,30 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
   const prune = options.prune ?? true;
   const project = options.project;
   const diagnostics: Diagnostic[] = [];
-  const liveByKey = new KindNameMap<StoredResource>();
-  for (const resource of live) liveByKey.set(resource.kind, resource.name, resource);
+  // One keyed lookup per resource (issue 17): live resources by (kind, name) as indices into
+  // `live`, and a claim per index; only desired resources without a live one need a map of
+  // their own (creates, and duplicates among them). At 100,000 resources the eight map
+  // operations per resource this replaced were a fifth of a warm no-op plan.
+  const liveIndex = new KindNameMap<number>();
+  for (let i = 0; i < live.length; i++) {
+    const resource = live[i] as StoredResource;
+    liveIndex.set(resource.kind, resource.name, i);
+  }
+  /** claimedBy[i]: the desired resource planned against live[i]. */
+  const claimedBy: Array<DesiredResource | undefined> = new Array(live.length);
+  const unmatched = new KindNameMap<DesiredResource>();
+  /** The first definition of each (kind, name), in order. */
+  const planned: DesiredResource[] = [];
+  /** Every (kind, name) planned, with the live version seen (null: none). */
+  const observed: ObservedVersion[] = [];
 
   const writes: Candidate[] = [];
   const deletes: Candidate[] = [];
-  const desiredKeys = new KindNameMap<DesiredResource>();
   let noop = 0;
 
   for (const d of desired) {
-    const seen = desiredKeys.get(d.kind, d.name);
+    const index = liveIndex.get(d.kind, d.name);
+    const seen = index === undefined ? unmatched.get(d.kind, d.name) : claimedBy[index];
     if (seen) {
       diagnostics.push({
         severity: 'error',
@@ -273,15 +261,20 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
       });
       continue;
     }
-    desiredKeys.set(d.kind, d.name, d);
-    const outcome = planResource(d, liveByKey.get(d.kind, d.name), options);
+    if (index === undefined) unmatched.set(d.kind, d.name, d);
+    else claimedBy[index] = d;
+    planned.push(d);
+    const l = index === undefined ? undefined : live[index];
+    observed.push({ kind: d.kind, name: d.name, version: l === undefined ? null : l.version });
+    const outcome = planResource(d, l, options);
     if (outcome === null) noop++;
     else if ('change' in outcome) writes.push(outcome);
     else diagnostics.push(outcome.error);
   }
 
-  for (const l of live) {
-    if (desiredKeys.has(l.kind, l.name) || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i] as StoredResource;
+    if (claimedBy[i] !== undefined || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
     const key = resourceKey(l.kind, l.name);
     const before = redactView(l.kind, comparedViewOf(l));
     if (l.annotations[ANNOTATIONS.prune] === 'disabled') {
@@ -335,7 +328,7 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
   // live names); if this plan prunes that resource, applying would leave a dangling reference.
   const deleted = new Set(deletes.map((c) => resourceKey(c.kind, c.name)));
   if (deleted.size > 0) {
-    for (const d of desiredKeys.values()) {
+    for (const d of planned) {
       for (const ref of specReferences(d.kind, d.spec)) {
         const refKey = resourceKey(ref.kind, ref.name);
         if (!deleted.has(refKey)) continue;
@@ -360,30 +353,27 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     });
   }
 
-  const liveSpec = (c: Candidate) => liveByKey.get(c.kind, c.name)?.spec ?? {};
+  const liveSpec = (c: Candidate) => {
+    const index = liveIndex.get(c.kind, c.name);
+    return index === undefined ? {} : (live[index] as StoredResource).spec;
+  };
   const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
   const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
   // Blast radius: who uses each updated or deleted Agent, Skill and Environment.
   const changes = withUsedBy(
     [...orderedWrites, ...orderedDeletes].map((c) => c.change),
-    desiredKeys.values(),
+    planned,
     live,
   );
 
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, noop };
   for (const c of changes) summary[c.action]++;
 
-  const observed = new KindNameMap<{ kind: DeclaredKind; name: string; version: number | null }>();
-  for (const d of desiredKeys.values()) {
-    observed.set(d.kind, d.name, {
-      kind: d.kind,
-      name: d.name,
-      version: liveByKey.get(d.kind, d.name)?.version ?? null,
-    });
-  }
-  for (const l of live) {
-    if (l.annotations[ANNOTATIONS.project] !== project) continue;
-    observed.set(l.kind, l.name, { kind: l.kind, name: l.name, version: l.version });
+  // And every live resource of the project (one a desired resource claimed is there already).
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i] as StoredResource;
+    if (claimedBy[i] !== undefined || l.annotations[ANNOTATIONS.project] !== project) continue;
+    observed.push({ kind: l.kind, name: l.name, version: l.version });
   }
 
   return {
@@ -394,6 +384,6 @@ export function planChanges(desired: DesiredResource[], live: StoredResource[], 
     changes,
     diagnostics,
     // Nothing references anything here, so the order is kind rank then name (as orderByReferences gives).
-    observed: observed.sortedValues(),
+    observed: sortedByKindName(observed),
   };
 }
