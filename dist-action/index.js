@@ -805,6 +805,79 @@ var require_fast_json_patch = __commonJS({
   }
 });
 
+// src/types.ts
+var API_VERSION, DECLARED_KINDS, KINDS, ANNOTATIONS, RESERVED_ANNOTATION_PREFIX;
+var init_types = __esm({
+  "src/types.ts"() {
+    "use strict";
+    API_VERSION = "agentic.stigmer.ai/v1";
+    DECLARED_KINDS = [
+      "Skill",
+      "Environment",
+      "Agent",
+      "Workflow",
+      "AgentInstance",
+      "WorkflowInstance"
+    ];
+    KINDS = {
+      Skill: { kind: "Skill", plural: "skills", table: "skills", idPrefix: "skl_", declared: true },
+      Environment: {
+        kind: "Environment",
+        plural: "environments",
+        table: "environments",
+        idPrefix: "env_",
+        declared: true
+      },
+      Agent: { kind: "Agent", plural: "agents", table: "agents", idPrefix: "agt_", declared: true },
+      Workflow: { kind: "Workflow", plural: "workflows", table: "workflows", idPrefix: "wfl_", declared: true },
+      AgentInstance: {
+        kind: "AgentInstance",
+        plural: "agentinstances",
+        table: "agent_instances",
+        idPrefix: "ain_",
+        declared: true
+      },
+      WorkflowInstance: {
+        kind: "WorkflowInstance",
+        plural: "workflowinstances",
+        table: "workflow_instances",
+        idPrefix: "win_",
+        declared: true
+      },
+      Session: { kind: "Session", plural: "sessions", table: "sessions", idPrefix: "ses_", declared: false },
+      AgentExecution: {
+        kind: "AgentExecution",
+        plural: "agentexecutions",
+        table: "agent_executions",
+        idPrefix: "aex_",
+        declared: false
+      },
+      WorkflowExecution: {
+        kind: "WorkflowExecution",
+        plural: "workflowexecutions",
+        table: "workflow_executions",
+        idPrefix: "wex_",
+        declared: false
+      },
+      ExecutionContext: {
+        kind: "ExecutionContext",
+        plural: "executioncontexts",
+        table: "execution_contexts",
+        idPrefix: "ectx_",
+        declared: false
+      }
+    };
+    ANNOTATIONS = {
+      project: "stigmer.ai/project",
+      source: "stigmer.ai/source",
+      appliedHash: "stigmer.ai/applied-hash",
+      prune: "stigmer.ai/prune",
+      preventDestroy: "stigmer.ai/prevent-destroy"
+    };
+    RESERVED_ANNOTATION_PREFIX = "stigmer.ai/";
+  }
+});
+
 // src/stored-text.ts
 function lazyJsonMember(key) {
   return lazyMember(key, JSON.parse);
@@ -878,79 +951,6 @@ var init_stored_text = __esm({
     };
     specMember = lazyJsonMember("spec");
     statusMember = lazyJsonMember("status");
-  }
-});
-
-// src/types.ts
-var API_VERSION, DECLARED_KINDS, KINDS, ANNOTATIONS, RESERVED_ANNOTATION_PREFIX;
-var init_types = __esm({
-  "src/types.ts"() {
-    "use strict";
-    API_VERSION = "agentic.stigmer.ai/v1";
-    DECLARED_KINDS = [
-      "Skill",
-      "Environment",
-      "Agent",
-      "Workflow",
-      "AgentInstance",
-      "WorkflowInstance"
-    ];
-    KINDS = {
-      Skill: { kind: "Skill", plural: "skills", table: "skills", idPrefix: "skl_", declared: true },
-      Environment: {
-        kind: "Environment",
-        plural: "environments",
-        table: "environments",
-        idPrefix: "env_",
-        declared: true
-      },
-      Agent: { kind: "Agent", plural: "agents", table: "agents", idPrefix: "agt_", declared: true },
-      Workflow: { kind: "Workflow", plural: "workflows", table: "workflows", idPrefix: "wfl_", declared: true },
-      AgentInstance: {
-        kind: "AgentInstance",
-        plural: "agentinstances",
-        table: "agent_instances",
-        idPrefix: "ain_",
-        declared: true
-      },
-      WorkflowInstance: {
-        kind: "WorkflowInstance",
-        plural: "workflowinstances",
-        table: "workflow_instances",
-        idPrefix: "win_",
-        declared: true
-      },
-      Session: { kind: "Session", plural: "sessions", table: "sessions", idPrefix: "ses_", declared: false },
-      AgentExecution: {
-        kind: "AgentExecution",
-        plural: "agentexecutions",
-        table: "agent_executions",
-        idPrefix: "aex_",
-        declared: false
-      },
-      WorkflowExecution: {
-        kind: "WorkflowExecution",
-        plural: "workflowexecutions",
-        table: "workflow_executions",
-        idPrefix: "wex_",
-        declared: false
-      },
-      ExecutionContext: {
-        kind: "ExecutionContext",
-        plural: "executioncontexts",
-        table: "execution_contexts",
-        idPrefix: "ectx_",
-        declared: false
-      }
-    };
-    ANNOTATIONS = {
-      project: "stigmer.ai/project",
-      source: "stigmer.ai/source",
-      appliedHash: "stigmer.ai/applied-hash",
-      prune: "stigmer.ai/prune",
-      preventDestroy: "stigmer.ai/prevent-destroy"
-    };
-    RESERVED_ANNOTATION_PREFIX = "stigmer.ai/";
   }
 });
 
@@ -20726,6 +20726,263 @@ init_errors();
 
 // src/plan/plan.ts
 var import_fast_json_patch = __toESM(require_fast_json_patch(), 1);
+
+// src/plan/secrets.ts
+var SENSITIVE = "(sensitive)";
+var SENSITIVE_CHANGED = "(sensitive, changed)";
+var SECRET_KIND = "Environment";
+var TOKEN_MEMBER = "$secret";
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function isSecretEntry(entry) {
+  return isObject(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
+}
+function secretKeys(kind, spec) {
+  if (kind !== SECRET_KIND || !isObject(spec.data)) return [];
+  const data = spec.data;
+  return Object.keys(data).filter((k) => isSecretEntry(data[k]));
+}
+function mapSecrets(kind, view, fn) {
+  const keys = secretKeys(kind, view.spec);
+  if (keys.length === 0) return view;
+  const data = { ...view.spec.data };
+  for (const key of keys) data[key] = fn(data[key], key);
+  return { metadata: view.metadata, spec: { ...view.spec, data } };
+}
+function secretToken(kind, name, key, entry, hasher, plaintextFallback) {
+  const sealed = entry.sealed;
+  if (isObject(sealed) && typeof sealed.hash === "string") return sealed.hash;
+  if (typeof entry.value === "string") {
+    if (hasher) return hasher(kind, name, key, entry.value);
+    return plaintextFallback === "plaintext" ? entry.value : SENSITIVE;
+  }
+  return void 0;
+}
+function tokenised(kind, name, view, hasher, fallback) {
+  return mapSecrets(kind, view, (entry, key) => {
+    const { value: _value, sealed: _sealed, ...rest } = entry;
+    const token = secretToken(kind, name, key, entry, hasher, fallback);
+    return token === void 0 ? rest : { ...rest, [TOKEN_MEMBER]: token };
+  });
+}
+function comparableView(kind, name, view, hasher) {
+  return tokenised(kind, name, view, hasher, "plaintext");
+}
+function hashableView(kind, name, view, hasher) {
+  return tokenised(kind, name, view, hasher, "constant");
+}
+function redactView(kind, view, changedKeys = /* @__PURE__ */ new Set()) {
+  return mapSecrets(kind, view, (entry, key) => {
+    const mark = changedKeys.has(key) ? SENSITIVE_CHANGED : SENSITIVE;
+    const out = { ...entry };
+    if (out.value !== void 0) out.value = mark;
+    if (out.sealed !== void 0) out.sealed = mark;
+    return out;
+  });
+}
+function changedSecretKeys(kind, name, before, after, hasher) {
+  const changed = /* @__PURE__ */ new Set();
+  const beforeKeys = new Set(secretKeys(kind, before.spec));
+  const beforeData = before.spec.data;
+  const afterData = after.spec.data;
+  for (const key of secretKeys(kind, after.spec)) {
+    if (!beforeKeys.has(key) || !beforeData || !afterData) continue;
+    const a = secretToken(kind, name, key, beforeData[key], hasher, "plaintext");
+    const b = secretToken(kind, name, key, afterData[key], hasher, "plaintext");
+    if (a !== b && b !== void 0) changed.add(key);
+  }
+  return changed;
+}
+
+// src/plan/view.ts
+init_types();
+
+// src/plan/hash.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value) {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text === void 0 ? "null" : text;
+  }
+  if (Array.isArray(value)) {
+    let out2 = "[";
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      out2 += `${i === 0 ? "" : ","}${v === void 0 ? "null" : canonicalJson(v)}`;
+    }
+    return `${out2}]`;
+  }
+  const record = value;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  for (const key of keys) {
+    const member = record[key];
+    if (member === void 0) continue;
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
+}
+function stableHash(value) {
+  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
+}
+function jsonEqual(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
+    return canonicalJson(a) === canonicalJson(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b;
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x2 = a[i] === void 0 ? null : a[i];
+      const y2 = other[i] === void 0 ? null : other[i];
+      if (!jsonEqual(x2, y2)) return false;
+    }
+    return true;
+  }
+  const x = a;
+  const y = b;
+  let count = 0;
+  for (const key of Object.keys(x)) {
+    const value = x[key];
+    if (value === void 0) continue;
+    count++;
+    if (!Object.hasOwn(y, key) || y[key] === void 0 || !jsonEqual(value, y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== void 0) count--;
+  return count === 0;
+}
+
+// src/plan/view.ts
+var MANAGED_ANNOTATIONS = [
+  ANNOTATIONS.project,
+  ANNOTATIONS.source,
+  ANNOTATIONS.appliedHash
+];
+function userAnnotations(annotations) {
+  const out = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!MANAGED_ANNOTATIONS.includes(key)) out[key] = value;
+  }
+  return out;
+}
+function comparedViewOf(resource) {
+  return {
+    metadata: { labels: { ...resource.labels }, annotations: userAnnotations(resource.annotations) },
+    spec: resource.spec
+  };
+}
+function appliedHash(kind, name, view, hasher) {
+  return stableHash(hashableView(kind, name, view, hasher));
+}
+
+// src/manifest/links.ts
+init_stored_text();
+function referencesOf(resource, spec = resource.spec) {
+  const out = [];
+  const list = (field, kind) => {
+    const v = spec[field];
+    if (!Array.isArray(v)) return;
+    v.forEach((name, i) => {
+      if (typeof name === "string") out.push({ kind, name, pointer: `/spec/${field}/${i}` });
+    });
+  };
+  const one = (field, kind) => {
+    const v = spec[field];
+    if (typeof v === "string") out.push({ kind, name: v, pointer: `/spec/${field}` });
+  };
+  switch (resource.kind) {
+    case "Agent":
+      list("skillRefs", "Skill");
+      list("subAgents", "Agent");
+      break;
+    case "Workflow":
+      if (Array.isArray(spec.tasks)) {
+        spec.tasks.forEach((task, i) => {
+          const agent = task?.agent;
+          if (typeof agent === "string")
+            out.push({ kind: "Agent", name: agent, pointer: `/spec/tasks/${i}/agent` });
+        });
+      }
+      break;
+    case "AgentInstance":
+      one("agent", "Agent");
+      list("environmentRefs", "Environment");
+      break;
+    case "WorkflowInstance":
+      one("workflow", "Workflow");
+      list("environmentRefs", "Environment");
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+var FACTS = /* @__PURE__ */ Symbol("stigmer.facts");
+function linksOf(resource, spec) {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
+  if (resource.kind === "Skill") return typeof spec.skillMdFile === "string" ? null : [];
+  if (resource.kind === "Environment") return needsResolution(spec) ? null : [];
+  const out = [];
+  for (const ref of referencesOf({ kind: resource.kind, spec }, spec)) {
+    if (resource.kind === "Agent" && ref.kind === "Agent" && ref.name === resource.name) return null;
+    out.push(ref.kind, ref.name);
+  }
+  return out;
+}
+function packedAppliedHash(resource, spec) {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
+  if (secretKeys(resource.kind, spec).length > 0) return null;
+  const view = comparedViewOf({ labels: resource.labels, annotations: resource.annotations, spec });
+  return appliedHash(resource.kind, resource.name, view);
+}
+var HASH_PREFIX = "sha256:";
+var HEX_LENGTH = 64;
+var NO_LINKS = "!";
+function encodeFacts(hash, links) {
+  const digest = hash?.startsWith(HASH_PREFIX) && hash.length === HASH_PREFIX.length + HEX_LENGTH ? hash.slice(HASH_PREFIX.length) : "";
+  return `${digest}|${links === null ? NO_LINKS : links.join("\0")}`;
+}
+function factsOf(resource, spec, withHash) {
+  return encodeFacts(withHash ? packedAppliedHash(resource, spec) : null, linksOf(resource, spec));
+}
+function isFacts(value) {
+  if (typeof value !== "string") return false;
+  const bar = value.indexOf("|");
+  return bar === 0 || bar === HEX_LENGTH;
+}
+function attachFacts(resource, facts) {
+  Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
+}
+function cachedFacts(resource) {
+  const facts = resource[FACTS];
+  return facts !== void 0 && specTextOf(resource) !== void 0 ? facts : void 0;
+}
+function cachedLinks(resource) {
+  const facts = cachedFacts(resource);
+  if (facts === void 0) return void 0;
+  const bar = facts.indexOf("|");
+  if (bar === facts.length - 1) return [];
+  const links = facts.slice(bar + 1);
+  return links === NO_LINKS ? void 0 : links.split("\0");
+}
+function cachedAppliedHash(resource) {
+  const facts = cachedFacts(resource);
+  if (facts === void 0 || facts.charCodeAt(0) === 124) return void 0;
+  return HASH_PREFIX + facts.slice(0, HEX_LENGTH);
+}
+function needsResolution(spec) {
+  const data = spec.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
+  return Object.values(data).some(
+    (e) => typeof e === "object" && e !== null && !Array.isArray(e) && (e.isSecret !== void 0 || e.valueFrom !== void 0)
+  );
+}
+
+// src/plan/plan.ts
 init_stored_text();
 init_types();
 
@@ -20779,6 +21036,23 @@ function compareKinds(a, b) {
 }
 function compareKindName(a, b) {
   if (a.kind !== b.kind) return compareKinds(a.kind, b.kind);
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function sortedByKindName(items) {
+  const byKind = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    const group = byKind.get(item.kind);
+    if (group === void 0) byKind.set(item.kind, [item]);
+    else group.push(item);
+  }
+  const out = [];
+  for (const kind of [...byKind.keys()].sort(compareKinds)) {
+    const group = byKind.get(kind).sort(byName);
+    for (const item of group) out.push(item);
+  }
+  return out;
+}
+function byName(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
@@ -20954,155 +21228,8 @@ function withUsedBy(changes, desired, live) {
   });
 }
 
-// src/plan/hash.ts
-import { createHash } from "node:crypto";
-function canonicalJson(value) {
-  if (value === null || typeof value !== "object") {
-    const text = JSON.stringify(value);
-    return text === void 0 ? "null" : text;
-  }
-  if (Array.isArray(value)) {
-    let out2 = "[";
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      out2 += `${i === 0 ? "" : ","}${v === void 0 ? "null" : canonicalJson(v)}`;
-    }
-    return `${out2}]`;
-  }
-  const record = value;
-  const keys = Object.keys(record);
-  if (keys.length > 1) keys.sort();
-  let out = "{";
-  for (const key of keys) {
-    const member = record[key];
-    if (member === void 0) continue;
-    out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
-  }
-  return `${out}}`;
-}
-function stableHash(value) {
-  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
-}
-function jsonEqual(a, b) {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
-    return canonicalJson(a) === canonicalJson(b);
-  }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b;
-    if (a.length !== other.length) return false;
-    for (let i = 0; i < a.length; i++) {
-      const x2 = a[i] === void 0 ? null : a[i];
-      const y2 = other[i] === void 0 ? null : other[i];
-      if (!jsonEqual(x2, y2)) return false;
-    }
-    return true;
-  }
-  const x = a;
-  const y = b;
-  let count = 0;
-  for (const key of Object.keys(x)) {
-    const value = x[key];
-    if (value === void 0) continue;
-    count++;
-    if (!Object.hasOwn(y, key) || y[key] === void 0 || !jsonEqual(value, y[key])) return false;
-  }
-  for (const key of Object.keys(y)) if (y[key] !== void 0) count--;
-  return count === 0;
-}
-
-// src/plan/secrets.ts
-var SENSITIVE = "(sensitive)";
-var SENSITIVE_CHANGED = "(sensitive, changed)";
-var SECRET_KIND = "Environment";
-var TOKEN_MEMBER = "$secret";
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isSecretEntry(entry) {
-  return isObject(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
-}
-function secretKeys(kind, spec) {
-  if (kind !== SECRET_KIND || !isObject(spec.data)) return [];
-  const data = spec.data;
-  return Object.keys(data).filter((k) => isSecretEntry(data[k]));
-}
-function mapSecrets(kind, view, fn) {
-  const keys = secretKeys(kind, view.spec);
-  if (keys.length === 0) return view;
-  const data = { ...view.spec.data };
-  for (const key of keys) data[key] = fn(data[key], key);
-  return { metadata: view.metadata, spec: { ...view.spec, data } };
-}
-function secretToken(kind, name, key, entry, hasher, plaintextFallback) {
-  const sealed = entry.sealed;
-  if (isObject(sealed) && typeof sealed.hash === "string") return sealed.hash;
-  if (typeof entry.value === "string") {
-    if (hasher) return hasher(kind, name, key, entry.value);
-    return plaintextFallback === "plaintext" ? entry.value : SENSITIVE;
-  }
-  return void 0;
-}
-function tokenised(kind, name, view, hasher, fallback) {
-  return mapSecrets(kind, view, (entry, key) => {
-    const { value: _value, sealed: _sealed, ...rest } = entry;
-    const token = secretToken(kind, name, key, entry, hasher, fallback);
-    return token === void 0 ? rest : { ...rest, [TOKEN_MEMBER]: token };
-  });
-}
-function comparableView(kind, name, view, hasher) {
-  return tokenised(kind, name, view, hasher, "plaintext");
-}
-function hashableView(kind, name, view, hasher) {
-  return tokenised(kind, name, view, hasher, "constant");
-}
-function redactView(kind, view, changedKeys = /* @__PURE__ */ new Set()) {
-  return mapSecrets(kind, view, (entry, key) => {
-    const mark = changedKeys.has(key) ? SENSITIVE_CHANGED : SENSITIVE;
-    const out = { ...entry };
-    if (out.value !== void 0) out.value = mark;
-    if (out.sealed !== void 0) out.sealed = mark;
-    return out;
-  });
-}
-function changedSecretKeys(kind, name, before, after, hasher) {
-  const changed = /* @__PURE__ */ new Set();
-  const beforeKeys = new Set(secretKeys(kind, before.spec));
-  const beforeData = before.spec.data;
-  const afterData = after.spec.data;
-  for (const key of secretKeys(kind, after.spec)) {
-    if (!beforeKeys.has(key) || !beforeData || !afterData) continue;
-    const a = secretToken(kind, name, key, beforeData[key], hasher, "plaintext");
-    const b = secretToken(kind, name, key, afterData[key], hasher, "plaintext");
-    if (a !== b && b !== void 0) changed.add(key);
-  }
-  return changed;
-}
-
 // src/plan/plan.ts
-var MANAGED_ANNOTATIONS = [
-  ANNOTATIONS.project,
-  ANNOTATIONS.source,
-  ANNOTATIONS.appliedHash
-];
 var PLAN_DIAGNOSTIC_FILE = "(plan)";
-function userAnnotations(annotations) {
-  const out = {};
-  for (const [key, value] of Object.entries(annotations)) {
-    if (!MANAGED_ANNOTATIONS.includes(key)) out[key] = value;
-  }
-  return out;
-}
-function comparedViewOf(resource) {
-  return {
-    metadata: { labels: { ...resource.labels }, annotations: userAnnotations(resource.annotations) },
-    spec: resource.spec
-  };
-}
-function appliedHash(kind, name, view, hasher) {
-  return stableHash(hashableView(kind, name, view, hasher));
-}
 function hasDrift(live, hasher) {
   const recorded = live.annotations[ANNOTATIONS.appliedHash];
   if (recorded === void 0) return false;
@@ -21142,13 +21269,14 @@ function planResource(d, l, options) {
   if (l !== void 0 && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
     return null;
   }
+  const packedHash = cachedAppliedHash(d);
   const write = (source2, after2) => ({
     labels: { ...d.labels },
     annotations: {
       ...after2.metadata.annotations,
       [ANNOTATIONS.project]: project,
       [ANNOTATIONS.source]: source2,
-      [ANNOTATIONS.appliedHash]: appliedHash(d.kind, d.name, after2, hasher)
+      [ANNOTATIONS.appliedHash]: packedHash ?? appliedHash(d.kind, d.name, after2, hasher)
     },
     spec: d.spec
   });
@@ -21229,14 +21357,21 @@ function planChanges(desired, live, options) {
   const prune = options.prune ?? true;
   const project = options.project;
   const diagnostics = [];
-  const liveByKey = new KindNameMap();
-  for (const resource of live) liveByKey.set(resource.kind, resource.name, resource);
+  const liveIndex = new KindNameMap();
+  for (let i = 0; i < live.length; i++) {
+    const resource = live[i];
+    liveIndex.set(resource.kind, resource.name, i);
+  }
+  const claimedBy = new Array(live.length);
+  const unmatched = new KindNameMap();
+  const planned = [];
+  const observed = [];
   const writes = [];
   const deletes = [];
-  const desiredKeys = new KindNameMap();
   let noop4 = 0;
   for (const d of desired) {
-    const seen = desiredKeys.get(d.kind, d.name);
+    const index = liveIndex.get(d.kind, d.name);
+    const seen = index === void 0 ? unmatched.get(d.kind, d.name) : claimedBy[index];
     if (seen) {
       diagnostics.push({
         severity: "error",
@@ -21246,14 +21381,19 @@ function planChanges(desired, live, options) {
       });
       continue;
     }
-    desiredKeys.set(d.kind, d.name, d);
-    const outcome = planResource(d, liveByKey.get(d.kind, d.name), options);
+    if (index === void 0) unmatched.set(d.kind, d.name, d);
+    else claimedBy[index] = d;
+    planned.push(d);
+    const l = index === void 0 ? void 0 : live[index];
+    observed.push({ kind: d.kind, name: d.name, version: l === void 0 ? null : l.version });
+    const outcome = planResource(d, l, options);
     if (outcome === null) noop4++;
     else if ("change" in outcome) writes.push(outcome);
     else diagnostics.push(outcome.error);
   }
-  for (const l of live) {
-    if (desiredKeys.has(l.kind, l.name) || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i];
+    if (claimedBy[i] !== void 0 || l.annotations[ANNOTATIONS.project] !== project || !prune) continue;
     const key = resourceKey(l.kind, l.name);
     const before = redactView(l.kind, comparedViewOf(l));
     if (l.annotations[ANNOTATIONS.prune] === "disabled") {
@@ -21304,7 +21444,7 @@ function planChanges(desired, live, options) {
   }
   const deleted = new Set(deletes.map((c) => resourceKey(c.kind, c.name)));
   if (deleted.size > 0) {
-    for (const d of desiredKeys.values()) {
+    for (const d of planned) {
       for (const ref of specReferences(d.kind, d.spec)) {
         const refKey = resourceKey(ref.kind, ref.name);
         if (!deleted.has(refKey)) continue;
@@ -21327,27 +21467,23 @@ function planChanges(desired, live, options) {
       hint: "check the manifest path; to really delete them all, pass --allow-empty"
     });
   }
-  const liveSpec = (c) => liveByKey.get(c.kind, c.name)?.spec ?? {};
+  const liveSpec = (c) => {
+    const index = liveIndex.get(c.kind, c.name);
+    return index === void 0 ? {} : live[index].spec;
+  };
   const orderedWrites = orderByReferences(writes, (c) => c.change.write?.spec ?? {});
   const orderedDeletes = orderByReferences(deletes, liveSpec).reverse();
   const changes = withUsedBy(
     [...orderedWrites, ...orderedDeletes].map((c) => c.change),
-    desiredKeys.values(),
+    planned,
     live
   );
   const summary = { create: 0, update: 0, delete: 0, noop: noop4 };
   for (const c of changes) summary[c.action]++;
-  const observed = new KindNameMap();
-  for (const d of desiredKeys.values()) {
-    observed.set(d.kind, d.name, {
-      kind: d.kind,
-      name: d.name,
-      version: liveByKey.get(d.kind, d.name)?.version ?? null
-    });
-  }
-  for (const l of live) {
-    if (l.annotations[ANNOTATIONS.project] !== project) continue;
-    observed.set(l.kind, l.name, { kind: l.kind, name: l.name, version: l.version });
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i];
+    if (claimedBy[i] !== void 0 || l.annotations[ANNOTATIONS.project] !== project) continue;
+    observed.push({ kind: l.kind, name: l.name, version: l.version });
   }
   return {
     formatVersion: 1,
@@ -21357,7 +21493,7 @@ function planChanges(desired, live, options) {
     changes,
     diagnostics,
     // Nothing references anything here, so the order is kind rank then name (as orderByReferences gives).
-    observed: observed.sortedValues()
+    observed: sortedByKindName(observed)
   };
 }
 
@@ -22269,7 +22405,8 @@ function decodePositions(text) {
   }
   return positions;
 }
-function packParsedFile(parsed) {
+function packParsedFile(parsed, options = {}) {
+  const withHashes = options.appliedHashes ?? false;
   const documents = parsed.documents.map((doc) => {
     const out2 = {};
     for (const key of Object.keys(doc)) {
@@ -22278,6 +22415,8 @@ function packParsedFile(parsed) {
         out2.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
       else out2[key] = doc[key];
     }
+    const resource = doc.resource;
+    out2.facts = cachedFacts(resource) ?? factsOf(resource, peekSpec(resource), withHashes);
     return out2;
   });
   const out = {};
@@ -22313,11 +22452,13 @@ function unpackDocument(value) {
   if (typeof resource !== "object" || resource === null) return null;
   if (typeof resource.spec !== "string" || typeof packed.positions !== "string") return null;
   const doc = {};
+  let unpacked;
   for (const key of Object.keys(packed)) {
-    if (key === "resource") doc.resource = unpackResource(resource);
+    if (key === "resource") doc.resource = unpacked = unpackResource(resource);
     else if (key === "positions") positionsMember.define(doc, packed.positions);
-    else doc[key] = packed[key];
+    else if (key !== "facts") doc[key] = packed[key];
   }
+  if (unpacked !== void 0 && isFacts(packed.facts)) attachFacts(unpacked, packed.facts);
   return doc;
 }
 function unpackResource(packed) {
@@ -26502,10 +26643,10 @@ function checkWorkflow(spec) {
   const issues = [];
   const inputs = wf.inputs ?? {};
   checkInputDefaults(inputs, issues);
-  const byName = /* @__PURE__ */ new Map();
+  const byName2 = /* @__PURE__ */ new Map();
   wf.tasks.forEach((task, i) => {
-    const first = byName.get(task.name);
-    if (first === void 0) byName.set(task.name, i);
+    const first = byName2.get(task.name);
+    if (first === void 0) byName2.set(task.name, i);
     else {
       issues.push({
         path: ["spec", "tasks", String(i), "name"],
@@ -26514,10 +26655,10 @@ function checkWorkflow(spec) {
       });
     }
   });
-  const taskNames = [...byName.keys()];
+  const taskNames = [...byName2.keys()];
   wf.tasks.forEach((task, i) => {
     (task.dependsOn ?? []).forEach((dep, j) => {
-      if (!byName.has(dep)) {
+      if (!byName2.has(dep)) {
         const near = suggest(dep, taskNames);
         issues.push({
           path: ["spec", "tasks", String(i), "dependsOn", String(j)],
@@ -26527,18 +26668,18 @@ function checkWorkflow(spec) {
       }
     });
   });
-  issues.push(...findCycles(wf.tasks, byName));
+  issues.push(...findCycles(wf.tasks, byName2));
   const upstreamCache = /* @__PURE__ */ new Map();
   const upstream = (name) => {
     let set = upstreamCache.get(name);
     if (set) return set;
     set = /* @__PURE__ */ new Set();
-    const stack = [...wf.tasks[byName.get(name)]?.dependsOn ?? []];
+    const stack = [...wf.tasks[byName2.get(name)]?.dependsOn ?? []];
     while (stack.length > 0) {
       const dep = stack.pop();
-      if (set.has(dep) || !byName.has(dep)) continue;
+      if (set.has(dep) || !byName2.has(dep)) continue;
       set.add(dep);
-      stack.push(...wf.tasks[byName.get(dep)].dependsOn ?? []);
+      stack.push(...wf.tasks[byName2.get(dep)].dependsOn ?? []);
     }
     upstreamCache.set(name, set);
     return set;
@@ -26555,7 +26696,7 @@ function checkWorkflow(spec) {
         });
       }
       for (const expr of expressions) {
-        const problem = checkExpression(expr.body, task, inputs, wf.tasks, byName, upstream);
+        const problem = checkExpression(expr.body, task, inputs, wf.tasks, byName2, upstream);
         if (problem)
           issues.push({
             path,
@@ -26567,7 +26708,7 @@ function checkWorkflow(spec) {
   });
   return issues;
 }
-function checkExpression(body, task, inputs, tasks, byName, upstream) {
+function checkExpression(body, task, inputs, tasks, byName2, upstream) {
   const parsed = parseExpression(body);
   if (parsed.type === "invalid") {
     return { message: "unsupported expression", hint: `expressions are ${EXPRESSION_FORMS}` };
@@ -26581,12 +26722,12 @@ function checkExpression(body, task, inputs, tasks, byName, upstream) {
       hint: near ? `did you mean \`${near}\`?` : `declare it under spec.inputs`
     };
   }
-  const index = byName.get(parsed.task);
+  const index = byName2.get(parsed.task);
   if (index === void 0) {
-    const near = suggest(parsed.task, [...byName.keys()]);
+    const near = suggest(parsed.task, [...byName2.keys()]);
     return {
       message: `unknown task "${parsed.task}"`,
-      hint: near ? `did you mean \`${near}\`?` : `tasks in this workflow: ${[...byName.keys()].join(", ")}`
+      hint: near ? `did you mean \`${near}\`?` : `tasks in this workflow: ${[...byName2.keys()].join(", ")}`
     };
   }
   if (parsed.task === task.name) {
@@ -26613,7 +26754,7 @@ function checkExpression(body, task, inputs, tasks, byName, upstream) {
   }
   return void 0;
 }
-function findCycles(tasks, byName) {
+function findCycles(tasks, byName2) {
   const issues = [];
   const state = /* @__PURE__ */ new Map();
   const stack = [];
@@ -26622,7 +26763,7 @@ function findCycles(tasks, byName) {
     stack.push(i);
     const deps = tasks[i].dependsOn ?? [];
     deps.forEach((dep, j) => {
-      const target = byName.get(dep);
+      const target = byName2.get(dep);
       if (target === void 0) return;
       const s = state.get(target);
       if (s === "active") {
@@ -26639,7 +26780,7 @@ function findCycles(tasks, byName) {
     stack.pop();
     state.set(i, "done");
   };
-  for (let i = 0; i < tasks.length; i++) if (!state.has(i) && byName.get(tasks[i].name) === i) visit(i);
+  for (let i = 0; i < tasks.length; i++) if (!state.has(i) && byName2.get(tasks[i].name) === i) visit(i);
   return issues;
 }
 function checkInputDefaults(inputs, issues) {
@@ -27070,7 +27211,7 @@ function quoteHint(doc, kind, value, path) {
 }
 
 // src/manifest/cache.ts
-var CACHE_FORMAT_VERSION = 4;
+var CACHE_FORMAT_VERSION = 5;
 var WRITE_CHUNK = 1 << 20;
 var READ_CHUNK = 1 << 20;
 var NEWLINE = 10;
@@ -27370,6 +27511,8 @@ function programVersion() {
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
   const modules = readdirSync2(here).filter((f) => f.endsWith(ext) && !f.endsWith(".d.ts") && !f.includes(".test.")).sort().map((f) => [`manifest/${f}`, join3(here, f)]);
   for (const shared of ["types", "errors"]) modules.push([shared, join3(here, "..", `${shared}${ext}`)]);
+  for (const plan of ["view", "hash", "secrets"])
+    modules.push([`plan/${plan}`, join3(here, "..", "plan", `${plan}${ext}`)]);
   for (const [label, file] of modules) {
     hash.update(`${label}\0`);
     try {
@@ -27430,7 +27573,8 @@ async function parseManifestFiles(jobs, options = {}) {
   };
   const totalBytes = jobs.reduce((n, j) => n + j.bytes.length, 0);
   const parallel = options.parallel ?? useWorker(totalBytes);
-  const ownResult = totalBytes >= COMPACT_MIN_BYTES ? packedResult : (parsed) => ({ parsed });
+  const appliedHashes = options.appliedHashes ?? false;
+  const ownResult = totalBytes >= COMPACT_MIN_BYTES ? (parsed) => packedResult(parsed, appliedHashes) : (parsed) => ({ parsed });
   const pause = eventLoopYielder(options.yieldMs);
   if (!parallel || jobs.length < 2 || !existsSync4(fileURLToPath3(workerUrl))) {
     options.beforeOwnShare?.(totalBytes);
@@ -27443,7 +27587,7 @@ async function parseManifestFiles(jobs, options = {}) {
     return results;
   }
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const worker = startWorker(jobs, next, deliver);
+  const worker = startWorker(jobs, next, deliver, appliedHashes);
   options.beforeOwnShare?.(totalBytes);
   const limit = options.mainLimit ?? jobs.length;
   let mine = 0;
@@ -27465,8 +27609,8 @@ async function parseManifestFiles(jobs, options = {}) {
   }
   return results;
 }
-function packedResult(parsed) {
-  const json = packParsedFile(parsed);
+function packedResult(parsed, appliedHashes) {
+  const json = packParsedFile(parsed, { appliedHashes });
   return { parsed: unpackParsedFile(JSON.parse(json)) ?? parsed, json };
 }
 function sharedJobs(jobs) {
@@ -27508,10 +27652,10 @@ function sharedJobs(jobs) {
   }
   return { paths: jobs.map((j) => j.path), buffers, at, strings };
 }
-function startWorker(jobs, next, deliver) {
+function startWorker(jobs, next, deliver, appliedHashes) {
   let worker;
   try {
-    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next } });
+    worker = new Worker(workerUrl, { workerData: { ...sharedJobs(jobs), next, appliedHashes } });
   } catch {
     return { done: Promise.resolve(), stop: async () => {
     } };
@@ -27856,46 +28000,6 @@ function parseProjectConfig(displayPath2, bytes) {
 init_stored_text();
 import { realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
-function referencesOf(resource, spec = resource.spec) {
-  const out = [];
-  const list = (field, kind) => {
-    const v = spec[field];
-    if (!Array.isArray(v)) return;
-    v.forEach((name, i) => {
-      if (typeof name === "string") out.push({ kind, name, pointer: `/spec/${field}/${i}` });
-    });
-  };
-  const one = (field, kind) => {
-    const v = spec[field];
-    if (typeof v === "string") out.push({ kind, name: v, pointer: `/spec/${field}` });
-  };
-  switch (resource.kind) {
-    case "Agent":
-      list("skillRefs", "Skill");
-      list("subAgents", "Agent");
-      break;
-    case "Workflow":
-      if (Array.isArray(spec.tasks)) {
-        spec.tasks.forEach((task, i) => {
-          const agent = task?.agent;
-          if (typeof agent === "string")
-            out.push({ kind: "Agent", name: agent, pointer: `/spec/tasks/${i}/agent` });
-        });
-      }
-      break;
-    case "AgentInstance":
-      one("agent", "Agent");
-      list("environmentRefs", "Environment");
-      break;
-    case "WorkflowInstance":
-      one("workflow", "Workflow");
-      list("environmentRefs", "Environment");
-      break;
-    default:
-      break;
-  }
-  return out;
-}
 function validateManifestSet(files, options) {
   const cwd = resolve5(options.cwd ?? process.cwd());
   const diagnostics = [];
@@ -27974,6 +28078,8 @@ function validateManifestSet(files, options) {
 }
 function checkDocument2(file, doc, context, diagnostics) {
   const r = doc.resource;
+  const links = cachedLinks(r);
+  if (links !== void 0 && linksResolve(links, context)) return r;
   const error2 = (pos, message, hint, path) => {
     const d = { severity: "error", file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
@@ -28020,6 +28126,14 @@ function checkDocument2(file, doc, context, diagnostics) {
     return { ...r, spec: spec2, source: { ...r.source, includes: [included.shown] } };
   }
   return r;
+}
+function linksResolve(links, context) {
+  for (let i = 0; i < links.length; i += 2) {
+    const kind = links[i];
+    const name = links[i + 1];
+    if (!context.names(kind)?.has(name) && !context.liveNames?.(kind).has(name)) return false;
+  }
+  return true;
 }
 function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
   if (manifestFile === STDIN_PATH) {
@@ -28335,7 +28449,7 @@ function cannotCreate2(path, cause) {
 
 // src/secrets/seal.ts
 var CIPHERTEXT_VERSION = "v1";
-var HASH_PREFIX = "hmac-sha256:";
+var HASH_PREFIX2 = "hmac-sha256:";
 var IV_BYTES = 12;
 var TAG_BYTES = 16;
 var RESEAL_HINT = "re-apply the manifests so the value is sealed again from its source (valueFrom)";
@@ -28348,7 +28462,7 @@ function describe2(ref) {
 function secretHash(key, ref, plaintext) {
   const mac = createHmac("sha256", subkeys(key).hash);
   mac.update(`${secretAad(ref)}\0${plaintext}`, "utf8");
-  return HASH_PREFIX + mac.digest("hex");
+  return HASH_PREFIX2 + mac.digest("hex");
 }
 function sealSecret(key, ref, plaintext) {
   const iv = randomBytes4(IV_BYTES);
@@ -28863,7 +28977,6 @@ async function parseSources(options, hooks = {}) {
   };
 }
 async function parseWithCache(sources, options, hooks = {}) {
-  if (hooks.tuneHeap !== false) tuneHeapForLoad(sources.files.reduce((n, f) => n + f.bytes.length, 0));
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
   const pause = eventLoopYielder(hooks.yieldMs);
@@ -28876,6 +28989,7 @@ async function parseWithCache(sources, options, hooks = {}) {
     if (paused) await paused;
   }
   const misses = sources.files.filter((_, i) => files[i] === void 0);
+  if (hooks.tuneHeap !== false) tuneHeapForLoad(misses.reduce((n, f) => n + f.bytes.length, 0));
   const parsed = await parseManifestFiles(misses, {
     ...hooks,
     onResult: (m, result) => {
@@ -28911,7 +29025,7 @@ function sealDesiredSecrets(resources, options) {
   };
   const diagnostics = [];
   const out = resources.map((r) => {
-    if (r.kind !== "Environment" || !needsResolution(peekSpec(r))) return r;
+    if (r.kind !== "Environment" || cachedLinks(r) !== void 0 || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },
@@ -28948,13 +29062,6 @@ function sealDesiredSecrets(resources, options) {
   }
   return { resources: out, diagnostics, key };
 }
-function needsResolution(spec) {
-  const data = spec.data;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
-  return Object.values(data).some(
-    (e) => typeof e === "object" && e !== null && !Array.isArray(e) && (e.isSecret !== void 0 || e.valueFrom !== void 0)
-  );
-}
 function secretHasher(key) {
   return (kind, name, k, v) => secretHash(key, { kind, name, key: k }, v);
 }
@@ -28975,21 +29082,27 @@ function planParsed(backend, parsed, live, options) {
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
   const pruneRequested = options.prune ?? true;
-  const documents = new KindNameMap();
-  for (const f of parsed.files) {
-    for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
-  }
+  let documents;
+  const positionsOf = (r) => {
+    if (documents === void 0) {
+      documents = new KindNameMap();
+      for (const f of parsed.files) {
+        for (const d of f.documents) documents.set(d.resource.kind, d.resource.name, d);
+      }
+    }
+    return documents.get(r.kind, r.name)?.positions;
+  };
   const sealed = sealDesiredSecrets(manifests.resources, {
     ...options.secrets,
     ...options.cwd !== void 0 ? { cwd: options.cwd } : {},
-    positionsOf: (r) => documents.get(r.kind, r.name)?.positions
+    positionsOf
   });
   if (sealed.diagnostics.some((d) => d.severity === "error"))
     throw new ValidationError([...manifests.diagnostics, ...sealed.diagnostics]);
   const key = sealed.key;
   if (key && !options.secrets?.resealSecrets) {
-    const byName = new Map(live.filter((r) => r.kind === "Environment").map((r) => [r.name, r]));
-    const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName.get(name), key);
+    const byName2 = new Map(live.filter((r) => r.kind === "Environment").map((r) => [r.name, r]));
+    const mismatch = secretKeyMismatch(sealed.resources, (_, name) => byName2.get(name), key);
     if (mismatch) throw mismatch;
   }
   const plan = planChanges(sealed.resources, live, {

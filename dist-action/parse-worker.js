@@ -7592,66 +7592,55 @@ function lazyMember(key, decode) {
 }
 var specMember = lazyJsonMember("spec");
 var statusMember = lazyJsonMember("status");
+function specTextOf(resource) {
+  return specMember.text(resource);
+}
+function peekSpec(resource) {
+  const text = specMember.text(resource);
+  return text === void 0 ? resource.spec : JSON.parse(text);
+}
 
-// src/manifest/packed.ts
-var positionsMember = lazyMember("positions", decodePositions);
-function encodePositions(positions) {
-  let out = "";
-  let previous = "";
-  for (const pointer of Object.keys(positions)) {
-    const at = positions[pointer];
-    const max = Math.min(previous.length, pointer.length);
-    let shared = 0;
-    while (shared < max && previous.charCodeAt(shared) === pointer.charCodeAt(shared)) shared++;
-    const suffix = pointer.slice(shared);
-    out += `${at.line},${at.column},${shared},${suffix.length}:${suffix}`;
-    previous = pointer;
-  }
-  return out;
+// src/plan/secrets.ts
+var SENSITIVE = "(sensitive)";
+var SECRET_KIND = "Environment";
+var TOKEN_MEMBER = "$secret";
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function decodePositions(text) {
-  const positions = {};
-  let previous = "";
-  let i = 0;
-  while (i < text.length) {
-    const colon = text.indexOf(":", i);
-    if (colon < 0) break;
-    const [line, column, shared, length] = text.slice(i, colon).split(",").map(Number);
-    if (![line, column, shared, length].every((n) => Number.isInteger(n) && n >= 0)) break;
-    const pointer = previous.slice(0, shared) + text.slice(colon + 1, colon + 1 + length);
-    positions[pointer] = { line, column };
-    previous = pointer;
-    i = colon + 1 + length;
-  }
-  return positions;
+function isSecretEntry(entry) {
+  return isObject(entry) && (entry.isSecret === true || entry.sealed !== void 0 || entry.valueFrom !== void 0 && entry.isSecret !== false);
 }
-function packParsedFile(parsed) {
-  const documents = parsed.documents.map((doc) => {
-    const out2 = {};
-    for (const key of Object.keys(doc)) {
-      if (key === "resource") out2.resource = packResource(doc.resource);
-      else if (key === "positions")
-        out2.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
-      else out2[key] = doc[key];
-    }
-    return out2;
+function secretKeys(kind, spec) {
+  if (kind !== SECRET_KIND || !isObject(spec.data)) return [];
+  const data = spec.data;
+  return Object.keys(data).filter((k) => isSecretEntry(data[k]));
+}
+function mapSecrets(kind, view, fn) {
+  const keys = secretKeys(kind, view.spec);
+  if (keys.length === 0) return view;
+  const data = { ...view.spec.data };
+  for (const key of keys) data[key] = fn(data[key], key);
+  return { metadata: view.metadata, spec: { ...view.spec, data } };
+}
+function secretToken(kind, name, key, entry, hasher, plaintextFallback) {
+  const sealed = entry.sealed;
+  if (isObject(sealed) && typeof sealed.hash === "string") return sealed.hash;
+  if (typeof entry.value === "string") {
+    if (hasher) return hasher(kind, name, key, entry.value);
+    return plaintextFallback === "plaintext" ? entry.value : SENSITIVE;
+  }
+  return void 0;
+}
+function tokenised(kind, name, view, hasher, fallback) {
+  return mapSecrets(kind, view, (entry, key) => {
+    const { value: _value, sealed: _sealed, ...rest } = entry;
+    const token = secretToken(kind, name, key, entry, hasher, fallback);
+    return token === void 0 ? rest : { ...rest, [TOKEN_MEMBER]: token };
   });
-  const out = {};
-  for (const key of Object.keys(parsed)) {
-    out[key] = key === "documents" ? documents : parsed[key];
-  }
-  return JSON.stringify(out);
 }
-function packResource(resource) {
-  const out = {};
-  for (const key of Object.keys(resource)) {
-    out[key] = key === "spec" ? specMember.text(resource) ?? JSON.stringify(resource.spec) : resource[key];
-  }
-  return out;
+function hashableView(kind, name, view, hasher) {
+  return tokenised(kind, name, view, hasher, "constant");
 }
-
-// src/manifest/parse.ts
-var import_yaml2 = __toESM(require_dist(), 1);
 
 // src/types.ts
 var API_VERSION = "agentic.stigmer.ai/v1";
@@ -7719,6 +7708,203 @@ var ANNOTATIONS = {
   preventDestroy: "stigmer.ai/prevent-destroy"
 };
 var RESERVED_ANNOTATION_PREFIX = "stigmer.ai/";
+
+// src/plan/hash.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value) {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text === void 0 ? "null" : text;
+  }
+  if (Array.isArray(value)) {
+    let out2 = "[";
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      out2 += `${i === 0 ? "" : ","}${v === void 0 ? "null" : canonicalJson(v)}`;
+    }
+    return `${out2}]`;
+  }
+  const record = value;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  for (const key of keys) {
+    const member = record[key];
+    if (member === void 0) continue;
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
+}
+function stableHash(value) {
+  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
+}
+
+// src/plan/view.ts
+var MANAGED_ANNOTATIONS = [
+  ANNOTATIONS.project,
+  ANNOTATIONS.source,
+  ANNOTATIONS.appliedHash
+];
+function userAnnotations(annotations) {
+  const out = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!MANAGED_ANNOTATIONS.includes(key)) out[key] = value;
+  }
+  return out;
+}
+function comparedViewOf(resource) {
+  return {
+    metadata: { labels: { ...resource.labels }, annotations: userAnnotations(resource.annotations) },
+    spec: resource.spec
+  };
+}
+function appliedHash(kind, name, view, hasher) {
+  return stableHash(hashableView(kind, name, view, hasher));
+}
+
+// src/manifest/links.ts
+function referencesOf(resource, spec = resource.spec) {
+  const out = [];
+  const list = (field, kind) => {
+    const v = spec[field];
+    if (!Array.isArray(v)) return;
+    v.forEach((name, i) => {
+      if (typeof name === "string") out.push({ kind, name, pointer: `/spec/${field}/${i}` });
+    });
+  };
+  const one = (field, kind) => {
+    const v = spec[field];
+    if (typeof v === "string") out.push({ kind, name: v, pointer: `/spec/${field}` });
+  };
+  switch (resource.kind) {
+    case "Agent":
+      list("skillRefs", "Skill");
+      list("subAgents", "Agent");
+      break;
+    case "Workflow":
+      if (Array.isArray(spec.tasks)) {
+        spec.tasks.forEach((task, i) => {
+          const agent = task?.agent;
+          if (typeof agent === "string")
+            out.push({ kind: "Agent", name: agent, pointer: `/spec/tasks/${i}/agent` });
+        });
+      }
+      break;
+    case "AgentInstance":
+      one("agent", "Agent");
+      list("environmentRefs", "Environment");
+      break;
+    case "WorkflowInstance":
+      one("workflow", "Workflow");
+      list("environmentRefs", "Environment");
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+var FACTS = /* @__PURE__ */ Symbol("stigmer.facts");
+function linksOf(resource, spec) {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
+  if (resource.kind === "Skill") return typeof spec.skillMdFile === "string" ? null : [];
+  if (resource.kind === "Environment") return needsResolution(spec) ? null : [];
+  const out = [];
+  for (const ref of referencesOf({ kind: resource.kind, spec }, spec)) {
+    if (resource.kind === "Agent" && ref.kind === "Agent" && ref.name === resource.name) return null;
+    out.push(ref.kind, ref.name);
+  }
+  return out;
+}
+function packedAppliedHash(resource, spec) {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
+  if (secretKeys(resource.kind, spec).length > 0) return null;
+  const view = comparedViewOf({ labels: resource.labels, annotations: resource.annotations, spec });
+  return appliedHash(resource.kind, resource.name, view);
+}
+var HASH_PREFIX = "sha256:";
+var HEX_LENGTH = 64;
+var NO_LINKS = "!";
+function encodeFacts(hash, links) {
+  const digest = hash?.startsWith(HASH_PREFIX) && hash.length === HASH_PREFIX.length + HEX_LENGTH ? hash.slice(HASH_PREFIX.length) : "";
+  return `${digest}|${links === null ? NO_LINKS : links.join("\0")}`;
+}
+function factsOf(resource, spec, withHash) {
+  return encodeFacts(withHash ? packedAppliedHash(resource, spec) : null, linksOf(resource, spec));
+}
+function cachedFacts(resource) {
+  const facts = resource[FACTS];
+  return facts !== void 0 && specTextOf(resource) !== void 0 ? facts : void 0;
+}
+function needsResolution(spec) {
+  const data = spec.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
+  return Object.values(data).some(
+    (e) => typeof e === "object" && e !== null && !Array.isArray(e) && (e.isSecret !== void 0 || e.valueFrom !== void 0)
+  );
+}
+
+// src/manifest/packed.ts
+var positionsMember = lazyMember("positions", decodePositions);
+function encodePositions(positions) {
+  let out = "";
+  let previous = "";
+  for (const pointer of Object.keys(positions)) {
+    const at = positions[pointer];
+    const max = Math.min(previous.length, pointer.length);
+    let shared = 0;
+    while (shared < max && previous.charCodeAt(shared) === pointer.charCodeAt(shared)) shared++;
+    const suffix = pointer.slice(shared);
+    out += `${at.line},${at.column},${shared},${suffix.length}:${suffix}`;
+    previous = pointer;
+  }
+  return out;
+}
+function decodePositions(text) {
+  const positions = {};
+  let previous = "";
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(":", i);
+    if (colon < 0) break;
+    const [line, column, shared, length] = text.slice(i, colon).split(",").map(Number);
+    if (![line, column, shared, length].every((n) => Number.isInteger(n) && n >= 0)) break;
+    const pointer = previous.slice(0, shared) + text.slice(colon + 1, colon + 1 + length);
+    positions[pointer] = { line, column };
+    previous = pointer;
+    i = colon + 1 + length;
+  }
+  return positions;
+}
+function packParsedFile(parsed, options = {}) {
+  const withHashes = options.appliedHashes ?? false;
+  const documents = parsed.documents.map((doc) => {
+    const out2 = {};
+    for (const key of Object.keys(doc)) {
+      if (key === "resource") out2.resource = packResource(doc.resource);
+      else if (key === "positions")
+        out2.positions = positionsMember.text(doc) ?? encodePositions(doc.positions);
+      else out2[key] = doc[key];
+    }
+    const resource = doc.resource;
+    out2.facts = cachedFacts(resource) ?? factsOf(resource, peekSpec(resource), withHashes);
+    return out2;
+  });
+  const out = {};
+  for (const key of Object.keys(parsed)) {
+    out[key] = key === "documents" ? documents : parsed[key];
+  }
+  return JSON.stringify(out);
+}
+function packResource(resource) {
+  const out = {};
+  for (const key of Object.keys(resource)) {
+    out[key] = key === "spec" ? specMember.text(resource) ?? JSON.stringify(resource.spec) : resource[key];
+  }
+  return out;
+}
+
+// src/manifest/parse.ts
+var import_yaml2 = __toESM(require_dist(), 1);
 
 // src/manifest/yaml-nodes.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -11712,7 +11898,7 @@ function reduceUnions(errors) {
     if (keys) {
       for (const e of inside) removed.add(e);
       const passing = u.error.params.passingSchemas;
-      const present = keys.filter((k) => isObject(u.error.data) && k in u.error.data);
+      const present = keys.filter((k) => isObject2(u.error.data) && k in u.error.data);
       u.message = passing && present.length > 1 ? `set only one of ${orList(present)}` : `set exactly one of ${orList(keys)}`;
       continue;
     }
@@ -11743,7 +11929,7 @@ function reduceUnions(errors) {
   }
   return out.filter((e) => !removed.has(e));
 }
-function isObject(value) {
+function isObject2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function describePattern(pattern, value) {
@@ -12466,11 +12652,12 @@ function sharedJob(jobs2, index) {
 }
 
 // src/manifest/parse-worker.ts
-var { next, ...jobs } = workerData;
+var { next, appliedHashes, ...jobs } = workerData;
 for (; ; ) {
   const index = Atomics.add(next, 0, 1);
   if (index >= jobs.paths.length) break;
   const job = sharedJob(jobs, index);
-  parentPort?.postMessage({ index, json: packParsedFile(parseManifestFile(job.path, job.bytes)) });
+  const json = packParsedFile(parseManifestFile(job.path, job.bytes), { appliedHashes });
+  parentPort?.postMessage({ index, json });
 }
 parentPort?.postMessage({ done: true });
