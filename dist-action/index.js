@@ -9316,11 +9316,18 @@ var init_local = __esm({
         return this.guard(() => {
           const expected = options.expectedSpecText;
           const items = [];
+          let status = "{}";
+          let stamp = "";
           for (const row of this.kindStatements(kind).all.iterate()) {
             if (expected !== void 0) {
               const text = expected(row[1]);
               if (text === row[4]) row[4] = text;
             }
+            if (row[5] === status) row[5] = status;
+            else status = row[5];
+            if (row[7] === stamp) row[7] = stamp;
+            else stamp = row[7];
+            if (row[8] === stamp) row[8] = stamp;
             items.push(arrayToResource(kind, row));
           }
           return items;
@@ -20969,6 +20976,21 @@ function cachedLinks(resource) {
   const links = facts.slice(bar + 1);
   return links === NO_LINKS ? void 0 : links.split("\0");
 }
+function cachedLinksResolve(resource, resolves2) {
+  const facts = cachedFacts(resource);
+  if (facts === void 0) return void 0;
+  let at = facts.indexOf("|") + 1;
+  if (at === facts.length) return true;
+  if (facts.length === at + 1 && facts.charCodeAt(at) === 33) return void 0;
+  while (at < facts.length) {
+    const split = facts.indexOf("\0", at);
+    let end = facts.indexOf("\0", split + 1);
+    if (end < 0) end = facts.length;
+    if (!resolves2(facts.slice(at, split), facts.slice(split + 1, end))) return false;
+    at = end + 1;
+  }
+  return true;
+}
 function cachedAppliedHash(resource) {
   const facts = cachedFacts(resource);
   if (facts === void 0 || facts.charCodeAt(0) === 124) return void 0;
@@ -28078,8 +28100,7 @@ function validateManifestSet(files, options) {
 }
 function checkDocument2(file, doc, context, diagnostics) {
   const r = doc.resource;
-  const links = cachedLinks(r);
-  if (links !== void 0 && linksResolve(links, context)) return r;
+  if (cachedLinksResolve(r, (kind, name) => resolves(kind, name, context)) === true) return r;
   const error2 = (pos, message, hint, path) => {
     const d = { severity: "error", file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
@@ -28127,13 +28148,8 @@ function checkDocument2(file, doc, context, diagnostics) {
   }
   return r;
 }
-function linksResolve(links, context) {
-  for (let i = 0; i < links.length; i += 2) {
-    const kind = links[i];
-    const name = links[i + 1];
-    if (!context.names(kind)?.has(name) && !context.liveNames?.(kind).has(name)) return false;
-  }
-  return true;
+function resolves(kind, name, context) {
+  return context.names(kind)?.has(name) === true || context.liveNames?.(kind).has(name) === true;
 }
 function includeSkillFile(r, skillMdFile, manifestFile, cwd, root) {
   if (manifestFile === STDIN_PATH) {

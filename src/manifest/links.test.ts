@@ -8,6 +8,7 @@ import type { DesiredResource } from '../types.js';
 import {
   cachedAppliedHash,
   cachedLinks,
+  cachedLinksResolve,
   encodeFacts,
   isFacts,
   needsResolution,
@@ -88,6 +89,13 @@ describe('the facts packed with each document', () => {
         const expected = fullPath(fresh.documents[i]!.resource);
         const links = cachedLinks(doc.resource);
         const hash = cachedAppliedHash(doc.resource);
+        const walked: string[] = [];
+        const all = cachedLinksResolve(doc.resource, (kind, name) => walked.push(kind, name) > 0);
+        expect(all === undefined ? null : walked).toEqual(links ?? null);
+        if (links?.length) {
+          const [kind, name] = links;
+          expect(cachedLinksResolve(doc.resource, (k, n) => k !== kind || n !== name)).toBe(false);
+        }
         expect({ path, i, links: links ?? null, hash: hash ?? null }).toEqual({ path, i, ...expected });
         if (links?.length) linked++;
         if (hash) hashed++;

@@ -165,6 +165,30 @@ export function cachedLinks(resource: { spec: unknown }): readonly string[] | un
 }
 
 /**
+ * Whether every link of a resource unpacked with them passes `resolves`: true or false, read
+ * from the facts without building the list; undefined when there are none to read (see
+ * cachedFacts): read the spec.
+ */
+export function cachedLinksResolve(
+  resource: { spec: unknown },
+  resolves: (kind: DeclaredKind, name: string) => boolean,
+): boolean | undefined {
+  const facts = cachedFacts(resource);
+  if (facts === undefined) return undefined;
+  let at = facts.indexOf('|') + 1;
+  if (at === facts.length) return true;
+  if (facts.length === at + 1 && facts.charCodeAt(at) === 33 /* ! */) return undefined;
+  while (at < facts.length) {
+    const split = facts.indexOf('\0', at);
+    let end = facts.indexOf('\0', split + 1);
+    if (end < 0) end = facts.length;
+    if (!resolves(facts.slice(at, split) as DeclaredKind, facts.slice(split + 1, end))) return false;
+    at = end + 1;
+  }
+  return true;
+}
+
+/**
  * The packed applied-hash of a resource (see cachedFacts); undefined: compute it. Read it
  * before the spec is read.
  */

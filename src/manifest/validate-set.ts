@@ -12,7 +12,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { peekSpec } from '../stored-text.js';
 import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
-import { cachedLinks, referencesOf } from './links.js';
+import { cachedLinksResolve, referencesOf } from './links.js';
 import { decodeManifestText } from './parse.js';
 import { readFileLimited } from './read-file.js';
 import { displayPath, suggest } from './schema-check.js';
@@ -161,8 +161,7 @@ export function checkDocument(
   const r = doc.resource;
   // Links kept from the per-file stage (src/manifest/links.ts): when they all resolve, there
   // is nothing else to check, and the spec is never read.
-  const links = cachedLinks(r);
-  if (links !== undefined && linksResolve(links, context)) return r;
+  if (cachedLinksResolve(r, (kind, name) => resolves(kind, name, context)) === true) return r;
   const error = (pos: RefPos, message: string, hint?: string, path?: string): void => {
     const d: Diagnostic = { severity: 'error', file, line: pos.line, column: pos.column, message };
     if (hint) d.hint = hint;
@@ -217,13 +216,8 @@ export function checkDocument(
   return r;
 }
 
-function linksResolve(links: readonly string[], context: DocumentCheckContext): boolean {
-  for (let i = 0; i < links.length; i += 2) {
-    const kind = links[i] as DeclaredKind;
-    const name = links[i + 1] as string;
-    if (!context.names(kind)?.has(name) && !context.liveNames?.(kind).has(name)) return false;
-  }
-  return true;
+function resolves(kind: DeclaredKind, name: string, context: DocumentCheckContext): boolean {
+  return context.names(kind)?.has(name) === true || context.liveNames?.(kind).has(name) === true;
 }
 
 /** Reads a Skill's skillMdFile, which must stay inside the manifest root (or the manifest's directory). */

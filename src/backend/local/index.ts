@@ -458,11 +458,20 @@ export class LocalBackend implements Backend {
       // dropped while it is young, instead of every row of the kind being made first.
       const expected = options.expectedSpecText;
       const items: StoredResource[] = [];
+      // Texts that repeat from row to row (an empty status; the timestamps of one apply) are
+      // kept once: every string kept here survives to the old generation, copied on the way.
+      let status = '{}';
+      let stamp = '';
       for (const row of this.kindStatements(kind).all.iterate() as IterableIterator<ResourceArrayRow>) {
         if (expected !== undefined) {
           const text = expected(row[1]);
           if (text === row[4]) row[4] = text;
         }
+        if (row[5] === status) row[5] = status;
+        else status = row[5];
+        if (row[7] === stamp) row[7] = stamp;
+        else stamp = row[7];
+        if (row[8] === stamp) row[8] = stamp;
         items.push(arrayToResource(kind, row));
       }
       return items;
