@@ -28022,15 +28022,8 @@ function parseProjectConfig(displayPath2, bytes) {
 init_stored_text();
 import { realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
-function validateManifestSet(files, options) {
-  const cwd = resolve5(options.cwd ?? process.cwd());
+function defineManifests(files) {
   const diagnostics = [];
-  const error2 = (file, pos, message, hint, path) => {
-    const d = { severity: "error", file, line: pos.line, column: pos.column, message };
-    if (hint) d.hint = hint;
-    if (path !== void 0) d.path = path;
-    diagnostics.push(d);
-  };
   const defined = /* @__PURE__ */ new Map();
   const accepted = [];
   const define2 = (file, kind, name, pos, doc) => {
@@ -28041,17 +28034,23 @@ function validateManifestSet(files, options) {
     }
     const first = names.get(name);
     if (first) {
-      error2(
-        file.file,
-        pos,
-        `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
-        `names are unique per kind; rename or remove one of the two definitions`,
-        "/metadata/name"
-      );
+      diagnostics.push({
+        severity: "error",
+        file: file.file,
+        line: pos.line,
+        column: pos.column,
+        message: `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
+        hint: "names are unique per kind; rename or remove one of the two definitions",
+        path: "/metadata/name"
+      });
       return;
     }
-    names.set(name, { file: file.file, line: pos.line, column: pos.column });
-    if (doc) accepted.push({ file, doc });
+    const definition = { file: file.file, line: pos.line, column: pos.column };
+    if (doc) {
+      definition.resource = doc.resource;
+      accepted.push({ file, doc });
+    }
+    names.set(name, definition);
   };
   for (const file of files) {
     if (!file.invalidDocuments?.length) {
@@ -28071,6 +28070,21 @@ function validateManifestSet(files, options) {
     ].sort((a, b) => a.line - b.line || a.column - b.column);
     for (const entry of entries) define2(file, entry.kind, entry.name, entry, entry.doc);
   }
+  return {
+    files,
+    defined,
+    accepted,
+    diagnostics,
+    specText(kind, name) {
+      const resource = defined.get(kind)?.get(name)?.resource;
+      return resource === void 0 ? void 0 : specTextOf(resource);
+    }
+  };
+}
+function validateManifestSet(files, options, definitions = defineManifests(files)) {
+  const cwd = resolve5(options.cwd ?? process.cwd());
+  const diagnostics = [...definitions.diagnostics];
+  const { defined, accepted } = definitions;
   const resources = [];
   const context = {
     names: (kind) => defined.get(kind),
@@ -28869,10 +28883,21 @@ init_stored_text();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 async function readLiveState(backend, files) {
-  const expected = backend.sharesSpecTexts && files !== void 0 ? specTextsByKind(files) : void 0;
+  if (!backend.sharesSpecTexts || files === void 0)
+    return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
+  if (!Array.isArray(files)) {
+    const definitions = files;
+    const lists2 = await Promise.all(
+      DECLARED_KINDS.map(
+        (kind) => backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) })
+      )
+    );
+    return lists2.flat();
+  }
+  const expected = specTextsByKind(files);
   const lists = await Promise.all(
     DECLARED_KINDS.map((kind) => {
-      const texts = expected?.get(kind);
+      const texts = expected.get(kind);
       return texts === void 0 ? backend.listAllResources(kind) : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
     })
   );
@@ -29086,14 +29111,18 @@ function assertValid(manifests) {
     throw new ValidationError(manifests.diagnostics);
   }
 }
-function planParsed(backend, parsed, live, options) {
-  const manifests = validateManifestSet(parsed.files, {
-    root: parsed.root,
-    project: parsed.project,
-    liveNames: liveNameIndex(live),
-    ...parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {},
-    ...options.cwd !== void 0 ? { cwd: options.cwd } : {}
-  });
+function planParsed(backend, parsed, live, options, definitions = defineManifests(parsed.files)) {
+  const manifests = validateManifestSet(
+    parsed.files,
+    {
+      root: parsed.root,
+      project: parsed.project,
+      liveNames: liveNameIndex(live),
+      ...parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {},
+      ...options.cwd !== void 0 ? { cwd: options.cwd } : {}
+    },
+    definitions
+  );
   assertValid(manifests);
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;
@@ -34154,7 +34183,8 @@ async function run(env, io) {
   const backend = await openBackend(config, { sqliteDriver: "node:sqlite" });
   try {
     const parsed = await parseSources(loadOptions);
-    const live = await readLiveState(backend, parsed.files);
+    const definitions = defineManifests(parsed.files);
+    const live = await readLiveState(backend, definitions);
     let project;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);
@@ -34164,11 +34194,17 @@ async function run(env, io) {
     }
     let result;
     try {
-      result = planParsed(backend, parsed, live, {
-        ...loadOptions,
-        ...inputs.project !== void 0 ? { project: inputs.project } : {},
-        secrets
-      });
+      result = planParsed(
+        backend,
+        parsed,
+        live,
+        {
+          ...loadOptions,
+          ...inputs.project !== void 0 ? { project: inputs.project } : {},
+          secrets
+        },
+        definitions
+      );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return await reportInvalid(

@@ -20,6 +20,7 @@ import { openBackend } from '../backend/factory.js';
 import type { Backend } from '../backend/types.js';
 import { parseSources, planParsed, readLiveState, resolveProject } from '../core/reconcile.js';
 import { type Diagnostic, formatDiagnostic, StigmerError, ValidationError } from '../errors.js';
+import { defineManifests } from '../manifest/validate-set.js';
 import { renderPlanJson } from '../plan/render-json.js';
 import { formatApplySummary } from '../plan/render-model.js';
 import { renderPlanText } from '../plan/render-text.js';
@@ -231,7 +232,8 @@ async function run(env: Env, io: Workflow): Promise<number> {
   const backend = await openBackend(config, { sqliteDriver: 'node:sqlite' });
   try {
     const parsed = await parseSources(loadOptions);
-    const live = await readLiveState(backend, parsed.files);
+    const definitions = defineManifests(parsed.files);
+    const live = await readLiveState(backend, definitions);
     let project: string;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);
@@ -241,11 +243,17 @@ async function run(env: Env, io: Workflow): Promise<number> {
     }
     let result: ReturnType<typeof planParsed>;
     try {
-      result = planParsed(backend, parsed, live, {
-        ...loadOptions,
-        ...(inputs.project !== undefined ? { project: inputs.project } : {}),
-        secrets,
-      });
+      result = planParsed(
+        backend,
+        parsed,
+        live,
+        {
+          ...loadOptions,
+          ...(inputs.project !== undefined ? { project: inputs.project } : {}),
+          secrets,
+        },
+        definitions,
+      );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return await reportInvalid(

@@ -28,7 +28,7 @@ import type {
   ParsedFile,
   RefPos,
 } from '../manifest/types.js';
-import { validateManifestSet } from '../manifest/validate-set.js';
+import { defineManifests, type ManifestDefinitions, validateManifestSet } from '../manifest/validate-set.js';
 import { KindNameMap } from '../plan/kind-map.js';
 import { PLAN_DIAGNOSTIC_FILE, planChanges } from '../plan/plan.js';
 import type { Plan, PlanOptions } from '../plan/types.js';
@@ -101,12 +101,24 @@ export interface PlanResult {
  */
 export async function readLiveState(
   backend: Backend,
-  files?: readonly ParsedFile[],
+  files?: readonly ParsedFile[] | ManifestDefinitions,
 ): Promise<StoredResource[]> {
-  const expected = backend.sharesSpecTexts && files !== undefined ? specTextsByKind(files) : undefined;
+  if (!backend.sharesSpecTexts || files === undefined)
+    return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
+  if (!Array.isArray(files)) {
+    // The definitions validation makes anyway hold every accepted resource by (kind, name).
+    const definitions = files as ManifestDefinitions;
+    const lists = await Promise.all(
+      DECLARED_KINDS.map((kind) =>
+        backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) }),
+      ),
+    );
+    return lists.flat();
+  }
+  const expected = specTextsByKind(files as readonly ParsedFile[]);
   const lists = await Promise.all(
     DECLARED_KINDS.map((kind) => {
-      const texts = expected?.get(kind);
+      const texts = expected.get(kind);
       return texts === undefined
         ? backend.listAllResources(kind)
         : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
@@ -474,7 +486,7 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   // spec text (docs/performance.md item 32). Errors of the read still come after the
   // manifests' own.
   let live: Promise<StoredResource[]> | undefined;
-  const readLive = (files?: readonly ParsedFile[]): Promise<StoredResource[]> => {
+  const readLive = (files?: ManifestDefinitions): Promise<StoredResource[]> => {
     if (live === undefined) {
       live = readLiveState(backend, files);
       live.catch(() => {});
@@ -494,7 +506,9 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
     ...(options.toApply ? { appliedHashes: true } : {}),
     ...(remote ? { yieldMs: REMOTE_YIELD_MS, tuneHeap: false } : {}),
   });
-  return planParsed(backend, parsed, await readLive(parsed.files), options);
+  // Made before the live read, which compares stored specs with their texts (item 51).
+  const definitions = defineManifests(parsed.files);
+  return planParsed(backend, parsed, await readLive(definitions), options, definitions);
 }
 
 /** The part of planManifests after parsing; watch mode calls it with its per-file cache. */
@@ -503,14 +517,19 @@ export function planParsed(
   parsed: ParsedSources,
   live: StoredResource[],
   options: ReconcileOptions,
+  definitions: ManifestDefinitions = defineManifests(parsed.files),
 ): PlanResult {
-  const manifests = validateManifestSet(parsed.files, {
-    root: parsed.root,
-    project: parsed.project,
-    liveNames: liveNameIndex(live),
-    ...(parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {}),
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-  });
+  const manifests = validateManifestSet(
+    parsed.files,
+    {
+      root: parsed.root,
+      project: parsed.project,
+      liveNames: liveNameIndex(live),
+      ...(parsed.diagnostics ? { diagnostics: parsed.diagnostics } : {}),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    },
+    definitions,
+  );
   assertValid(manifests);
   const choice = resolveProjectChoice(options.project, manifests, options);
   const project = choice.name;

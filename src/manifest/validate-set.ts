@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { peekSpec } from '../stored-text.js';
+import { peekSpec, specTextOf } from '../stored-text.js';
 import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
 import { cachedLinksResolve, referencesOf } from './links.js';
 import { decodeManifestText } from './parse.js';
@@ -32,24 +32,28 @@ interface Definition {
   file: string;
   line: number;
   column: number;
+  /** The resource of an accepted document (an invalid document defines its name only). */
+  resource?: DesiredResource;
 }
 
 /**
- * Checks a set of parsed files together and returns the resources to plan with every
- * diagnostic (from parsing, from reading the sources, and from these checks) in file order.
- * Pure apart from reading the files that Skills name in `skillMdFile`; never mutates `files`.
+ * The first definition of every (kind, name) of a set of parsed files, the documents accepted
+ * (in order) and an error for each later definition: the first step of validateManifestSet.
+ * The planner makes it before reading the live state, which it then compares against the
+ * definitions' spec texts (`specText`) without a map of its own.
  */
-export function validateManifestSet(files: ParsedFile[], options: ValidateSetOptions): ManifestSet {
-  const cwd = resolve(options.cwd ?? process.cwd());
-  const diagnostics: Diagnostic[] = [];
-  const error = (file: string, pos: RefPos, message: string, hint?: string, path?: string): void => {
-    const d: Diagnostic = { severity: 'error', file, line: pos.line, column: pos.column, message };
-    if (hint) d.hint = hint;
-    if (path !== undefined) d.path = path;
-    diagnostics.push(d);
-  };
+export interface ManifestDefinitions {
+  readonly files: readonly ParsedFile[];
+  readonly defined: ReadonlyMap<DeclaredKind, ReadonlyMap<string, Definition>>;
+  readonly accepted: ReadonlyArray<{ file: ParsedFile; doc: ParsedDocument }>;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The packed spec text of the accepted resource (kind, name), if it is still one. */
+  specText(kind: DeclaredKind, name: string): string | undefined;
+}
 
-  // Duplicates: the first definition wins; each later one is an error naming the first.
+/** Duplicates: the first definition wins; each later one is an error naming the first. */
+export function defineManifests(files: readonly ParsedFile[]): ManifestDefinitions {
+  const diagnostics: Diagnostic[] = [];
   const defined = new Map<DeclaredKind, Map<string, Definition>>();
   const accepted: Array<{ file: ParsedFile; doc: ParsedDocument }> = [];
   const define = (
@@ -66,17 +70,23 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
     }
     const first = names.get(name);
     if (first) {
-      error(
-        file.file,
-        pos,
-        `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
-        `names are unique per kind; rename or remove one of the two definitions`,
-        '/metadata/name',
-      );
+      diagnostics.push({
+        severity: 'error',
+        file: file.file,
+        line: pos.line,
+        column: pos.column,
+        message: `duplicate ${kind} "${name}": also defined at ${first.file}:${first.line}:${first.column}`,
+        hint: 'names are unique per kind; rename or remove one of the two definitions',
+        path: '/metadata/name',
+      });
       return;
     }
-    names.set(name, { file: file.file, line: pos.line, column: pos.column });
-    if (doc) accepted.push({ file, doc });
+    const definition: Definition = { file: file.file, line: pos.line, column: pos.column };
+    if (doc) {
+      definition.resource = doc.resource;
+      accepted.push({ file, doc });
+    }
+    names.set(name, definition);
   };
   for (const file of files) {
     if (!file.invalidDocuments?.length) {
@@ -103,6 +113,32 @@ export function validateManifestSet(files: ParsedFile[], options: ValidateSetOpt
     ].sort((a, b) => a.line - b.line || a.column - b.column);
     for (const entry of entries) define(file, entry.kind, entry.name, entry, entry.doc);
   }
+  return {
+    files,
+    defined,
+    accepted,
+    diagnostics,
+    specText(kind, name) {
+      const resource = defined.get(kind)?.get(name)?.resource;
+      return resource === undefined ? undefined : specTextOf(resource);
+    },
+  };
+}
+
+/**
+ * Checks a set of parsed files together and returns the resources to plan with every
+ * diagnostic (from parsing, from reading the sources, and from these checks) in file order.
+ * Pure apart from reading the files that Skills name in `skillMdFile`; never mutates `files`.
+ * `definitions`: defineManifests of these same files, when the caller made it already.
+ */
+export function validateManifestSet(
+  files: ParsedFile[],
+  options: ValidateSetOptions,
+  definitions: ManifestDefinitions = defineManifests(files),
+): ManifestSet {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const diagnostics: Diagnostic[] = [...definitions.diagnostics];
+  const { defined, accepted } = definitions;
 
   const resources: DesiredResource[] = [];
   const context: DocumentCheckContext = {
