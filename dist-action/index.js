@@ -879,53 +879,73 @@ var init_types = __esm({
 });
 
 // src/stored-text.ts
-function lazyJsonMember(key) {
-  return lazyMember(key, JSON.parse);
+function lazyJsonMember(key, slot) {
+  return lazyMember(key, JSON.parse, slot);
 }
-function lazyMember(key, decode) {
-  const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
-  const descriptor = {
+function lazyMember(key, decode, slot) {
+  const symbol2 = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
+  const read = (held) => typeof held !== "string" && !(held instanceof DeferredJson) ? { value: held.value, decoded: false } : { value: decode(typeof held === "string" ? held : held.text()), decoded: true };
+  const inHolder = {
     get() {
-      const held = this[slot];
+      const held = LazyHolder.slot(this, slot);
       if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
       const value = decode(typeof held === "string" ? held : held.text());
-      this[slot] = { value };
+      LazyHolder.setSlot(this, slot, { value });
       return value;
     },
     set(value) {
-      this[slot] = { value };
+      LazyHolder.setSlot(this, slot, { value });
     },
     enumerable: true,
     configurable: true
   };
-  const slotDescriptor = {
+  const inSymbol = {
+    get() {
+      const { value, decoded } = read(this[symbol2]);
+      if (decoded) this[symbol2] = { value };
+      return value;
+    },
+    set(value) {
+      this[symbol2] = { value };
+    },
+    enumerable: true,
+    configurable: true
+  };
+  const symbolDescriptor = {
     value: void 0,
     writable: true,
     enumerable: false,
     configurable: true
   };
+  const textOf = (held) => {
+    if (typeof held === "string") return held;
+    return held instanceof DeferredJson ? held.text() : void 0;
+  };
   return {
     define(target, text) {
-      Object.defineProperty(target, key, descriptor);
-      slotDescriptor.value = text;
-      Object.defineProperty(target, slot, slotDescriptor);
-      slotDescriptor.value = void 0;
+      if (slot !== void 0 && LazyHolder.holds(target)) {
+        Object.defineProperty(target, key, inHolder);
+        LazyHolder.setSlot(target, slot, text);
+        return;
+      }
+      Object.defineProperty(target, key, inSymbol);
+      symbolDescriptor.value = text;
+      Object.defineProperty(target, symbol2, symbolDescriptor);
+      symbolDescriptor.value = void 0;
     },
     text(target) {
-      const v = target[slot];
-      if (typeof v === "string") return v;
-      return v instanceof DeferredJson ? v.text() : void 0;
+      if (slot !== void 0 && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
+      return textOf(target[symbol2]);
     }
   };
 }
 function lazyStoredResource(fields, specText, statusText) {
-  const resource = {
-    id: fields.id,
-    kind: fields.kind,
-    name: fields.name,
-    labels: fields.labels,
-    annotations: fields.annotations
-  };
+  const resource = new LazyHolder();
+  resource.id = fields.id;
+  resource.kind = fields.kind;
+  resource.name = fields.name;
+  resource.labels = fields.labels;
+  resource.annotations = fields.annotations;
   specMember.define(resource, specText);
   statusMember.define(resource, statusText);
   resource.version = fields.version;
@@ -943,14 +963,39 @@ function peekSpec(resource) {
   const text = specMember.text(resource);
   return text === void 0 ? resource.spec : JSON.parse(text);
 }
-var DeferredJson, specMember, statusMember;
+var DeferredJson, LazyHolder, specMember, statusMember;
 var init_stored_text = __esm({
   "src/stored-text.ts"() {
     "use strict";
     DeferredJson = class {
     };
-    specMember = lazyJsonMember("spec");
-    statusMember = lazyJsonMember("status");
+    LazyHolder = class {
+      #first = void 0;
+      #second = void 0;
+      #third = void 0;
+      #extra = void 0;
+      /** True for an object made by `new LazyHolder()`. */
+      static holds(target) {
+        return #first in target;
+      }
+      static slot(target, slot) {
+        return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+      }
+      static setSlot(target, slot, held) {
+        if (slot === 0) target.#first = held;
+        else if (slot === 1) target.#second = held;
+        else target.#third = held;
+      }
+      /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */
+      static extra(target) {
+        return target.#extra;
+      }
+      static setExtra(target, value) {
+        target.#extra = value;
+      }
+    };
+    specMember = lazyJsonMember("spec", 0);
+    statusMember = lazyJsonMember("status", 1);
   }
 });
 
@@ -20962,11 +21007,12 @@ function isFacts(value) {
   return bar === 0 || bar === HEX_LENGTH;
 }
 function attachFacts(resource, facts) {
-  Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
+  if (LazyHolder.holds(resource)) LazyHolder.setExtra(resource, facts);
+  else Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
 }
 function cachedFacts(resource) {
-  const facts = resource[FACTS];
-  return facts !== void 0 && specTextOf(resource) !== void 0 ? facts : void 0;
+  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : resource[FACTS];
+  return typeof facts === "string" && specTextOf(resource) !== void 0 ? facts : void 0;
 }
 function cachedLinks(resource) {
   const facts = cachedFacts(resource);
@@ -22396,7 +22442,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/manifest/packed.ts
 init_stored_text();
-var positionsMember = lazyMember("positions", decodePositions);
+var positionsMember = lazyMember("positions", decodePositions, 2);
 function encodePositions(positions) {
   let out = "";
   let previous = "";
@@ -22473,7 +22519,7 @@ function unpackDocument(value) {
   const resource = packed.resource;
   if (typeof resource !== "object" || resource === null) return null;
   if (typeof resource.spec !== "string" || typeof packed.positions !== "string") return null;
-  const doc = {};
+  const doc = new LazyHolder();
   let unpacked;
   for (const key of Object.keys(packed)) {
     if (key === "resource") doc.resource = unpacked = unpackResource(resource);
@@ -22484,7 +22530,7 @@ function unpackDocument(value) {
   return doc;
 }
 function unpackResource(packed) {
-  const resource = {};
+  const resource = new LazyHolder();
   for (const key of Object.keys(packed)) {
     if (key === "spec") specMember.define(resource, packed.spec);
     else resource[key] = packed[key];

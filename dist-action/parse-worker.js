@@ -7551,47 +7551,93 @@ import { parentPort, workerData } from "node:worker_threads";
 // src/stored-text.ts
 var DeferredJson = class {
 };
-function lazyJsonMember(key) {
-  return lazyMember(key, JSON.parse);
+var LazyHolder = class {
+  #first = void 0;
+  #second = void 0;
+  #third = void 0;
+  #extra = void 0;
+  /** True for an object made by `new LazyHolder()`. */
+  static holds(target) {
+    return #first in target;
+  }
+  static slot(target, slot) {
+    return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+  }
+  static setSlot(target, slot, held) {
+    if (slot === 0) target.#first = held;
+    else if (slot === 1) target.#second = held;
+    else target.#third = held;
+  }
+  /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */
+  static extra(target) {
+    return target.#extra;
+  }
+  static setExtra(target, value) {
+    target.#extra = value;
+  }
+};
+function lazyJsonMember(key, slot) {
+  return lazyMember(key, JSON.parse, slot);
 }
-function lazyMember(key, decode) {
-  const slot = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
-  const descriptor = {
+function lazyMember(key, decode, slot) {
+  const symbol = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
+  const read = (held) => typeof held !== "string" && !(held instanceof DeferredJson) ? { value: held.value, decoded: false } : { value: decode(typeof held === "string" ? held : held.text()), decoded: true };
+  const inHolder = {
     get() {
-      const held = this[slot];
+      const held = LazyHolder.slot(this, slot);
       if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
       const value = decode(typeof held === "string" ? held : held.text());
-      this[slot] = { value };
+      LazyHolder.setSlot(this, slot, { value });
       return value;
     },
     set(value) {
-      this[slot] = { value };
+      LazyHolder.setSlot(this, slot, { value });
     },
     enumerable: true,
     configurable: true
   };
-  const slotDescriptor = {
+  const inSymbol = {
+    get() {
+      const { value, decoded } = read(this[symbol]);
+      if (decoded) this[symbol] = { value };
+      return value;
+    },
+    set(value) {
+      this[symbol] = { value };
+    },
+    enumerable: true,
+    configurable: true
+  };
+  const symbolDescriptor = {
     value: void 0,
     writable: true,
     enumerable: false,
     configurable: true
   };
+  const textOf = (held) => {
+    if (typeof held === "string") return held;
+    return held instanceof DeferredJson ? held.text() : void 0;
+  };
   return {
     define(target, text) {
-      Object.defineProperty(target, key, descriptor);
-      slotDescriptor.value = text;
-      Object.defineProperty(target, slot, slotDescriptor);
-      slotDescriptor.value = void 0;
+      if (slot !== void 0 && LazyHolder.holds(target)) {
+        Object.defineProperty(target, key, inHolder);
+        LazyHolder.setSlot(target, slot, text);
+        return;
+      }
+      Object.defineProperty(target, key, inSymbol);
+      symbolDescriptor.value = text;
+      Object.defineProperty(target, symbol, symbolDescriptor);
+      symbolDescriptor.value = void 0;
     },
     text(target) {
-      const v = target[slot];
-      if (typeof v === "string") return v;
-      return v instanceof DeferredJson ? v.text() : void 0;
+      if (slot !== void 0 && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
+      return textOf(target[symbol]);
     }
   };
 }
-var specMember = lazyJsonMember("spec");
-var statusMember = lazyJsonMember("status");
+var specMember = lazyJsonMember("spec", 0);
+var statusMember = lazyJsonMember("status", 1);
 function specTextOf(resource) {
   return specMember.text(resource);
 }
@@ -7832,8 +7878,8 @@ function factsOf(resource, spec, withHash) {
   return encodeFacts(withHash ? packedAppliedHash(resource, spec) : null, linksOf(resource, spec));
 }
 function cachedFacts(resource) {
-  const facts = resource[FACTS];
-  return facts !== void 0 && specTextOf(resource) !== void 0 ? facts : void 0;
+  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : resource[FACTS];
+  return typeof facts === "string" && specTextOf(resource) !== void 0 ? facts : void 0;
 }
 function needsResolution(spec) {
   const data = spec.data;
@@ -7844,7 +7890,7 @@ function needsResolution(spec) {
 }
 
 // src/manifest/packed.ts
-var positionsMember = lazyMember("positions", decodePositions);
+var positionsMember = lazyMember("positions", decodePositions, 2);
 function encodePositions(positions) {
   let out = "";
   let previous = "";

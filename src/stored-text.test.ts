@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DeferredJson, lazyJsonMember, lazyStoredResource, peekSpec, storedSpecText } from './stored-text.js';
+import {
+  DeferredJson,
+  LazyHolder,
+  lazyJsonMember,
+  lazyStoredResource,
+  peekSpec,
+  storedSpecText,
+} from './stored-text.js';
 
 const fields = {
   id: 'agt_1',
@@ -103,5 +110,66 @@ describe('lazyJsonMember', () => {
     expect(Object.getOwnPropertyDescriptor(p, 'data')?.get).toBe(
       Object.getOwnPropertyDescriptor(o, 'data')?.get,
     );
+  });
+});
+
+describe('LazyHolder', () => {
+  it('keeps lazy members in private slots: nothing of them shows, and copies carry no text', () => {
+    const member = lazyJsonMember('data', 0);
+    const other = lazyJsonMember('more', 1);
+    const o = new LazyHolder() as unknown as Record<string, unknown>;
+    o.a = 1;
+    member.define(o, '{"x":[1,2]}');
+    other.define(o, '[3]');
+    o.b = 2;
+    expect(Object.keys(o)).toEqual(['a', 'data', 'more', 'b']);
+    expect(Object.getOwnPropertySymbols(o)).toEqual([]);
+    expect(member.text(o)).toBe('{"x":[1,2]}');
+    expect(other.text(o)).toBe('[3]');
+    const copy = { ...o };
+    expect(copy).toEqual({ a: 1, data: { x: [1, 2] }, more: [3], b: 2 });
+    expect(member.text(copy)).toBeUndefined();
+    expect(member.text(o)).toBeUndefined();
+    expect(other.text(o)).toBeUndefined();
+    expect(structuredClone(o)).toEqual(copy);
+    expect(JSON.stringify(o)).toBe('{"a":1,"data":{"x":[1,2]},"more":[3],"b":2}');
+    o.data = 'replaced';
+    expect(o.data).toBe('replaced');
+    const p = new LazyHolder() as unknown as Record<string, unknown>;
+    member.define(p, '{}');
+    expect(other.text(p)).toBeUndefined();
+    expect(LazyHolder.holds(p)).toBe(true);
+    expect(LazyHolder.holds({})).toBe(false);
+  });
+
+  it('stored resources are holders that read like plain objects', () => {
+    const r = lazyStoredResource(
+      {
+        id: 'agt_1',
+        kind: 'Agent',
+        name: 'a',
+        labels: {},
+        annotations: {},
+        version: 1,
+        createdAt: 't',
+        updatedAt: 't',
+      },
+      '{"instructions":"x"}',
+      '{}',
+    );
+    expect(LazyHolder.holds(r)).toBe(true);
+    expect(storedSpecText(r)).toBe('{"instructions":"x"}');
+    expect({ ...r }).toEqual({
+      id: 'agt_1',
+      kind: 'Agent',
+      name: 'a',
+      labels: {},
+      annotations: {},
+      spec: { instructions: 'x' },
+      status: {},
+      version: 1,
+      createdAt: 't',
+      updatedAt: 't',
+    });
   });
 });

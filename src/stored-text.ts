@@ -35,58 +35,133 @@ export interface LazyJsonMember {
   text(target: object): string | undefined;
 }
 
+/** What a lazy member's slot holds: its text (or a DeferredJson) until read or set, then `{ value }`. */
+type Held = string | DeferredJson | { value: unknown };
+
+/** The private slots of a LazyHolder: each lazy member that uses one has its own. */
+type HolderSlot = 0 | 1 | 2;
+
+/**
+ * An object whose lazy members keep their slots in private fields (issue 17, docs/performance.md
+ * item 52): invisible to keys, spreading, JSON and structured cloning like a non-enumerable
+ * property, but set by a plain store instead of `Object.defineProperty`, which cost about half a
+ * microsecond per slot (five per resource of a warm plan: 0.2 s at 100,000). Stored resources,
+ * unpacked documents and their resources are made as instances (`new LazyHolder()`, then their
+ * members in order); to everything else they read like plain objects.
+ */
+export class LazyHolder {
+  #first: Held | undefined = undefined;
+  #second: Held | undefined = undefined;
+  #third: Held | undefined = undefined;
+  #extra: unknown = undefined;
+
+  /** True for an object made by `new LazyHolder()`. */
+  static holds(target: object): target is LazyHolder {
+    return #first in target;
+  }
+
+  static slot(target: LazyHolder, slot: HolderSlot): Held | undefined {
+    return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+  }
+
+  static setSlot(target: LazyHolder, slot: HolderSlot, held: Held): void {
+    if (slot === 0) target.#first = held;
+    else if (slot === 1) target.#second = held;
+    else target.#third = held;
+  }
+
+  /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */
+  static extra(target: LazyHolder): unknown {
+    return target.#extra;
+  }
+
+  static setExtra(target: LazyHolder, value: unknown): void {
+    target.#extra = value;
+  }
+}
+
 /**
  * A lazily decoded JSON member named `key`: one pair of accessor functions shared by every
- * object, so objects built the same way share one hidden class.
+ * object, so objects built the same way share one hidden class. With `slot`, on a LazyHolder
+ * the text lives in that private slot (no two members may share one); without, and on any
+ * other object, in a non-enumerable symbol-keyed property.
  */
-export function lazyJsonMember(key: string): LazyJsonMember {
-  return lazyMember(key, JSON.parse);
+export function lazyJsonMember(key: string, slot?: HolderSlot): LazyJsonMember {
+  return lazyMember(key, JSON.parse, slot);
 }
 
 /** Like lazyJsonMember, with the text decoded by `decode` instead of JSON.parse. */
-export function lazyMember(key: string, decode: (text: string) => unknown): LazyJsonMember {
-  const slot = Symbol(`stigmer.lazy.${key}`);
-  // The slot holds the text (or a DeferredJson) until the member is read or set, then `{ value }`.
-  type Slotted = { [slot]: string | DeferredJson | { value: unknown } };
-  const descriptor: PropertyDescriptor = {
-    get(this: Slotted): unknown {
-      const held = this[slot];
+export function lazyMember(
+  key: string,
+  decode: (text: string) => unknown,
+  slot?: HolderSlot,
+): LazyJsonMember {
+  const symbol = Symbol(`stigmer.lazy.${key}`);
+  type Slotted = { [symbol]: Held };
+  const read = (held: Held): { value: unknown; decoded: boolean } =>
+    typeof held !== 'string' && !(held instanceof DeferredJson)
+      ? { value: held.value, decoded: false }
+      : { value: decode(typeof held === 'string' ? held : held.text()), decoded: true };
+  // Whoever reads a member may change it in place: from then on the text vouches for nothing.
+  const inHolder: PropertyDescriptor = {
+    get(this: LazyHolder): unknown {
+      const held = LazyHolder.slot(this, slot as HolderSlot) as Held;
       if (typeof held !== 'string' && !(held instanceof DeferredJson)) return held.value;
-      // Whoever reads it may change it in place: from now on the text vouches for nothing.
       const value: unknown = decode(typeof held === 'string' ? held : held.text());
-      this[slot] = { value };
+      LazyHolder.setSlot(this, slot as HolderSlot, { value });
       return value;
     },
-    set(this: Slotted, value: unknown) {
-      this[slot] = { value };
+    set(this: LazyHolder, value: unknown) {
+      LazyHolder.setSlot(this, slot as HolderSlot, { value });
     },
     enumerable: true,
     configurable: true,
   };
-  const slotDescriptor = {
+  const inSymbol: PropertyDescriptor = {
+    get(this: Slotted): unknown {
+      const { value, decoded } = read(this[symbol]);
+      if (decoded) this[symbol] = { value };
+      return value;
+    },
+    set(this: Slotted, value: unknown) {
+      this[symbol] = { value };
+    },
+    enumerable: true,
+    configurable: true,
+  };
+  const symbolDescriptor = {
     value: undefined as unknown,
     writable: true,
     enumerable: false,
     configurable: true,
   };
+  const textOf = (held: Held | undefined): string | undefined => {
+    if (typeof held === 'string') return held;
+    return held instanceof DeferredJson ? held.text() : undefined;
+  };
   return {
     define(target, text) {
-      Object.defineProperty(target, key, descriptor);
-      slotDescriptor.value = text;
-      Object.defineProperty(target, slot, slotDescriptor);
-      slotDescriptor.value = undefined;
+      if (slot !== undefined && LazyHolder.holds(target)) {
+        Object.defineProperty(target, key, inHolder);
+        LazyHolder.setSlot(target, slot, text);
+        return;
+      }
+      Object.defineProperty(target, key, inSymbol);
+      symbolDescriptor.value = text;
+      Object.defineProperty(target, symbol, symbolDescriptor);
+      symbolDescriptor.value = undefined;
     },
     text(target) {
-      const v = (target as Partial<Slotted>)[slot];
-      if (typeof v === 'string') return v;
-      return v instanceof DeferredJson ? v.text() : undefined;
+      // Only this member's define and setter fill its slot.
+      if (slot !== undefined && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
+      return textOf((target as Partial<Slotted>)[symbol]);
     },
   };
 }
 
 /** `spec` of lazy stored resources and of unpacked manifest documents (src/manifest/packed.ts). */
-export const specMember = lazyJsonMember('spec');
-const statusMember = lazyJsonMember('status');
+export const specMember = lazyJsonMember('spec', 0);
+const statusMember = lazyJsonMember('status', 1);
 
 /** Fields of a stored resource other than the lazily decoded ones. */
 export type EagerFields = Omit<StoredResource, 'spec' | 'status'>;
@@ -101,13 +176,12 @@ export function lazyStoredResource(
   statusText: string | DeferredJson,
 ): StoredResource {
   // Built member by member, in StoredResource's order (what `get -o json` prints).
-  const resource = {
-    id: fields.id,
-    kind: fields.kind,
-    name: fields.name,
-    labels: fields.labels,
-    annotations: fields.annotations,
-  } as StoredResource;
+  const resource = new LazyHolder() as unknown as StoredResource;
+  resource.id = fields.id;
+  resource.kind = fields.kind;
+  resource.name = fields.name;
+  resource.labels = fields.labels;
+  resource.annotations = fields.annotations;
   specMember.define(resource, specText);
   statusMember.define(resource, statusText);
   resource.version = fields.version;

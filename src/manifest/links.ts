@@ -12,7 +12,7 @@
  */
 import { secretKeys } from '../plan/secrets.js';
 import { appliedHash, comparedViewOf } from '../plan/view.js';
-import { specTextOf } from '../stored-text.js';
+import { LazyHolder, specTextOf } from '../stored-text.js';
 import type { DeclaredKind, DesiredResource, JsonObject } from '../types.js';
 
 /** A reference from one resource to another, at a JSON pointer of the referring document. */
@@ -140,7 +140,8 @@ export function isFacts(value: unknown): value is string {
 
 /** Attaches unpacked facts to a resource (not enumerable: copies and JSON never carry them). */
 export function attachFacts(resource: object, facts: string): void {
-  Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
+  if (LazyHolder.holds(resource)) LazyHolder.setExtra(resource, facts);
+  else Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
 }
 
 /**
@@ -150,8 +151,8 @@ export function attachFacts(resource: object, facts: string): void {
  * the whole resource.
  */
 export function cachedFacts(resource: { spec: unknown }): string | undefined {
-  const facts = (resource as WithFacts)[FACTS];
-  return facts !== undefined && specTextOf(resource) !== undefined ? facts : undefined;
+  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : (resource as WithFacts)[FACTS];
+  return typeof facts === 'string' && specTextOf(resource) !== undefined ? facts : undefined;
 }
 
 /** The links of a resource unpacked with them (see cachedFacts); undefined: read the spec. */

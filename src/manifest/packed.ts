@@ -16,11 +16,11 @@
  * `parseManifestFile` returned: same members, same order, same values.
  */
 // The spec member is shared with lazy stored resources (`specTextOf` reads either).
-import { lazyMember, peekSpec, specMember } from '../stored-text.js';
+import { LazyHolder, lazyMember, peekSpec, specMember } from '../stored-text.js';
 import { attachFacts, cachedFacts, factsOf, isFacts } from './links.js';
 import type { ParsedDocument, ParsedFile, RefPos } from './types.js';
 
-const positionsMember = lazyMember('positions', decodePositions);
+const positionsMember = lazyMember('positions', decodePositions, 2);
 
 /**
  * `positions` (JSON pointer → line and column) as one compact text: per entry, in order,
@@ -121,7 +121,7 @@ function unpackDocument(value: unknown): ParsedDocument | null {
   const resource = packed.resource as Record<string, unknown> | null | undefined;
   if (typeof resource !== 'object' || resource === null) return null;
   if (typeof resource.spec !== 'string' || typeof packed.positions !== 'string') return null;
-  const doc: Record<string, unknown> = {};
+  const doc = new LazyHolder() as unknown as Record<string, unknown>;
   let unpacked: Record<string, unknown> | undefined;
   for (const key of Object.keys(packed)) {
     if (key === 'resource') doc.resource = unpacked = unpackResource(resource);
@@ -133,7 +133,7 @@ function unpackDocument(value: unknown): ParsedDocument | null {
 }
 
 function unpackResource(packed: Record<string, unknown>): Record<string, unknown> {
-  const resource: Record<string, unknown> = {};
+  const resource = new LazyHolder() as unknown as Record<string, unknown>;
   for (const key of Object.keys(packed)) {
     if (key === 'spec') specMember.define(resource, packed.spec as string);
     else resource[key] = packed[key];
