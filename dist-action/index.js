@@ -972,19 +972,17 @@ var init_stored_text = __esm({
     LazyHolder = class {
       #first = void 0;
       #second = void 0;
-      #third = void 0;
       #extra = void 0;
       /** True for an object made by `new LazyHolder()`. */
       static holds(target) {
         return #first in target;
       }
       static slot(target, slot) {
-        return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+        return slot === 0 ? target.#first : target.#second;
       }
       static setSlot(target, slot, held) {
         if (slot === 0) target.#first = held;
-        else if (slot === 1) target.#second = held;
-        else target.#third = held;
+        else target.#second = held;
       }
       /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */
       static extra(target) {
@@ -21042,6 +21040,11 @@ function cachedAppliedHash(resource) {
   if (facts === void 0 || facts.charCodeAt(0) === 124) return void 0;
   return HASH_PREFIX + facts.slice(0, HEX_LENGTH);
 }
+function takeAppliedHash(resource) {
+  const hash = cachedAppliedHash(resource);
+  if (hash !== void 0 && LazyHolder.holds(resource)) LazyHolder.setExtra(resource, void 0);
+  return hash;
+}
 function needsResolution(spec) {
   const data = spec.data;
   if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
@@ -21337,7 +21340,7 @@ function planResource(d, l, options) {
   if (l !== void 0 && options.noopMemo?.get(d) === l && l.annotations[ANNOTATIONS.project] === project) {
     return null;
   }
-  const packedHash = cachedAppliedHash(d);
+  const packedHash = takeAppliedHash(d);
   const write = (source2, after2) => ({
     labels: { ...d.labels },
     annotations: {
@@ -22442,7 +22445,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/manifest/packed.ts
 init_stored_text();
-var positionsMember = lazyMember("positions", decodePositions, 2);
+var positionsMember = lazyMember("positions", decodePositions, 1);
 function encodePositions(positions) {
   let out = "";
   let previous = "";
@@ -28068,6 +28071,9 @@ function parseProjectConfig(displayPath2, bytes) {
 init_stored_text();
 import { realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname5, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
+function definedAt(d) {
+  return "source" in d ? d.source : d;
+}
 function defineManifests(files) {
   const diagnostics = [];
   const defined = /* @__PURE__ */ new Map();
@@ -28078,8 +28084,9 @@ function defineManifests(files) {
       names = /* @__PURE__ */ new Map();
       defined.set(kind, names);
     }
-    const first = names.get(name);
-    if (first) {
+    const found = names.get(name);
+    if (found) {
+      const first = definedAt(found);
       diagnostics.push({
         severity: "error",
         file: file.file,
@@ -28091,12 +28098,10 @@ function defineManifests(files) {
       });
       return;
     }
-    const definition = { file: file.file, line: pos.line, column: pos.column };
     if (doc) {
-      definition.resource = doc.resource;
-      accepted.push({ file, doc });
-    }
-    names.set(name, definition);
+      names.set(name, doc.resource);
+      accepted.push(doc);
+    } else names.set(name, { file: file.file, line: pos.line, column: pos.column });
   };
   for (const file of files) {
     if (!file.invalidDocuments?.length) {
@@ -28122,8 +28127,8 @@ function defineManifests(files) {
     accepted,
     diagnostics,
     specText(kind, name) {
-      const resource = defined.get(kind)?.get(name)?.resource;
-      return resource === void 0 ? void 0 : specTextOf(resource);
+      const found = defined.get(kind)?.get(name);
+      return found !== void 0 && "source" in found ? specTextOf(found) : void 0;
     }
   };
 }
@@ -28138,8 +28143,8 @@ function validateManifestSet(files, options, definitions = defineManifests(files
     root: options.root,
     ...options.liveNames ? { liveNames: options.liveNames } : {}
   };
-  for (const { file, doc } of accepted) {
-    const r = checkDocument2(file.file, doc, context, diagnostics);
+  for (const doc of accepted) {
+    const r = checkDocument2(doc.resource.source.file, doc, context, diagnostics);
     if (r) resources.push(r);
   }
   const all = [...options.diagnostics ?? []];

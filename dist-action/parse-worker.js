@@ -7554,19 +7554,17 @@ var DeferredJson = class {
 var LazyHolder = class {
   #first = void 0;
   #second = void 0;
-  #third = void 0;
   #extra = void 0;
   /** True for an object made by `new LazyHolder()`. */
   static holds(target) {
     return #first in target;
   }
   static slot(target, slot) {
-    return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+    return slot === 0 ? target.#first : target.#second;
   }
   static setSlot(target, slot, held) {
     if (slot === 0) target.#first = held;
-    else if (slot === 1) target.#second = held;
-    else target.#third = held;
+    else target.#second = held;
   }
   /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */
   static extra(target) {
@@ -7890,7 +7888,7 @@ function needsResolution(spec) {
 }
 
 // src/manifest/packed.ts
-var positionsMember = lazyMember("positions", decodePositions, 2);
+var positionsMember = lazyMember("positions", decodePositions, 1);
 function encodePositions(positions) {
   let out = "";
   let previous = "";

@@ -38,8 +38,11 @@ export interface LazyJsonMember {
 /** What a lazy member's slot holds: its text (or a DeferredJson) until read or set, then `{ value }`. */
 type Held = string | DeferredJson | { value: unknown };
 
-/** The private slots of a LazyHolder: each lazy member that uses one has its own. */
-type HolderSlot = 0 | 1 | 2;
+/**
+ * The private slots of a LazyHolder. Two members of one object never share one: `spec` takes
+ * 0; `status` (of stored resources) and `positions` (of documents, which have no status) 1.
+ */
+type HolderSlot = 0 | 1;
 
 /**
  * An object whose lazy members keep their slots in private fields (issue 17, docs/performance.md
@@ -52,7 +55,6 @@ type HolderSlot = 0 | 1 | 2;
 export class LazyHolder {
   #first: Held | undefined = undefined;
   #second: Held | undefined = undefined;
-  #third: Held | undefined = undefined;
   #extra: unknown = undefined;
 
   /** True for an object made by `new LazyHolder()`. */
@@ -61,13 +63,12 @@ export class LazyHolder {
   }
 
   static slot(target: LazyHolder, slot: HolderSlot): Held | undefined {
-    return slot === 0 ? target.#first : slot === 1 ? target.#second : target.#third;
+    return slot === 0 ? target.#first : target.#second;
   }
 
   static setSlot(target: LazyHolder, slot: HolderSlot, held: Held): void {
     if (slot === 0) target.#first = held;
-    else if (slot === 1) target.#second = held;
-    else target.#third = held;
+    else target.#second = held;
   }
 
   /** A value kept with the object out of sight of its members (the facts of src/manifest/links.ts). */

@@ -200,6 +200,17 @@ export function cachedAppliedHash(resource: { spec: unknown }): string | undefin
 }
 
 /**
+ * cachedAppliedHash, then drops the facts: the planner takes the hash once for the write it
+ * plans, and an apply of 100,000 creates then does not hold every resource's facts to its
+ * end. A later plan of the same resource (watch) computes the hash itself.
+ */
+export function takeAppliedHash(resource: { spec: unknown }): string | undefined {
+  const hash = cachedAppliedHash(resource);
+  if (hash !== undefined && LazyHolder.holds(resource)) LazyHolder.setExtra(resource, undefined);
+  return hash;
+}
+
+/**
  * True when an Environment's data has an entry with a secret or a `valueFrom`: sealing it, or
  * reading its value, happens at plan time (src/core/reconcile.ts).
  */

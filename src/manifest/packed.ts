@@ -20,7 +20,8 @@ import { LazyHolder, lazyMember, peekSpec, specMember } from '../stored-text.js'
 import { attachFacts, cachedFacts, factsOf, isFacts } from './links.js';
 import type { ParsedDocument, ParsedFile, RefPos } from './types.js';
 
-const positionsMember = lazyMember('positions', decodePositions, 2);
+// Slot 1 of a LazyHolder: a document has no `status` (src/stored-text.ts).
+const positionsMember = lazyMember('positions', decodePositions, 1);
 
 /**
  * `positions` (JSON pointer → line and column) as one compact text: per entry, in order,

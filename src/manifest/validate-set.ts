@@ -28,12 +28,14 @@ import type {
 
 export { type Reference, referencesOf } from './links.js';
 
-interface Definition {
-  file: string;
-  line: number;
-  column: number;
-  /** The resource of an accepted document (an invalid document defines its name only). */
-  resource?: DesiredResource;
+/**
+ * The first definition of a (kind, name): the resource of an accepted document (no object of
+ * its own for each of 100,000 resources), or where an invalid document defined the name.
+ */
+type Definition = DesiredResource | { file: string; line: number; column: number };
+
+function definedAt(d: Definition): { file: string; line: number; column: number } {
+  return 'source' in d ? d.source : d;
 }
 
 /**
@@ -45,7 +47,8 @@ interface Definition {
 export interface ManifestDefinitions {
   readonly files: readonly ParsedFile[];
   readonly defined: ReadonlyMap<DeclaredKind, ReadonlyMap<string, Definition>>;
-  readonly accepted: ReadonlyArray<{ file: ParsedFile; doc: ParsedDocument }>;
+  /** The accepted documents, in order (each one's file is `doc.resource.source.file`). */
+  readonly accepted: readonly ParsedDocument[];
   readonly diagnostics: readonly Diagnostic[];
   /** The packed spec text of the accepted resource (kind, name), if it is still one. */
   specText(kind: DeclaredKind, name: string): string | undefined;
@@ -55,7 +58,7 @@ export interface ManifestDefinitions {
 export function defineManifests(files: readonly ParsedFile[]): ManifestDefinitions {
   const diagnostics: Diagnostic[] = [];
   const defined = new Map<DeclaredKind, Map<string, Definition>>();
-  const accepted: Array<{ file: ParsedFile; doc: ParsedDocument }> = [];
+  const accepted: ParsedDocument[] = [];
   const define = (
     file: ParsedFile,
     kind: DeclaredKind,
@@ -68,8 +71,9 @@ export function defineManifests(files: readonly ParsedFile[]): ManifestDefinitio
       names = new Map();
       defined.set(kind, names);
     }
-    const first = names.get(name);
-    if (first) {
+    const found = names.get(name);
+    if (found) {
+      const first = definedAt(found);
       diagnostics.push({
         severity: 'error',
         file: file.file,
@@ -81,12 +85,10 @@ export function defineManifests(files: readonly ParsedFile[]): ManifestDefinitio
       });
       return;
     }
-    const definition: Definition = { file: file.file, line: pos.line, column: pos.column };
     if (doc) {
-      definition.resource = doc.resource;
-      accepted.push({ file, doc });
-    }
-    names.set(name, definition);
+      names.set(name, doc.resource);
+      accepted.push(doc);
+    } else names.set(name, { file: file.file, line: pos.line, column: pos.column });
   };
   for (const file of files) {
     if (!file.invalidDocuments?.length) {
@@ -119,8 +121,8 @@ export function defineManifests(files: readonly ParsedFile[]): ManifestDefinitio
     accepted,
     diagnostics,
     specText(kind, name) {
-      const resource = defined.get(kind)?.get(name)?.resource;
-      return resource === undefined ? undefined : specTextOf(resource);
+      const found = defined.get(kind)?.get(name);
+      return found !== undefined && 'source' in found ? specTextOf(found) : undefined;
     },
   };
 }
@@ -147,8 +149,8 @@ export function validateManifestSet(
     root: options.root,
     ...(options.liveNames ? { liveNames: options.liveNames } : {}),
   };
-  for (const { file, doc } of accepted) {
-    const r = checkDocument(file.file, doc, context, diagnostics);
+  for (const doc of accepted) {
+    const r = checkDocument(doc.resource.source.file, doc, context, diagnostics);
     if (r) resources.push(r);
   }
 

@@ -23,7 +23,7 @@
  */
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { Diagnostic } from '../errors.js';
-import { cachedAppliedHash } from '../manifest/links.js';
+import { takeAppliedHash } from '../manifest/links.js';
 import { specTextOf, storedSpecText } from '../stored-text.js';
 import { ANNOTATIONS, type DeclaredKind, type DesiredResource, type StoredResource } from '../types.js';
 import { withUsedBy } from './blast-radius.js';
@@ -115,7 +115,7 @@ export function planResource(
 
   // Worked out by the per-file stage when it can be (src/manifest/links.ts); read before the
   // spec is, since reading it ends what the packed text vouches for.
-  const packedHash = cachedAppliedHash(d);
+  const packedHash = takeAppliedHash(d);
   // Built only for a create or an update: hashing every unchanged resource would dominate a no-op plan.
   const write = (source: string, after: ComparedView) => ({
     labels: { ...d.labels },
