@@ -38,3 +38,19 @@ describe('tuneHeapForLoad', () => {
     );
   });
 });
+
+describe('collectBeforeLargeWrite', () => {
+  it('collects only in a process that loaded a large set, and keeps what is alive', async () => {
+    const heap = await fresh();
+    heap.enableLargeLoadHeapTuning();
+    expect(heap.collectBeforeLargeWrite()).toBe(false);
+    heap.tuneHeapForLoad(heap.LARGE_LOAD_BYTES, '--heap-growing-percent=80');
+    const kept = { value: 'still here' };
+    const dropped = new WeakRef({ value: 'garbage' });
+    // A WeakRef holds its target until the job that made it ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heap.collectBeforeLargeWrite()).toBe(true);
+    expect(kept.value).toBe('still here');
+    expect(dropped.deref()).toBeUndefined();
+  });
+});

@@ -118,6 +118,8 @@ export default class Apply extends StigmerCommand {
         if (!ok) throw new StigmerError('ABORTED', 'apply cancelled; nothing was changed');
       }
       const { applyPlan } = await import('../apply/apply.js');
+      const { collectBeforeLargeWrite } = await import('../heap.js');
+      collectBeforeLargeWrite();
       const result = await applyPlan(backend, plan, {
         ...(flags.message !== undefined ? { message: flags.message } : {}),
         checkObserved: saved !== null,
