@@ -883,9 +883,7 @@ function lazyJsonMember(key, slot) {
   return lazyMember(key, JSON.parse, slot);
 }
 function lazyMember(key, decode, slot) {
-  const symbol2 = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
-  const read = (held) => typeof held !== "string" && !(held instanceof DeferredJson) ? { value: held.value, decoded: false } : { value: decode(typeof held === "string" ? held : held.text()), decoded: true };
-  const inHolder = {
+  const descriptor = {
     get() {
       const held = LazyHolder.slot(this, slot);
       if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
@@ -899,43 +897,17 @@ function lazyMember(key, decode, slot) {
     enumerable: true,
     configurable: true
   };
-  const inSymbol = {
-    get() {
-      const { value, decoded } = read(this[symbol2]);
-      if (decoded) this[symbol2] = { value };
-      return value;
-    },
-    set(value) {
-      this[symbol2] = { value };
-    },
-    enumerable: true,
-    configurable: true
-  };
-  const symbolDescriptor = {
-    value: void 0,
-    writable: true,
-    enumerable: false,
-    configurable: true
-  };
-  const textOf = (held) => {
-    if (typeof held === "string") return held;
-    return held instanceof DeferredJson ? held.text() : void 0;
-  };
   return {
     define(target, text) {
-      if (slot !== void 0 && LazyHolder.holds(target)) {
-        Object.defineProperty(target, key, inHolder);
-        LazyHolder.setSlot(target, slot, text);
-        return;
-      }
-      Object.defineProperty(target, key, inSymbol);
-      symbolDescriptor.value = text;
-      Object.defineProperty(target, symbol2, symbolDescriptor);
-      symbolDescriptor.value = void 0;
+      if (!LazyHolder.holds(target)) throw new TypeError(`lazy member "${key}" needs a LazyHolder`);
+      Object.defineProperty(target, key, descriptor);
+      LazyHolder.setSlot(target, slot, text);
     },
     text(target) {
-      if (slot !== void 0 && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
-      return textOf(target[symbol2]);
+      if (!LazyHolder.holds(target)) return void 0;
+      const held = LazyHolder.slot(target, slot);
+      if (typeof held === "string") return held;
+      return held instanceof DeferredJson ? held.text() : void 0;
     }
   };
 }
@@ -20971,7 +20943,6 @@ function referencesOf(resource, spec = resource.spec) {
   }
   return out;
 }
-var FACTS = /* @__PURE__ */ Symbol("stigmer.facts");
 function linksOf(resource, spec) {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
   if (resource.kind === "Skill") return typeof spec.skillMdFile === "string" ? null : [];
@@ -21005,27 +20976,24 @@ function isFacts(value) {
   return bar === 0 || bar === HEX_LENGTH;
 }
 function attachFacts(resource, facts) {
-  if (LazyHolder.holds(resource)) LazyHolder.setExtra(resource, facts);
-  else Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
+  LazyHolder.setExtra(resource, facts);
 }
 function cachedFacts(resource) {
-  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : resource[FACTS];
+  if (!LazyHolder.holds(resource)) return void 0;
+  const facts = LazyHolder.extra(resource);
   return typeof facts === "string" && specTextOf(resource) !== void 0 ? facts : void 0;
 }
-function cachedLinks(resource) {
+function linksKept(facts) {
+  return !facts.endsWith(`|${NO_LINKS}`);
+}
+function hasCachedLinks(resource) {
   const facts = cachedFacts(resource);
-  if (facts === void 0) return void 0;
-  const bar = facts.indexOf("|");
-  if (bar === facts.length - 1) return [];
-  const links = facts.slice(bar + 1);
-  return links === NO_LINKS ? void 0 : links.split("\0");
+  return facts !== void 0 && linksKept(facts);
 }
 function cachedLinksResolve(resource, resolves2) {
   const facts = cachedFacts(resource);
-  if (facts === void 0) return void 0;
+  if (facts === void 0 || !linksKept(facts)) return void 0;
   let at = facts.indexOf("|") + 1;
-  if (at === facts.length) return true;
-  if (facts.length === at + 1 && facts.charCodeAt(at) === 33) return void 0;
   while (at < facts.length) {
     const split = facts.indexOf("\0", at);
     let end = facts.indexOf("\0", split + 1);
@@ -21087,16 +21055,6 @@ var KindNameMap = class {
   /** Values in insertion order within each kind, kinds in first-insertion order. */
   *values() {
     for (const names of this.byKind.values()) yield* names.values();
-  }
-  /** Values ordered by kind (DECLARED_KINDS order; others last, by name) and then by name. */
-  sortedValues() {
-    const out = [];
-    const kinds = [...this.byKind.keys()].sort(compareKinds);
-    for (const kind of kinds) {
-      const names = this.byKind.get(kind);
-      for (const name of [...names.keys()].sort()) out.push(names.get(name));
-    }
-    return out;
   }
 };
 var KIND_RANK = new Map(DECLARED_KINDS.map((k, i) => [k, i]));
@@ -21176,7 +21134,7 @@ function specReferences(kind, spec) {
 function orderByReferences(items, specOf) {
   const byKey = new KindNameMap();
   for (const item of items) byKey.set(item.kind, item.name, item);
-  const sorted = [...byKey.values()].sort(compareKindName);
+  const sorted = sortedByKindName([...byKey.values()]);
   const n = sorted.length;
   const indexOf = new KindNameMap();
   for (let i = 0; i < n; i++) indexOf.set(sorted[i].kind, sorted[i].name, i);
@@ -22523,21 +22481,21 @@ function unpackDocument(value) {
   if (typeof resource !== "object" || resource === null) return null;
   if (typeof resource.spec !== "string" || typeof packed.positions !== "string") return null;
   const doc = new LazyHolder();
-  let unpacked;
   for (const key of Object.keys(packed)) {
-    if (key === "resource") doc.resource = unpacked = unpackResource(resource);
+    if (key === "resource") doc.resource = unpackResource(resource, packed.facts);
     else if (key === "positions") positionsMember.define(doc, packed.positions);
     else if (key !== "facts") doc[key] = packed[key];
   }
-  if (unpacked !== void 0 && isFacts(packed.facts)) attachFacts(unpacked, packed.facts);
   return doc;
 }
-function unpackResource(packed) {
+function unpackResource(packed, facts) {
   const resource = new LazyHolder();
+  const members = resource;
   for (const key of Object.keys(packed)) {
     if (key === "spec") specMember.define(resource, packed.spec);
-    else resource[key] = packed[key];
+    else members[key] = packed[key];
   }
+  if (isFacts(facts)) attachFacts(resource, facts);
   return resource;
 }
 
@@ -28933,39 +28891,19 @@ function secretKeyMismatch(desired, live, key) {
 init_stored_text();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-async function readLiveState(backend, files) {
-  if (!backend.sharesSpecTexts || files === void 0)
+async function readLiveState(backend, manifests) {
+  if (!backend.sharesSpecTexts || manifests === void 0)
     return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
-  if (!Array.isArray(files)) {
-    const definitions = files;
-    const lists2 = await Promise.all(
-      DECLARED_KINDS.map(
-        (kind) => backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) })
-      )
-    );
-    return lists2.flat();
-  }
-  const expected = specTextsByKind(files);
+  const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
   const lists = await Promise.all(
-    DECLARED_KINDS.map((kind) => {
-      const texts = expected.get(kind);
-      return texts === void 0 ? backend.listAllResources(kind) : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
-    })
+    DECLARED_KINDS.map(
+      (kind) => backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) })
+    )
   );
   return lists.flat();
 }
-function specTextsByKind(files) {
-  const byKind = /* @__PURE__ */ new Map();
-  for (const f of files) {
-    for (const d of f.documents) {
-      const text = specTextOf(d.resource);
-      if (text === void 0) continue;
-      const texts = byKind.get(d.resource.kind);
-      if (texts === void 0) byKind.set(d.resource.kind, /* @__PURE__ */ new Map([[d.resource.name, text]]));
-      else texts.set(d.resource.name, text);
-    }
-  }
-  return byKind;
+function isDefinitions(m) {
+  return !Array.isArray(m);
 }
 function liveNameIndex(live) {
   const byKind = /* @__PURE__ */ new Map();
@@ -29117,7 +29055,7 @@ function sealDesiredSecrets(resources, options) {
   };
   const diagnostics = [];
   const out = resources.map((r) => {
-    if (r.kind !== "Environment" || cachedLinks(r) !== void 0 || !needsResolution(peekSpec(r))) return r;
+    if (r.kind !== "Environment" || hasCachedLinks(r) || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },
@@ -29161,6 +29099,10 @@ function assertValid(manifests) {
   if (manifests.diagnostics.some((d) => d.severity === "error")) {
     throw new ValidationError(manifests.diagnostics);
   }
+}
+async function planSources(backend, parsed, options) {
+  const definitions = defineManifests(parsed.files);
+  return planParsed(backend, parsed, await readLiveState(backend, definitions), options, definitions);
 }
 function planParsed(backend, parsed, live, options, definitions = defineManifests(parsed.files)) {
   const manifests = validateManifestSet(
@@ -34234,8 +34176,6 @@ async function run(env, io) {
   const backend = await openBackend(config, { sqliteDriver: "node:sqlite" });
   try {
     const parsed = await parseSources(loadOptions);
-    const definitions = defineManifests(parsed.files);
-    const live = await readLiveState(backend, definitions);
     let project;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);
@@ -34245,17 +34185,11 @@ async function run(env, io) {
     }
     let result;
     try {
-      result = planParsed(
-        backend,
-        parsed,
-        live,
-        {
-          ...loadOptions,
-          ...inputs.project !== void 0 ? { project: inputs.project } : {},
-          secrets
-        },
-        definitions
-      );
+      result = await planSources(backend, parsed, {
+        ...loadOptions,
+        ...inputs.project !== void 0 ? { project: inputs.project } : {},
+        secrets
+      });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return await reportInvalid(

@@ -7578,9 +7578,7 @@ function lazyJsonMember(key, slot) {
   return lazyMember(key, JSON.parse, slot);
 }
 function lazyMember(key, decode, slot) {
-  const symbol = /* @__PURE__ */ Symbol(`stigmer.lazy.${key}`);
-  const read = (held) => typeof held !== "string" && !(held instanceof DeferredJson) ? { value: held.value, decoded: false } : { value: decode(typeof held === "string" ? held : held.text()), decoded: true };
-  const inHolder = {
+  const descriptor = {
     get() {
       const held = LazyHolder.slot(this, slot);
       if (typeof held !== "string" && !(held instanceof DeferredJson)) return held.value;
@@ -7594,43 +7592,17 @@ function lazyMember(key, decode, slot) {
     enumerable: true,
     configurable: true
   };
-  const inSymbol = {
-    get() {
-      const { value, decoded } = read(this[symbol]);
-      if (decoded) this[symbol] = { value };
-      return value;
-    },
-    set(value) {
-      this[symbol] = { value };
-    },
-    enumerable: true,
-    configurable: true
-  };
-  const symbolDescriptor = {
-    value: void 0,
-    writable: true,
-    enumerable: false,
-    configurable: true
-  };
-  const textOf = (held) => {
-    if (typeof held === "string") return held;
-    return held instanceof DeferredJson ? held.text() : void 0;
-  };
   return {
     define(target, text) {
-      if (slot !== void 0 && LazyHolder.holds(target)) {
-        Object.defineProperty(target, key, inHolder);
-        LazyHolder.setSlot(target, slot, text);
-        return;
-      }
-      Object.defineProperty(target, key, inSymbol);
-      symbolDescriptor.value = text;
-      Object.defineProperty(target, symbol, symbolDescriptor);
-      symbolDescriptor.value = void 0;
+      if (!LazyHolder.holds(target)) throw new TypeError(`lazy member "${key}" needs a LazyHolder`);
+      Object.defineProperty(target, key, descriptor);
+      LazyHolder.setSlot(target, slot, text);
     },
     text(target) {
-      if (slot !== void 0 && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
-      return textOf(target[symbol]);
+      if (!LazyHolder.holds(target)) return void 0;
+      const held = LazyHolder.slot(target, slot);
+      if (typeof held === "string") return held;
+      return held instanceof DeferredJson ? held.text() : void 0;
     }
   };
 }
@@ -7847,7 +7819,6 @@ function referencesOf(resource, spec = resource.spec) {
   }
   return out;
 }
-var FACTS = /* @__PURE__ */ Symbol("stigmer.facts");
 function linksOf(resource, spec) {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return null;
   if (resource.kind === "Skill") return typeof spec.skillMdFile === "string" ? null : [];
@@ -7876,7 +7847,8 @@ function factsOf(resource, spec, withHash) {
   return encodeFacts(withHash ? packedAppliedHash(resource, spec) : null, linksOf(resource, spec));
 }
 function cachedFacts(resource) {
-  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : resource[FACTS];
+  if (!LazyHolder.holds(resource)) return void 0;
+  const facts = LazyHolder.extra(resource);
   return typeof facts === "string" && specTextOf(resource) !== void 0 ? facts : void 0;
 }
 function needsResolution(spec) {

@@ -87,14 +87,14 @@ describe('lazyStoredResource', () => {
 
 describe('lazyJsonMember', () => {
   it('decodes once, keeps any assigned value (strings too), and hides its slot', () => {
-    const member = lazyJsonMember('data');
-    const o: Record<string, unknown> = { a: 1 };
+    const member = lazyJsonMember('data', 0);
+    const holder = () => new LazyHolder() as unknown as Record<string, unknown>;
+    const o = holder();
+    o.a = 1;
     member.define(o, '{"x":[1,2]}');
     o.b = 2;
     expect(Object.keys(o)).toEqual(['a', 'data', 'b']);
-    expect(
-      Object.getOwnPropertySymbols(o).every((s) => !Object.getOwnPropertyDescriptor(o, s)?.enumerable),
-    ).toBe(true);
+    expect(Object.getOwnPropertySymbols(o)).toEqual([]);
     expect(member.text(o)).toBe('{"x":[1,2]}');
     const first = o.data;
     expect(first).toEqual({ x: [1, 2] });
@@ -105,11 +105,15 @@ describe('lazyJsonMember', () => {
     expect(member.text(o)).toBeUndefined();
     expect(JSON.stringify(o)).toBe('{"a":1,"data":"a string","b":2}');
     // Two objects built alike share the accessors (one hidden class, no closures per object).
-    const p: Record<string, unknown> = { a: 1 };
+    const p = holder();
+    p.a = 1;
     member.define(p, '{}');
     expect(Object.getOwnPropertyDescriptor(p, 'data')?.get).toBe(
       Object.getOwnPropertyDescriptor(o, 'data')?.get,
     );
+    // Only a LazyHolder has the slots; a plain object has no text.
+    expect(() => member.define({}, '{}')).toThrow(TypeError);
+    expect(member.text({ data: '{}' })).toBeUndefined();
   });
 });
 

@@ -8,10 +8,10 @@
  *
  * A lazy member is an own, enumerable accessor, so spreading, JSON.stringify and structured
  * cloning see plain values; assigning replaces the value. Its text (then its value) lives in a
- * non-enumerable symbol-keyed slot of the same object, and every object shares the same getter
- * and setter functions: an accessor made of per-object closures cost about 1.2 KB per resource
- * and turned the object into a dictionary (slow to read), against about 180 bytes and a fast
- * object here (item 22 of docs/performance.md).
+ * private slot of the object (LazyHolder), and every object shares the same getter and setter
+ * functions: an accessor made of per-object closures cost about 1.2 KB per resource and turned
+ * the object into a dictionary (slow to read), against about 180 bytes and a fast object here
+ * (items 22 and 52 of docs/performance.md).
  */
 import type { StoredResource } from './types.js';
 
@@ -82,80 +82,43 @@ export class LazyHolder {
 }
 
 /**
- * A lazily decoded JSON member named `key`: one pair of accessor functions shared by every
- * object, so objects built the same way share one hidden class. With `slot`, on a LazyHolder
- * the text lives in that private slot (no two members may share one); without, and on any
- * other object, in a non-enumerable symbol-keyed property.
+ * A lazily decoded JSON member named `key`, kept in private slot `slot` of a LazyHolder (no
+ * two members of one object share a slot): one pair of accessor functions shared by every
+ * object, so objects built the same way share one hidden class.
  */
-export function lazyJsonMember(key: string, slot?: HolderSlot): LazyJsonMember {
+export function lazyJsonMember(key: string, slot: HolderSlot): LazyJsonMember {
   return lazyMember(key, JSON.parse, slot);
 }
 
 /** Like lazyJsonMember, with the text decoded by `decode` instead of JSON.parse. */
-export function lazyMember(
-  key: string,
-  decode: (text: string) => unknown,
-  slot?: HolderSlot,
-): LazyJsonMember {
-  const symbol = Symbol(`stigmer.lazy.${key}`);
-  type Slotted = { [symbol]: Held };
-  const read = (held: Held): { value: unknown; decoded: boolean } =>
-    typeof held !== 'string' && !(held instanceof DeferredJson)
-      ? { value: held.value, decoded: false }
-      : { value: decode(typeof held === 'string' ? held : held.text()), decoded: true };
-  // Whoever reads a member may change it in place: from then on the text vouches for nothing.
-  const inHolder: PropertyDescriptor = {
+export function lazyMember(key: string, decode: (text: string) => unknown, slot: HolderSlot): LazyJsonMember {
+  const descriptor: PropertyDescriptor = {
     get(this: LazyHolder): unknown {
-      const held = LazyHolder.slot(this, slot as HolderSlot) as Held;
+      const held = LazyHolder.slot(this, slot) as Held;
       if (typeof held !== 'string' && !(held instanceof DeferredJson)) return held.value;
+      // Whoever reads it may change it in place: from now on the text vouches for nothing.
       const value: unknown = decode(typeof held === 'string' ? held : held.text());
-      LazyHolder.setSlot(this, slot as HolderSlot, { value });
+      LazyHolder.setSlot(this, slot, { value });
       return value;
     },
     set(this: LazyHolder, value: unknown) {
-      LazyHolder.setSlot(this, slot as HolderSlot, { value });
+      LazyHolder.setSlot(this, slot, { value });
     },
     enumerable: true,
     configurable: true,
-  };
-  const inSymbol: PropertyDescriptor = {
-    get(this: Slotted): unknown {
-      const { value, decoded } = read(this[symbol]);
-      if (decoded) this[symbol] = { value };
-      return value;
-    },
-    set(this: Slotted, value: unknown) {
-      this[symbol] = { value };
-    },
-    enumerable: true,
-    configurable: true,
-  };
-  const symbolDescriptor = {
-    value: undefined as unknown,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  };
-  const textOf = (held: Held | undefined): string | undefined => {
-    if (typeof held === 'string') return held;
-    return held instanceof DeferredJson ? held.text() : undefined;
   };
   return {
     define(target, text) {
-      if (slot !== undefined && LazyHolder.holds(target)) {
-        Object.defineProperty(target, key, inHolder);
-        LazyHolder.setSlot(target, slot, text);
-        return;
-      }
-      Object.defineProperty(target, key, inSymbol);
-      symbolDescriptor.value = text;
-      Object.defineProperty(target, symbol, symbolDescriptor);
-      symbolDescriptor.value = undefined;
+      if (!LazyHolder.holds(target)) throw new TypeError(`lazy member "${key}" needs a LazyHolder`);
+      Object.defineProperty(target, key, descriptor);
+      LazyHolder.setSlot(target, slot, text);
     },
     text(target) {
-      // Only this member's define and setter fill its slot.
-      if (slot !== undefined && LazyHolder.holds(target)) return textOf(LazyHolder.slot(target, slot));
-      return textOf((target as Partial<Slotted>)[symbol]);
+      // Only this member's define and setter fill its slot; any other object has no text.
+      if (!LazyHolder.holds(target)) return undefined;
+      const held = LazyHolder.slot(target, slot);
+      if (typeof held === 'string') return held;
+      return held instanceof DeferredJson ? held.text() : undefined;
     },
   };
 }

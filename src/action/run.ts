@@ -18,9 +18,8 @@ import { renderApplyEvent } from '../apply/render.js';
 import { resolveBackendConfig } from '../backend/config.js';
 import { openBackend } from '../backend/factory.js';
 import type { Backend } from '../backend/types.js';
-import { parseSources, planParsed, readLiveState, resolveProject } from '../core/reconcile.js';
+import { parseSources, planSources, resolveProject } from '../core/reconcile.js';
 import { type Diagnostic, formatDiagnostic, StigmerError, ValidationError } from '../errors.js';
-import { defineManifests } from '../manifest/validate-set.js';
 import { renderPlanJson } from '../plan/render-json.js';
 import { formatApplySummary } from '../plan/render-model.js';
 import { renderPlanText } from '../plan/render-text.js';
@@ -232,8 +231,6 @@ async function run(env: Env, io: Workflow): Promise<number> {
   const backend = await openBackend(config, { sqliteDriver: 'node:sqlite' });
   try {
     const parsed = await parseSources(loadOptions);
-    const definitions = defineManifests(parsed.files);
-    const live = await readLiveState(backend, definitions);
     let project: string;
     try {
       project = resolveProject(inputs.project, { project: parsed.project, root: parsed.root }, loadOptions);
@@ -241,19 +238,13 @@ async function run(env: Env, io: Workflow): Promise<number> {
       if (inputs.project !== undefined) throw err;
       project = 'manifests';
     }
-    let result: ReturnType<typeof planParsed>;
+    let result: Awaited<ReturnType<typeof planSources>>;
     try {
-      result = planParsed(
-        backend,
-        parsed,
-        live,
-        {
-          ...loadOptions,
-          ...(inputs.project !== undefined ? { project: inputs.project } : {}),
-          secrets,
-        },
-        definitions,
-      );
+      result = await planSources(backend, parsed, {
+        ...loadOptions,
+        ...(inputs.project !== undefined ? { project: inputs.project } : {}),
+        secrets,
+      });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return await reportInvalid(

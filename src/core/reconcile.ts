@@ -11,7 +11,7 @@ import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { LARGE_LOAD_BYTES, tuneHeapForLoad } from '../heap.js';
 import { defaultParseCache } from '../manifest/cache.js';
-import { cachedLinks, needsResolution } from '../manifest/links.js';
+import { hasCachedLinks, needsResolution } from '../manifest/links.js';
 import {
   eventLoopYielder,
   type ParseFilesOptions,
@@ -36,7 +36,7 @@ import { resolveEnvironmentSecrets, type ValueFromPolicy } from '../secrets/envi
 import { loadSecretKey, SecretKey } from '../secrets/key.js';
 import { secretKeyMismatch } from '../secrets/key-check.js';
 import { secretHash } from '../secrets/seal.js';
-import { peekSpec, specTextOf } from '../stored-text.js';
+import { peekSpec } from '../stored-text.js';
 import {
   ANNOTATIONS,
   DECLARED_KINDS,
@@ -101,45 +101,22 @@ export interface PlanResult {
  */
 export async function readLiveState(
   backend: Backend,
-  files?: readonly ParsedFile[] | ManifestDefinitions,
+  manifests?: readonly ParsedFile[] | ManifestDefinitions,
 ): Promise<StoredResource[]> {
-  if (!backend.sharesSpecTexts || files === undefined)
+  if (!backend.sharesSpecTexts || manifests === undefined)
     return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
-  if (!Array.isArray(files)) {
-    // The definitions validation makes anyway hold every accepted resource by (kind, name).
-    const definitions = files as ManifestDefinitions;
-    const lists = await Promise.all(
-      DECLARED_KINDS.map((kind) =>
-        backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) }),
-      ),
-    );
-    return lists.flat();
-  }
-  const expected = specTextsByKind(files as readonly ParsedFile[]);
+  // The definitions validation makes anyway hold every accepted resource by (kind, name).
+  const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
   const lists = await Promise.all(
-    DECLARED_KINDS.map((kind) => {
-      const texts = expected.get(kind);
-      return texts === undefined
-        ? backend.listAllResources(kind)
-        : backend.listAllResources(kind, { expectedSpecText: (name) => texts.get(name) });
-    }),
+    DECLARED_KINDS.map((kind) =>
+      backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) }),
+    ),
   );
   return lists.flat();
 }
 
-/** The spec texts of the parsed documents that hold one (packed ones: src/manifest/packed.ts). */
-function specTextsByKind(files: readonly ParsedFile[]): Map<string, Map<string, string>> {
-  const byKind = new Map<string, Map<string, string>>();
-  for (const f of files) {
-    for (const d of f.documents) {
-      const text = specTextOf(d.resource);
-      if (text === undefined) continue;
-      const texts = byKind.get(d.resource.kind);
-      if (texts === undefined) byKind.set(d.resource.kind, new Map([[d.resource.name, text]]));
-      else texts.set(d.resource.name, text);
-    }
-  }
-  return byKind;
+function isDefinitions(m: readonly ParsedFile[] | ManifestDefinitions): m is ManifestDefinitions {
+  return !Array.isArray(m);
 }
 
 /** Index of live names per kind, for reference resolution. */
@@ -417,7 +394,7 @@ export function sealDesiredSecrets(
   const diagnostics: Diagnostic[] = [];
   const out = resources.map((r) => {
     // Links are kept only for an Environment with nothing to resolve (src/manifest/links.ts).
-    if (r.kind !== 'Environment' || cachedLinks(r) !== undefined || !needsResolution(peekSpec(r))) return r;
+    if (r.kind !== 'Environment' || hasCachedLinks(r) || !needsResolution(peekSpec(r))) return r;
     const result = resolveEnvironmentSecrets(
       r.spec,
       { name: r.name },
@@ -509,6 +486,20 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   // Made before the live read, which compares stored specs with their texts (item 51).
   const definitions = defineManifests(parsed.files);
   return planParsed(backend, parsed, await readLive(definitions), options, definitions);
+}
+
+/**
+ * Reads the live state for parsed sources and plans them (planManifests without its overlap
+ * of parsing and reading): for adapters that parse first and decide what to do between (the
+ * Action).
+ */
+export async function planSources(
+  backend: Backend,
+  parsed: ParsedSources,
+  options: ReconcileOptions,
+): Promise<PlanResult> {
+  const definitions = defineManifests(parsed.files);
+  return planParsed(backend, parsed, await readLiveState(backend, definitions), options, definitions);
 }
 
 /** The part of planManifests after parsing; watch mode calls it with its per-file cache. */

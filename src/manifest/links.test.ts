@@ -2,17 +2,19 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretKeys } from '../plan/secrets.js';
 import { appliedHash, comparedViewOf } from '../plan/view.js';
 import { peekSpec } from '../stored-text.js';
 import type { DesiredResource } from '../types.js';
 import {
   cachedAppliedHash,
-  cachedLinks,
   cachedLinksResolve,
   encodeFacts,
+  hasCachedLinks,
   isFacts,
   needsResolution,
   referencesOf,
+  takeAppliedHash,
 } from './links.js';
 import { packParsedFile, unpackParsedFile } from './packed.js';
 import { parseManifestFile } from './parse.js';
@@ -53,6 +55,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const unpack = (parsed: ParsedFile, appliedHashes: boolean): ParsedFile =>
   unpackParsedFile(JSON.parse(packParsedFile(parsed, { appliedHashes }))) as ParsedFile;
 
+/** The links of a resource as the cross-file stage walks them from its facts; null: none kept. */
+function cachedLinks(r: { spec: unknown }): string[] | null {
+  const walked: string[] = [];
+  return cachedLinksResolve(r, (kind, name) => walked.push(kind, name) > 0) === undefined ? null : walked;
+}
+
 /** What the full path of the cross-file stage reads of a resource's spec. */
 function fullPath(r: DesiredResource): { links: string[] | null; hash: string | null } {
   const spec = peekSpec(r);
@@ -61,14 +69,7 @@ function fullPath(r: DesiredResource): { links: string[] | null; hash: string | 
     (r.kind === 'Skill' && typeof spec.skillMdFile === 'string') ||
     (r.kind === 'Environment' && needsResolution(spec)) ||
     (r.kind === 'Agent' && refs.some((ref) => ref.kind === 'Agent' && ref.name === r.name));
-  const secret =
-    r.kind === 'Environment' &&
-    Object.values((spec.data ?? {}) as Record<string, Record<string, unknown>>).some(
-      (e) =>
-        e?.isSecret === true ||
-        e?.sealed !== undefined ||
-        (e?.valueFrom !== undefined && e?.isSecret !== false),
-    );
+  const secret = secretKeys(r.kind, spec).length > 0;
   return {
     links: full ? null : refs.flatMap((ref) => [ref.kind, ref.name]),
     hash: secret ? null : appliedHash(r.kind, r.name, comparedViewOf({ ...r, spec })),
@@ -89,14 +90,12 @@ describe('the facts packed with each document', () => {
         const expected = fullPath(fresh.documents[i]!.resource);
         const links = cachedLinks(doc.resource);
         const hash = cachedAppliedHash(doc.resource);
-        const walked: string[] = [];
-        const all = cachedLinksResolve(doc.resource, (kind, name) => walked.push(kind, name) > 0);
-        expect(all === undefined ? null : walked).toEqual(links ?? null);
+        expect(hasCachedLinks(doc.resource)).toBe(links !== null);
         if (links?.length) {
           const [kind, name] = links;
           expect(cachedLinksResolve(doc.resource, (k, n) => k !== kind || n !== name)).toBe(false);
         }
-        expect({ path, i, links: links ?? null, hash: hash ?? null }).toEqual({ path, i, ...expected });
+        expect({ path, i, links, hash: hash ?? null }).toEqual({ path, i, ...expected });
         if (links?.length) linked++;
         if (hash) hashed++;
       });
@@ -119,10 +118,14 @@ describe('the facts packed with each document', () => {
     expect(cachedAppliedHash(read)).toMatch(/^sha256:[0-9a-f]{64}$/);
     void read.spec.instructions;
     expect(cachedAppliedHash(read)).toBeUndefined();
-    expect(cachedLinks(read)).toBeUndefined();
+    expect(cachedLinks(read)).toBeNull();
     replaced.spec = { instructions: 'other' };
-    expect(cachedLinks(replaced)).toBeUndefined();
+    expect(cachedLinks(replaced)).toBeNull();
     expect(cachedAppliedHash({ ...copied })).toBeUndefined();
+    const taken = agentOf();
+    expect(takeAppliedHash(taken)).toMatch(/^sha256:/);
+    expect(takeAppliedHash(taken)).toBeUndefined();
+    expect(cachedLinks(taken)).toBeNull();
     expect(Object.keys(copied)).not.toContain('facts');
     expect(JSON.stringify(copied)).not.toContain('|');
   });

@@ -71,10 +71,6 @@ export function referencesOf(
   return out;
 }
 
-const FACTS = Symbol('stigmer.facts');
-
-type WithFacts = { [FACTS]?: string };
-
 /** The links to pack with a resource (see the module comment); null when it takes the full path. */
 export function linksOf(resource: { kind: DeclaredKind; name: string }, spec: JsonObject): string[] | null {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return null;
@@ -138,10 +134,9 @@ export function isFacts(value: unknown): value is string {
   return bar === 0 || bar === HEX_LENGTH;
 }
 
-/** Attaches unpacked facts to a resource (not enumerable: copies and JSON never carry them). */
-export function attachFacts(resource: object, facts: string): void {
-  if (LazyHolder.holds(resource)) LazyHolder.setExtra(resource, facts);
-  else Object.defineProperty(resource, FACTS, { value: facts, writable: true, configurable: true });
+/** Attaches unpacked facts to a resource (a private slot: copies and JSON never carry them). */
+export function attachFacts(resource: LazyHolder, facts: string): void {
+  LazyHolder.setExtra(resource, facts);
 }
 
 /**
@@ -151,18 +146,23 @@ export function attachFacts(resource: object, facts: string): void {
  * the whole resource.
  */
 export function cachedFacts(resource: { spec: unknown }): string | undefined {
-  const facts = LazyHolder.holds(resource) ? LazyHolder.extra(resource) : (resource as WithFacts)[FACTS];
+  if (!LazyHolder.holds(resource)) return undefined;
+  const facts = LazyHolder.extra(resource);
   return typeof facts === 'string' && specTextOf(resource) !== undefined ? facts : undefined;
 }
 
-/** The links of a resource unpacked with them (see cachedFacts); undefined: read the spec. */
-export function cachedLinks(resource: { spec: unknown }): readonly string[] | undefined {
+/** True when the facts hold links (not `!`: the full path). */
+function linksKept(facts: string): boolean {
+  return !facts.endsWith(`|${NO_LINKS}`);
+}
+
+/**
+ * True when a resource has its links kept (see cachedFacts): an Environment then has nothing
+ * to resolve, a Skill no file to read.
+ */
+export function hasCachedLinks(resource: { spec: unknown }): boolean {
   const facts = cachedFacts(resource);
-  if (facts === undefined) return undefined;
-  const bar = facts.indexOf('|');
-  if (bar === facts.length - 1) return [];
-  const links = facts.slice(bar + 1);
-  return links === NO_LINKS ? undefined : links.split('\0');
+  return facts !== undefined && linksKept(facts);
 }
 
 /**
@@ -175,10 +175,8 @@ export function cachedLinksResolve(
   resolves: (kind: DeclaredKind, name: string) => boolean,
 ): boolean | undefined {
   const facts = cachedFacts(resource);
-  if (facts === undefined) return undefined;
+  if (facts === undefined || !linksKept(facts)) return undefined;
   let at = facts.indexOf('|') + 1;
-  if (at === facts.length) return true;
-  if (facts.length === at + 1 && facts.charCodeAt(at) === 33 /* ! */) return undefined;
   while (at < facts.length) {
     const split = facts.indexOf('\0', at);
     let end = facts.indexOf('\0', split + 1);

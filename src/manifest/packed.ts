@@ -123,21 +123,21 @@ function unpackDocument(value: unknown): ParsedDocument | null {
   if (typeof resource !== 'object' || resource === null) return null;
   if (typeof resource.spec !== 'string' || typeof packed.positions !== 'string') return null;
   const doc = new LazyHolder() as unknown as Record<string, unknown>;
-  let unpacked: Record<string, unknown> | undefined;
   for (const key of Object.keys(packed)) {
-    if (key === 'resource') doc.resource = unpacked = unpackResource(resource);
+    if (key === 'resource') doc.resource = unpackResource(resource, packed.facts);
     else if (key === 'positions') positionsMember.define(doc, packed.positions);
     else if (key !== 'facts') doc[key] = packed[key];
   }
-  if (unpacked !== undefined && isFacts(packed.facts)) attachFacts(unpacked, packed.facts);
   return doc as unknown as ParsedDocument;
 }
 
-function unpackResource(packed: Record<string, unknown>): Record<string, unknown> {
-  const resource = new LazyHolder() as unknown as Record<string, unknown>;
+function unpackResource(packed: Record<string, unknown>, facts: unknown): LazyHolder {
+  const resource = new LazyHolder();
+  const members = resource as unknown as Record<string, unknown>;
   for (const key of Object.keys(packed)) {
     if (key === 'spec') specMember.define(resource, packed.spec as string);
-    else resource[key] = packed[key];
+    else members[key] = packed[key];
   }
+  if (isFacts(facts)) attachFacts(resource, facts);
   return resource;
 }

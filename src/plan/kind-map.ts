@@ -36,18 +36,6 @@ export class KindNameMap<V> {
   *values(): IterableIterator<V> {
     for (const names of this.byKind.values()) yield* names.values();
   }
-
-  /** Values ordered by kind (DECLARED_KINDS order; others last, by name) and then by name. */
-  sortedValues(): V[] {
-    const out: V[] = [];
-    const kinds = [...this.byKind.keys()].sort(compareKinds);
-    for (const kind of kinds) {
-      const names = this.byKind.get(kind) as Map<string, V>;
-      // Default sort compares UTF-16 code units, as `<` does.
-      for (const name of [...names.keys()].sort()) out.push(names.get(name) as V);
-    }
-    return out;
-  }
 }
 
 const KIND_RANK = new Map<DeclaredKind, number>(DECLARED_KINDS.map((k, i) => [k, i]));
@@ -69,9 +57,9 @@ export function compareKindName(
 }
 
 /**
- * `items` ordered by kind (compareKinds) and then by name, as `KindNameMap.sortedValues` orders
- * its values: grouped by kind first, so each sort compares names only (and the input's runs,
- * such as a store's rows in name order, cost one pass each).
+ * `items` ordered by kind (DECLARED_KINDS order; others last, by name) and then by name, as
+ * compareKindName orders them: grouped by kind first, so each sort compares names only (and the
+ * input's runs, such as a store's rows in name order, cost one pass each).
  */
 export function sortedByKindName<T extends { kind: DeclaredKind; name: string }>(items: readonly T[]): T[] {
   const byKind = new Map<DeclaredKind, T[]>();

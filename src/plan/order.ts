@@ -5,7 +5,7 @@
  * any input order.
  */
 import type { DeclaredKind, JsonObject, JsonValue } from '../types.js';
-import { compareKindName, KindNameMap } from './kind-map.js';
+import { KindNameMap, sortedByKindName } from './kind-map.js';
 
 export interface ResourceRef {
   kind: DeclaredKind;
@@ -79,7 +79,7 @@ export function orderByReferences<T extends ResourceRef>(items: T[], specOf: (it
   const byKey = new KindNameMap<T>();
   for (const item of items) byKey.set(item.kind, item.name, item);
   // Index i = position in kind/name order = priority; everything below works on indices.
-  const sorted = [...byKey.values()].sort(compareKindName);
+  const sorted = sortedByKindName([...byKey.values()]);
   const n = sorted.length;
   const indexOf = new KindNameMap<number>();
   for (let i = 0; i < n; i++) indexOf.set((sorted[i] as T).kind, (sorted[i] as T).name, i);
