@@ -8373,6 +8373,49 @@ var init_private_files = __esm({
   }
 });
 
+// src/backend/digest.ts
+import { createHash as createHash2 } from "node:crypto";
+function combineKindDigests(of) {
+  const hash = createHash2("sha256");
+  for (const kind of DECLARED_KINDS) hash.update(`${kind}\0${of(kind)}
+`);
+  return hash.digest("hex");
+}
+var FIELD, ROW, BATCH_ROWS, ROW_DIGEST_SQL, RowDigest;
+var init_digest = __esm({
+  "src/backend/digest.ts"() {
+    "use strict";
+    init_types();
+    FIELD = "";
+    ROW = "";
+    BATCH_ROWS = 256;
+    ROW_DIGEST_SQL = { field: "char(1)", row: "char(2)" };
+    RowDigest = class {
+      hash = createHash2("sha256");
+      batch = [];
+      add(row) {
+        this.batch.push(row.join(FIELD));
+        if (this.batch.length >= BATCH_ROWS) this.drain();
+      }
+      /** Rows already joined: each row's fields joined by char(1), and each row followed by char(2). */
+      addText(rows) {
+        this.drain();
+        this.hash.update(rows);
+      }
+      digest() {
+        this.drain();
+        return this.hash.digest("hex");
+      }
+      drain() {
+        if (this.batch.length === 0) return;
+        this.hash.update(this.batch.join(ROW));
+        this.hash.update(ROW);
+        this.batch = [];
+      }
+    };
+  }
+});
+
 // src/backend/ownership.ts
 function checkOwnership(change, live, project) {
   if (change.op === "assert" || live === null) {
@@ -8568,7 +8611,7 @@ var init_driver = __esm({
 });
 
 // src/backend/local/migrate.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync2 } from "node:fs";
 import { dirname as dirname2, join as join2 } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8588,7 +8631,7 @@ function defaultMigrationsDir() {
   }
 }
 function migrationHash(sql) {
-  return createHash2("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
+  return createHash3("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
 }
 function readMigrations(dir = defaultMigrationsDir()) {
   const out = [];
@@ -8838,7 +8881,7 @@ __export(local_exports, {
   requestIdReused: () => requestIdReused,
   unknownKind: () => unknownKind
 });
-import { createHash as createHash3, randomBytes } from "node:crypto";
+import { createHash as createHash4, randomBytes } from "node:crypto";
 import { dirname as dirname3, resolve as resolve3 } from "node:path";
 function newId(prefix) {
   if (idPool.at + 10 > idPool.bytes.length) {
@@ -9051,7 +9094,7 @@ function requestIdReused(requestId) {
   });
 }
 function hashBatch(changes, options) {
-  return createHash3("sha256").update(JSON.stringify([options.message ?? null, options.project ?? null, changes])).digest("hex");
+  return createHash4("sha256").update(JSON.stringify([options.message ?? null, options.project ?? null, changes])).digest("hex");
 }
 function toSession(r) {
   const status = JSON.parse(r.status);
@@ -9113,7 +9156,7 @@ function hasSealed(spec) {
 function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_ID_TTL_MS, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, idPool, RESOURCE_COLUMNS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
+var DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, REQUEST_ID_TTL_MS, DEFAULT_EXECUTION_PAGE_SIZE, DNS_LABEL, BASE32, TERMINAL, PHASES, idPool, RESOURCE_COLUMNS, DIGEST_PAGE_ROWS, LocalBackend, NO_USAGE, MAX_LEASE_MS;
 var init_local = __esm({
   "src/backend/local/index.ts"() {
     "use strict";
@@ -9121,6 +9164,7 @@ var init_local = __esm({
     init_private_files();
     init_stored_text();
     init_types();
+    init_digest();
     init_ownership();
     init_driver();
     init_migrate();
@@ -9144,6 +9188,7 @@ var init_local = __esm({
     ]);
     idPool = { bytes: Buffer.alloc(0), at: 0 };
     RESOURCE_COLUMNS = "id, name, labels, annotations, spec, status, version, created_at, updated_at";
+    DIGEST_PAGE_ROWS = 2e3;
     LocalBackend = class _LocalBackend {
       info;
       sharesSpecTexts = true;
@@ -9333,7 +9378,9 @@ var init_local = __esm({
           const items = [];
           let status = "{}";
           let stamp = "";
+          const digest = options.onDigest ? new RowDigest() : null;
           for (const row of this.kindStatements(kind).all.iterate()) {
+            digest?.add(row);
             if (expected !== void 0) {
               const text = expected(row[1]);
               if (text === row[4]) row[4] = text;
@@ -9345,8 +9392,29 @@ var init_local = __esm({
             if (row[8] === stamp) row[8] = stamp;
             items.push(arrayToResource(kind, row));
           }
+          if (digest) options.onDigest?.(digest.digest());
           return items;
         });
+      }
+      resourcesDigest() {
+        return this.guard(
+          () => combineKindDigests((kind) => {
+            const digest = new RowDigest();
+            const t = KINDS[kind].table;
+            const fields = RESOURCE_COLUMNS.split(", ").join(` || ${ROW_DIGEST_SQL.field} || `);
+            const page = this.db.prepare(
+              `SELECT CAST(group_concat(r, '') AS BLOB) AS text, max(name) AS last, count(*) AS n FROM
+             (SELECT name, ${fields} || ${ROW_DIGEST_SQL.row} AS r FROM ${t} WHERE name > ? ORDER BY name LIMIT ?)`
+            );
+            for (let after = ""; ; ) {
+              const got = page.get(after, DIGEST_PAGE_ROWS);
+              if (got.text !== null) digest.addText(got.text);
+              if (got.n < DIGEST_PAGE_ROWS || got.last === null) break;
+              after = got.last;
+            }
+            return digest.digest();
+          })
+        );
       }
       getResource(kind, name) {
         return this.guard(() => {
@@ -22365,6 +22433,7 @@ async function openBackend(config, options = {}) {
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { existsSync as existsSync5 } from "node:fs";
 import { basename, dirname as dirname7, join as join6, relative as relative3, resolve as resolve7, sep as sep3 } from "node:path";
+init_digest();
 init_errors();
 
 // src/heap.ts
@@ -22386,7 +22455,7 @@ function tuneHeapForLoad(totalBytes, given = process.execArgv.join(" "), env = p
 
 // src/manifest/cache.ts
 init_private_files();
-import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
+import { createHash as createHash5, randomBytes as randomBytes2 } from "node:crypto";
 import {
   closeSync as closeSync2,
   existsSync as existsSync3,
@@ -27251,7 +27320,7 @@ function openParseCache(options) {
   const header = `stigmer-parse-pack ${CACHE_FORMAT_VERSION} ${options.programVersion}`;
   const packPath = join3(
     options.dir,
-    `${createHash4("sha256").update(options.scope).digest("hex").slice(0, 32)}.pack`
+    `${createHash5("sha256").update(options.scope).digest("hex").slice(0, 32)}.pack`
   );
   let stored = null;
   let packFd;
@@ -27281,7 +27350,7 @@ function openParseCache(options) {
         if (n === 0) return null;
         got += n;
       }
-      if (verify && createHash4("sha256").update(key).update("\n").update(bytes).digest("hex") !== entry.sum)
+      if (verify && createHash5("sha256").update(key).update("\n").update(bytes).digest("hex") !== entry.sum)
         return null;
       return bytes;
     } catch {
@@ -27362,8 +27431,13 @@ function openParseCache(options) {
   };
   const cache = {
     stats,
-    lookup(displayPath2, bytes) {
-      const key = entryKey(options.programVersion, displayPath2, bytes);
+    dir: options.dir,
+    scope: options.scope,
+    keyOf(displayPath2, bytes) {
+      return entryKey(options.programVersion, displayPath2, bytes);
+    },
+    lookup(displayPath2, bytes, known) {
+      const key = known ?? entryKey(options.programVersion, displayPath2, bytes);
       const entry = load().get(key);
       if (entry) {
         const json = readEntry(key, entry, true);
@@ -27387,7 +27461,7 @@ function openParseCache(options) {
       const key = miss?.bytes === bytes ? miss.key : entryKey(options.programVersion, displayPath2, bytes);
       if (!startWriter()) return;
       const text = Buffer.from(json ?? packParsedFile(parsed), "utf8");
-      append(key, createHash4("sha256").update(key).update("\n").update(text).digest("hex"), text);
+      append(key, createHash5("sha256").update(key).update("\n").update(text).digest("hex"), text);
     },
     parse(displayPath2, bytes) {
       const cached = cache.lookup(displayPath2, bytes);
@@ -27517,7 +27591,7 @@ function holdsPlaintextSecret(parsed) {
   });
 }
 function entryKey(programVersion2, displayPath2, bytes) {
-  return createHash4("sha256").update(`stigmer-parse-cache\0${CACHE_FORMAT_VERSION}\0${programVersion2}\0${displayPath2}\0`).update(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes).digest("hex");
+  return createHash5("sha256").update(`stigmer-parse-cache\0${CACHE_FORMAT_VERSION}\0${programVersion2}\0${displayPath2}\0`).update(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes).digest("hex");
 }
 function decodeEntry(displayPath2, json) {
   try {
@@ -27527,10 +27601,19 @@ function decodeEntry(displayPath2, json) {
   }
 }
 var fingerprint;
+var PROGRAM_VERSION_FILE = "program-version";
 function programVersion() {
   if (fingerprint !== void 0) return fingerprint;
   const here = dirname4(fileURLToPath2(import.meta.url));
-  const hash = createHash4("sha256");
+  try {
+    const stamped = readFileSync4(join3(here, PROGRAM_VERSION_FILE), "utf8").trim();
+    if (stamped !== "") {
+      fingerprint = stamped;
+      return fingerprint;
+    }
+  } catch {
+  }
+  const hash = createHash5("sha256");
   let version = "unknown";
   try {
     const pkg = JSON.parse(readFileSync4(join3(here, "..", "..", "package.json"), "utf8"));
@@ -28237,7 +28320,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes as randomByte
 // src/secrets/key.ts
 init_errors();
 init_private_files();
-import { createHash as createHash5, hkdfSync, randomBytes as randomBytes3 } from "node:crypto";
+import { createHash as createHash6, hkdfSync, randomBytes as randomBytes3 } from "node:crypto";
 import {
   closeSync as closeSync4,
   fchmodSync,
@@ -28283,7 +28366,7 @@ var SecretKey = class _SecretKey {
       hash: derive(HKDF_INFO_HASH),
       plan: derive(HKDF_INFO_PLAN)
     };
-    const keyId = createHash5("sha256").update(subkeys2.hash).digest("hex").slice(0, 8);
+    const keyId = createHash6("sha256").update(subkeys2.hash).digest("hex").slice(0, 8);
     const key = new _SecretKey(keyId, source);
     subkeysOf.set(key, subkeys2);
     return key;
@@ -28891,15 +28974,25 @@ function secretKeyMismatch(desired, live, key) {
 init_stored_text();
 init_types();
 var DNS_LABEL3 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-async function readLiveState(backend, manifests) {
-  if (!backend.sharesSpecTexts || manifests === void 0)
-    return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
-  const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
-  const lists = await Promise.all(
-    DECLARED_KINDS.map(
-      (kind) => backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) })
-    )
-  );
+async function readLiveState(backend, manifests, onDigest) {
+  const digests = onDigest && backend.resourcesDigest ? /* @__PURE__ */ new Map() : null;
+  const digestOf = (kind) => digests ? { onDigest: (d) => void digests.set(kind, d) } : {};
+  let lists;
+  if (!backend.sharesSpecTexts || manifests === void 0) {
+    lists = await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind, digestOf(kind))));
+  } else {
+    const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
+    lists = await Promise.all(
+      DECLARED_KINDS.map(
+        (kind) => backend.listAllResources(kind, {
+          expectedSpecText: (name) => definitions.specText(kind, name),
+          ...digestOf(kind)
+        })
+      )
+    );
+  }
+  if (digests && onDigest && digests.size === DECLARED_KINDS.length)
+    onDigest(combineKindDigests((kind) => digests.get(kind)));
   return lists.flat();
 }
 function isDefinitions(m) {
@@ -28997,22 +29090,31 @@ function sourceRecorder(root, cwd = process.cwd()) {
     return `${path}:${source.line}`;
   };
 }
-async function parseSources(options, hooks = {}) {
-  const sources = await readManifestSources(options);
+async function parseSources(options, hooks = {}, loaded) {
+  const sources = loaded?.sources ?? await readManifestSources(options);
   return {
     root: sources.root,
     project: sources.project,
-    files: await parseWithCache(sources, options, hooks),
-    diagnostics: sources.diagnostics
+    diagnostics: sources.diagnostics,
+    files: await parseWithCache(sources, options, hooks, loaded?.prepared)
   };
 }
-async function parseWithCache(sources, options, hooks = {}) {
+function prepareLoad(sources, options, withKeys = false) {
   const scope = `${resolve7(options.cwd ?? ".")}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
   const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
+  if (!withKeys || !cache) return { cache };
+  return {
+    cache,
+    keys: sources.files.map((f) => f.absolutePath === null ? void 0 : cache.keyOf(f.path, f.bytes))
+  };
+}
+async function parseWithCache(sources, options, hooks = {}, prepared = prepareLoad(sources, options)) {
+  const { cache, keys } = prepared;
   const pause = eventLoopYielder(hooks.yieldMs);
   const files = [];
-  for (const f of sources.files) {
-    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : void 0;
+  for (let i = 0; i < sources.files.length; i++) {
+    const f = sources.files[i];
+    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes, keys?.[i]) : void 0;
     if (hit) f.bytes = "";
     files.push(hit);
     const paused = pause();

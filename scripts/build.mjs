@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleCli } from './bundle-cli.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -20,6 +21,13 @@ try {
 } catch {
   rmSync(fresh, { recursive: true, force: true });
   console.error('build failed: TypeScript errors above');
+  process.exit(1);
+}
+try {
+  await bundleCli(fresh);
+} catch (err) {
+  rmSync(fresh, { recursive: true, force: true });
+  console.error(`build failed: ${err.message}`);
   process.exit(1);
 }
 if (existsSync(dist)) renameSync(dist, old);

@@ -255,6 +255,11 @@ export interface BulkListOptions {
    * resources then holds one copy of every spec text instead of two (issue 17). Others ignore it.
    */
   expectedSpecText?: (name: string) => string | undefined;
+  /**
+   * Called once with the digest of exactly the rows the list returned, the one
+   * `resourcesDigest` combines for this kind. Backends without `resourcesDigest` ignore it.
+   */
+  onDigest?: (digest: string) => void;
 }
 
 export interface Backend {
@@ -285,6 +290,14 @@ export interface Backend {
    * exactly N, and any commit changes it (the StateToken RPC).
    */
   changeCounter?(): Promise<number>;
+  /**
+   * Optional: a digest of every stored declared resource, every column a plan can see, however
+   * it was written (by stigmer, by a server, or by SQL from outside). Equal digests mean equal
+   * stored resources, so a plan of the same manifests gives the same result (the no-op memo,
+   * src/core/noop-memo.ts). `kindDigests` combines per-kind digests (BulkListOptions.onDigest)
+   * into the same value.
+   */
+  resourcesDigest?(): Promise<string>;
   /**
    * Applies every change or none. A change whose expectedVersion does not match raises
    * ConflictError and the whole batch is rolled back.

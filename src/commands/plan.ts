@@ -14,6 +14,8 @@ import {
   resealSecretsFlag,
 } from '../cli/manifest-input.js';
 import { printPlanFailure, printPlanOutcome } from '../cli/plan-output.js';
+import type { Plan as PlanValue } from '../plan/types.js';
+import type { SecretKey } from '../secrets/key.js';
 
 export default class Plan extends StigmerCommand {
   static override summary = 'Show what apply would change: create, update or delete.';
@@ -54,12 +56,15 @@ export default class Plan extends StigmerCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Plan);
     const input = await manifestInput(args.dir, flags.file);
+    const { planWithNoopMemo } = await import('../core/noop-memo.js');
     const { planManifests } = await import('../core/reconcile.js');
     const backend = await this.openBackend(flags);
     try {
-      let result: Awaited<ReturnType<typeof planManifests>>;
+      let result: { plan: PlanValue; secretKey: SecretKey | null };
       try {
-        result = await planManifests(backend, {
+        // Shown, not saved: a no-op plan of unchanged manifests and state is given again from
+        // the memo (src/core/noop-memo.ts); a saved plan needs every version it looked at.
+        result = await (flags.out ? planManifests : planWithNoopMemo)(backend, {
           ...input,
           ...(flags.project !== undefined ? { project: flags.project } : {}),
           prune: flags.prune,

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Env, stigmerHome } from '../backend/config.js';
+import { combineKindDigests } from '../backend/digest.js';
 import type { Backend } from '../backend/types.js';
 import { type Diagnostic, StigmerError, ValidationError } from '../errors.js';
 import { LARGE_LOAD_BYTES, tuneHeapForLoad } from '../heap.js';
-import { defaultParseCache } from '../manifest/cache.js';
+import { defaultParseCache, type ParseCache } from '../manifest/cache.js';
 import { hasCachedLinks, needsResolution } from '../manifest/links.js';
 import {
   eventLoopYielder,
@@ -102,16 +103,29 @@ export interface PlanResult {
 export async function readLiveState(
   backend: Backend,
   manifests?: readonly ParsedFile[] | ManifestDefinitions,
+  onDigest?: (digest: string) => void,
 ): Promise<StoredResource[]> {
-  if (!backend.sharesSpecTexts || manifests === undefined)
-    return (await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind)))).flat();
-  // The definitions validation makes anyway hold every accepted resource by (kind, name).
-  const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
-  const lists = await Promise.all(
-    DECLARED_KINDS.map((kind) =>
-      backend.listAllResources(kind, { expectedSpecText: (name) => definitions.specText(kind, name) }),
-    ),
-  );
+  // The digest of what was read (Backend.resourcesDigest), for the no-op memo.
+  const digests = onDigest && backend.resourcesDigest ? new Map<DeclaredKind, string>() : null;
+  const digestOf = (kind: DeclaredKind) =>
+    digests ? { onDigest: (d: string) => void digests.set(kind, d) } : {};
+  let lists: StoredResource[][];
+  if (!backend.sharesSpecTexts || manifests === undefined) {
+    lists = await Promise.all(DECLARED_KINDS.map((kind) => backend.listAllResources(kind, digestOf(kind))));
+  } else {
+    // The definitions validation makes anyway hold every accepted resource by (kind, name).
+    const definitions = isDefinitions(manifests) ? manifests : defineManifests(manifests);
+    lists = await Promise.all(
+      DECLARED_KINDS.map((kind) =>
+        backend.listAllResources(kind, {
+          expectedSpecText: (name) => definitions.specText(kind, name),
+          ...digestOf(kind),
+        }),
+      ),
+    );
+  }
+  if (digests && onDigest && digests.size === DECLARED_KINDS.length)
+    onDigest(combineKindDigests((kind) => digests.get(kind) as string));
   return lists.flat();
 }
 
@@ -289,14 +303,30 @@ export interface ParsedSources {
 export async function parseSources(
   options: LoadOptions & { secrets?: SecretOptions },
   hooks: ParseHooks = {},
+  loaded?: LoadedSources,
 ): Promise<ParsedSources> {
-  const sources = await readManifestSources(options);
+  const sources = loaded?.sources ?? (await readManifestSources(options));
   return {
     root: sources.root,
     project: sources.project,
-    files: await parseWithCache(sources, options, hooks),
     diagnostics: sources.diagnostics,
+    files: await parseWithCache(sources, options, hooks, loaded?.prepared),
   };
+}
+
+/** Sources already read, with their parse cache (planManifests' caller made them). */
+export interface LoadedSources {
+  sources: ManifestSources;
+  prepared: PreparedLoad;
+}
+
+/** What planManifests can be given, and tell, besides its options (the no-op memo uses them). */
+export interface PlanTaps {
+  loaded?: LoadedSources;
+  /** Called with the digest of the live state read (Backend.resourcesDigest), when it has one. */
+  onDigest?: (digest: string) => void;
+  /** Called with the parsed files before anything plans them. */
+  onParsed?: (parsed: ParsedSources) => void;
 }
 
 /** How a load parses: the parse pool's hooks, and whether a large load tunes the heap. */
@@ -307,6 +337,32 @@ export interface ParseHooks extends Pick<ParseFilesOptions, 'beforeOwnShare' | '
    * cost time (docs/performance.md item 43).
    */
   tuneHeap?: boolean;
+}
+
+/** The parse cache of a load, and (when asked for) the cache key of each of its files. */
+export interface PreparedLoad {
+  cache: ParseCache | null;
+  /** keys[i]: the cache key of sources.files[i] (undefined for standard input). */
+  keys?: Array<string | undefined>;
+}
+
+/**
+ * Opens the parse cache a load of `sources` uses: one pack per working directory and manifest
+ * root (or list of files). With `withKeys`, also works out each file's cache key, which the
+ * lookups then use (the no-op memo digests the same keys).
+ */
+export function prepareLoad(
+  sources: ManifestSources,
+  options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
+  withKeys = false,
+): PreparedLoad {
+  const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
+  const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
+  if (!withKeys || !cache) return { cache };
+  return {
+    cache,
+    keys: sources.files.map((f) => (f.absolutePath === null ? undefined : cache.keyOf(f.path, f.bytes))),
+  };
 }
 
 /**
@@ -321,13 +377,14 @@ export async function parseWithCache(
   sources: ManifestSources,
   options: { cwd?: string; files?: string[]; secrets?: SecretOptions },
   hooks: ParseHooks = {},
+  prepared: PreparedLoad = prepareLoad(sources, options),
 ): Promise<ParsedFile[]> {
-  const scope = `${resolve(options.cwd ?? '.')}\0${sources.root ?? JSON.stringify(options.files ?? [])}`;
-  const cache = defaultParseCache(options.secrets?.home ?? stigmerHome(), process.env, scope);
+  const { cache, keys } = prepared;
   const pause = eventLoopYielder(hooks.yieldMs);
   const files: Array<ParsedFile | undefined> = [];
-  for (const f of sources.files) {
-    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes) : undefined;
+  for (let i = 0; i < sources.files.length; i++) {
+    const f = sources.files[i] as ManifestSource;
+    const hit = cache && f.absolutePath !== null ? cache.lookup(f.path, f.bytes, keys?.[i]) : undefined;
     if (hit) f.bytes = '';
     files.push(hit);
     const paused = pause();
@@ -455,7 +512,11 @@ export function assertValid(manifests: ManifestSet): void {
 const REMOTE_YIELD_MS = 10;
 
 /** load → validate → plan against the backend's live state. Throws ValidationError on bad input. */
-export async function planManifests(backend: Backend, options: ReconcileOptions): Promise<PlanResult> {
+export async function planManifests(
+  backend: Backend,
+  options: ReconcileOptions,
+  taps: PlanTaps = {},
+): Promise<PlanResult> {
   // A remote backend's live state is read from the start, while this thread reads and parses
   // the manifests. The local backend's is read while the parse worker starts on a small load (it
   // takes more files meanwhile), and after the parse when that is large or when nothing is
@@ -465,7 +526,7 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   let live: Promise<StoredResource[]> | undefined;
   const readLive = (files?: ManifestDefinitions): Promise<StoredResource[]> => {
     if (live === undefined) {
-      live = readLiveState(backend, files);
+      live = readLiveState(backend, files, taps.onDigest);
       live.catch(() => {});
     }
     return live;
@@ -478,11 +539,16 @@ export async function planManifests(backend: Backend, options: ReconcileOptions)
   // the parse cache, so the server's and the wire's work overlaps ours (item 37).
   const remote = !backend.sharesSpecTexts;
   if (remote) void readLive();
-  const parsed = await parseSources(options, {
-    beforeOwnShare: early,
-    ...(options.toApply ? { appliedHashes: true } : {}),
-    ...(remote ? { yieldMs: REMOTE_YIELD_MS, tuneHeap: false } : {}),
-  });
+  const parsed = await parseSources(
+    options,
+    {
+      beforeOwnShare: early,
+      ...(options.toApply ? { appliedHashes: true } : {}),
+      ...(remote ? { yieldMs: REMOTE_YIELD_MS, tuneHeap: false } : {}),
+    },
+    taps.loaded,
+  );
+  taps.onParsed?.(parsed);
   // Made before the live read, which compares stored specs with their texts (item 51).
   const definitions = defineManifests(parsed.files);
   return planParsed(backend, parsed, await readLive(definitions), options, definitions);

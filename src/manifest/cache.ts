@@ -71,8 +71,16 @@ export interface ParseCacheStats {
  */
 export interface ParseCache {
   parse(displayPath: string, bytes: Buffer | string): ParsedFile;
-  /** The cached result for these bytes, or undefined (counted as a miss; `store` the parse). */
-  lookup(displayPath: string, bytes: Buffer | string): ParsedFile | undefined;
+  /**
+   * The cached result for these bytes, or undefined (counted as a miss; `store` the parse).
+   * `key`, when given, is `keyOf(displayPath, bytes)` computed before.
+   */
+  lookup(displayPath: string, bytes: Buffer | string, key?: string): ParsedFile | undefined;
+  /** The key the entry of these bytes has (entryKey for this cache's program). */
+  keyOf(displayPath: string, bytes: Buffer | string): string;
+  /** The directory the packs are in, and the scope of this cache's pack. */
+  readonly dir: string;
+  readonly scope: string;
   /** Records the result of a miss; `json` is its packed text (`packParsedFile`) when the caller has it. */
   store(displayPath: string, bytes: Buffer | string, parsed: ParsedFile, json?: string): void;
   /** Writes the pack if anything changed. Never throws. */
@@ -260,8 +268,13 @@ export function openParseCache(options: ParseCacheOptions): ParseCache {
 
   const cache: ParseCache = {
     stats,
-    lookup(displayPath, bytes) {
-      const key = entryKey(options.programVersion, displayPath, bytes);
+    dir: options.dir,
+    scope: options.scope,
+    keyOf(displayPath, bytes) {
+      return entryKey(options.programVersion, displayPath, bytes);
+    },
+    lookup(displayPath, bytes, known) {
+      const key = known ?? entryKey(options.programVersion, displayPath, bytes);
       const entry = load().get(key);
       if (entry) {
         const json = readEntry(key, entry, true);
@@ -473,6 +486,9 @@ function decodeEntry(displayPath: string, json: string): ParsedFile | null {
 
 let fingerprint: string | undefined;
 
+/** The file of the CLI bundle that holds its program version (written by its build). */
+export const PROGRAM_VERSION_FILE = 'program-version';
+
 /**
  * Version of the program as the cache sees it: the package version plus a hash of the code of
  * the per-file stage (this directory's modules, the shared types and errors, and the plan modules
@@ -482,6 +498,17 @@ let fingerprint: string | undefined;
 export function programVersion(): string {
   if (fingerprint !== undefined) return fingerprint;
   const here = dirname(fileURLToPath(import.meta.url));
+  // The CLI's start-up bundle is stamped with the hash of all its code when it is built
+  // (scripts/bundle-cli.mjs): one small read instead of hashing every chunk on every run.
+  try {
+    const stamped = readFileSync(join(here, PROGRAM_VERSION_FILE), 'utf8').trim();
+    if (stamped !== '') {
+      fingerprint = stamped;
+      return fingerprint;
+    }
+  } catch {
+    // Not the bundle: the compiled modules are hashed below.
+  }
   const hash = createHash('sha256');
   let version = 'unknown';
   try {

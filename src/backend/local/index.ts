@@ -21,6 +21,7 @@ import {
   type Kind,
   type StoredResource,
 } from '../../types.js';
+import { combineKindDigests, ROW_DIGEST_SQL, RowDigest } from '../digest.js';
 import { checkOwnership } from '../ownership.js';
 import type {
   AppliedChange,
@@ -228,6 +229,9 @@ interface ExecutionStatements {
 
 /** Columns of a resource row; `ResourceArrayRow` follows this order. */
 const RESOURCE_COLUMNS = 'id, name, labels, annotations, spec, status, version, created_at, updated_at';
+
+/** Rows per page of resourcesDigest. */
+const DIGEST_PAGE_ROWS = 2000;
 
 /** The local SQLite implementation of Backend. */
 export class LocalBackend implements Backend {
@@ -462,7 +466,9 @@ export class LocalBackend implements Backend {
       // kept once: every string kept here survives to the old generation, copied on the way.
       let status = '{}';
       let stamp = '';
+      const digest = options.onDigest ? new RowDigest() : null;
       for (const row of this.kindStatements(kind).all.iterate() as IterableIterator<ResourceArrayRow>) {
+        digest?.add(row);
         if (expected !== undefined) {
           const text = expected(row[1]);
           if (text === row[4]) row[4] = text;
@@ -474,8 +480,37 @@ export class LocalBackend implements Backend {
         if (row[8] === stamp) row[8] = stamp;
         items.push(arrayToResource(kind, row));
       }
+      if (digest) options.onDigest?.(digest.digest());
       return items;
     });
+  }
+
+  resourcesDigest(): Promise<string> {
+    // Kind by kind, in pages of rows that SQLite joins into one text each (the text RowDigest
+    // makes of the same rows, so a bulk list's digest equals this one): one hash update per page
+    // instead of a JavaScript array per row; as bytes (the UTF-8 RowDigest hashes), never decoded.
+    return this.guard(() =>
+      combineKindDigests((kind) => {
+        const digest = new RowDigest();
+        const t = KINDS[kind].table;
+        const fields = RESOURCE_COLUMNS.split(', ').join(` || ${ROW_DIGEST_SQL.field} || `);
+        const page = this.db.prepare(
+          `SELECT CAST(group_concat(r, '') AS BLOB) AS text, max(name) AS last, count(*) AS n FROM
+             (SELECT name, ${fields} || ${ROW_DIGEST_SQL.row} AS r FROM ${t} WHERE name > ? ORDER BY name LIMIT ?)`,
+        );
+        for (let after = ''; ; ) {
+          const got = page.get(after, DIGEST_PAGE_ROWS) as {
+            text: string | null;
+            last: string | null;
+            n: number;
+          };
+          if (got.text !== null) digest.addText(got.text);
+          if (got.n < DIGEST_PAGE_ROWS || got.last === null) break;
+          after = got.last;
+        }
+        return digest.digest();
+      }),
+    );
   }
 
   getResource(kind: DeclaredKind, name: string): Promise<StoredResource | null> {
