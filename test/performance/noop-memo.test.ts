@@ -187,7 +187,10 @@ describe('Backend.resourcesDigest (local)', () => {
   it('equals the digest of a bulk read, and changes with any column of any row', async () => {
     const stack = makeStack();
     try {
-      stack.write('manifests/agents.yaml', `${agentYaml('a-1', 'Ünïcödé instructions ✓')}---\n${agentYaml('a-2')}`);
+      stack.write(
+        'manifests/agents.yaml',
+        `${agentYaml('a-1', 'Ünïcödé instructions ✓')}---\n${agentYaml('a-2')}`,
+      );
       const applied = await stack.run(['apply', 'manifests', '--auto-approve', '--project', 'digest']);
       expect(applied.code, applied.stderr).toBe(0);
       const digestNow = async (): Promise<[string, string | undefined]> => {
