@@ -22127,6 +22127,9 @@ var IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+function own(object, key) {
+  return Object.hasOwn(object, key) ? object[key] : void 0;
+}
 function childPath(path, key) {
   if (typeof key === "number") return `${path}[${key}]`;
   if (IDENTIFIER.test(key)) return path ? `${path}.${key}` : key;
@@ -22195,7 +22198,39 @@ function valueLines(value, marker) {
   }
   return [{ depth: 5, marker, text: formatValue(value), role: "diff" }];
 }
+function walkOneSide(walk, path, value, marker) {
+  if (typeof value === "object" && value !== null) {
+    if (!Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length > 0) {
+        for (const key of keys) {
+          const member = value[key];
+          if (member === void 0) leaf(walk, childPath(path, key), void 0, void 0);
+          else walkOneSide(walk, childPath(path, key), member, marker);
+        }
+        return;
+      }
+    } else if (value.some((x) => typeof x === "object" && x !== null)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (item === void 0) leaf(walk, childPath(path, i), void 0, void 0);
+        else walkOneSide(walk, childPath(path, i), item, marker);
+      }
+      return;
+    }
+  }
+  if (marker === "+") leaf(walk, path, void 0, value);
+  else leaf(walk, path, value, void 0);
+}
 function walkValue(walk, path, before, after) {
+  if (before === void 0 && after !== void 0) {
+    walkOneSide(walk, path, after, "+");
+    return;
+  }
+  if (after === void 0 && before !== void 0) {
+    walkOneSide(walk, path, before, "-");
+    return;
+  }
   if (before !== void 0 && after !== void 0 && jsonEqual(before, after)) {
     walk.unchanged++;
     return;
@@ -22205,12 +22240,12 @@ function walkValue(walk, path, before, after) {
   if ((bObj || before === void 0) && (aObj || after === void 0) && (bObj || aObj)) {
     const b = bObj ? before : {};
     const a = aObj ? after : {};
-    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))];
+    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))];
     if (keys.length === 0) {
       leaf(walk, path, before, after);
       return;
     }
-    for (const key of keys) walkValue(walk, childPath(path, key), b[key], a[key]);
+    for (const key of keys) walkValue(walk, childPath(path, key), own(b, key), own(a, key));
     return;
   }
   const bArr = Array.isArray(before);
@@ -22257,8 +22292,8 @@ function changeLines(change, project) {
     }
     const b = before?.spec ?? {};
     const a = after?.spec ?? {};
-    for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))]) {
-      walkValue(walk, childPath("spec", key), b[key], a[key]);
+    for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))]) {
+      walkValue(walk, childPath("spec", key), own(b, key), own(a, key));
     }
   }
   const noFieldChanges = walk.lines.every((l) => l.role !== "field");

@@ -62,6 +62,11 @@ function isPlainObject(value: unknown): value is { [key: string]: JsonValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A member of a JSON object, never one inherited from Object.prototype (a key named `toString`). */
+function own(object: { [key: string]: JsonValue }, key: string): JsonValue | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
 function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   if (IDENTIFIER.test(key)) return path ? `${path}.${key}` : key;
@@ -146,12 +151,50 @@ function valueLines(value: JsonValue | undefined, marker: '+' | '-'): Line[] {
   return [{ depth: 5, marker, text: formatValue(value), role: 'diff' }];
 }
 
+/**
+ * walkValue with one side absent (every field of a create or a delete): the same lines, without
+ * the comparisons and merged key lists of the two-sided walk (rendering the 10,000 creates of
+ * an apply, docs/performance.md item 56).
+ */
+function walkOneSide(walk: Walk, path: string, value: JsonValue, marker: '+' | '-'): void {
+  if (typeof value === 'object' && value !== null) {
+    if (!Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length > 0) {
+        for (const key of keys) {
+          const member = value[key];
+          if (member === undefined) leaf(walk, childPath(path, key), undefined, undefined);
+          else walkOneSide(walk, childPath(path, key), member, marker);
+        }
+        return;
+      }
+    } else if (value.some((x) => typeof x === 'object' && x !== null)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (item === undefined) leaf(walk, childPath(path, i), undefined, undefined);
+        else walkOneSide(walk, childPath(path, i), item, marker);
+      }
+      return;
+    }
+  }
+  if (marker === '+') leaf(walk, path, undefined, value);
+  else leaf(walk, path, value, undefined);
+}
+
 function walkValue(
   walk: Walk,
   path: string,
   before: JsonValue | undefined,
   after: JsonValue | undefined,
 ): void {
+  if (before === undefined && after !== undefined) {
+    walkOneSide(walk, path, after, '+');
+    return;
+  }
+  if (after === undefined && before !== undefined) {
+    walkOneSide(walk, path, before, '-');
+    return;
+  }
   if (before !== undefined && after !== undefined && jsonEqual(before, after)) {
     walk.unchanged++;
     return;
@@ -162,12 +205,12 @@ function walkValue(
   if ((bObj || before === undefined) && (aObj || after === undefined) && (bObj || aObj)) {
     const b = bObj ? (before as { [key: string]: JsonValue }) : {};
     const a = aObj ? (after as { [key: string]: JsonValue }) : {};
-    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))];
+    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))];
     if (keys.length === 0) {
       leaf(walk, path, before, after);
       return;
     }
-    for (const key of keys) walkValue(walk, childPath(path, key), b[key], a[key]);
+    for (const key of keys) walkValue(walk, childPath(path, key), own(b, key), own(a, key));
     return;
   }
   const bArr = Array.isArray(before);
@@ -227,8 +270,8 @@ export function changeLines(change: PlannedChange, project?: string): Line[] {
     }
     const b = before?.spec ?? {};
     const a = after?.spec ?? {};
-    for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))]) {
-      walkValue(walk, childPath('spec', key), b[key], a[key]);
+    for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))]) {
+      walkValue(walk, childPath('spec', key), own(b, key), own(a, key));
     }
   }
   const noFieldChanges = walk.lines.every((l) => l.role !== 'field');
