@@ -22130,6 +22130,9 @@ function isPlainObject(value) {
 function own(object, key) {
   return Object.hasOwn(object, key) ? object[key] : void 0;
 }
+function holdsContainers(value) {
+  return value.some((x) => typeof x === "object" && x !== null);
+}
 function childPath(path, key) {
   if (typeof key === "number") return `${path}[${key}]`;
   if (IDENTIFIER.test(key)) return path ? `${path}.${key}` : key;
@@ -22210,7 +22213,7 @@ function walkOneSide(walk, path, value, marker) {
         }
         return;
       }
-    } else if (value.some((x) => typeof x === "object" && x !== null)) {
+    } else if (holdsContainers(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
         if (item === void 0) leaf(walk, childPath(path, i), void 0, void 0);
@@ -22235,26 +22238,14 @@ function walkValue(walk, path, before, after) {
     walk.unchanged++;
     return;
   }
-  const bObj = isPlainObject(before);
-  const aObj = isPlainObject(after);
-  if ((bObj || before === void 0) && (aObj || after === void 0) && (bObj || aObj)) {
-    const b = bObj ? before : {};
-    const a = aObj ? after : {};
-    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))];
-    if (keys.length === 0) {
-      leaf(walk, path, before, after);
-      return;
-    }
-    for (const key of keys) walkValue(walk, childPath(path, key), own(b, key), own(a, key));
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...Object.keys(before), ...Object.keys(after).filter((k) => !Object.hasOwn(before, k))];
+    for (const key of keys) walkValue(walk, childPath(path, key), own(before, key), own(after, key));
     return;
   }
-  const bArr = Array.isArray(before);
-  const aArr = Array.isArray(after);
-  const hasContainers = (v) => Array.isArray(v) && v.some((x) => typeof x === "object" && x !== null);
-  if ((bArr || before === void 0) && (aArr || after === void 0) && (bArr || aArr) && (hasContainers(before) || hasContainers(after))) {
-    const b = bArr ? before : [];
-    const a = aArr ? after : [];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) walkValue(walk, childPath(path, i), b[i], a[i]);
+  if (Array.isArray(before) && Array.isArray(after) && (holdsContainers(before) || holdsContainers(after))) {
+    const n = Math.max(before.length, after.length);
+    for (let i = 0; i < n; i++) walkValue(walk, childPath(path, i), before[i], after[i]);
     return;
   }
   leaf(walk, path, before, after);

@@ -67,6 +67,11 @@ function own(object: { [key: string]: JsonValue }, key: string): JsonValue | und
   return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
+/** True for an array with an object or an array among its items (walked item by item). */
+function holdsContainers(value: JsonValue[]): boolean {
+  return value.some((x) => typeof x === 'object' && x !== null);
+}
+
 function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   if (IDENTIFIER.test(key)) return path ? `${path}.${key}` : key;
@@ -168,7 +173,7 @@ function walkOneSide(walk: Walk, path: string, value: JsonValue, marker: '+' | '
         }
         return;
       }
-    } else if (value.some((x) => typeof x === 'object' && x !== null)) {
+    } else if (holdsContainers(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
         if (item === undefined) leaf(walk, childPath(path, i), undefined, undefined);
@@ -199,33 +204,16 @@ function walkValue(
     walk.unchanged++;
     return;
   }
-  const bObj = isPlainObject(before);
-  const aObj = isPlainObject(after);
-  // Recurse into objects (and into one side when the other is absent) so each leaf gets a line.
-  if ((bObj || before === undefined) && (aObj || after === undefined) && (bObj || aObj)) {
-    const b = bObj ? (before as { [key: string]: JsonValue }) : {};
-    const a = aObj ? (after as { [key: string]: JsonValue }) : {};
-    const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))];
-    if (keys.length === 0) {
-      leaf(walk, path, before, after);
-      return;
-    }
-    for (const key of keys) walkValue(walk, childPath(path, key), own(b, key), own(a, key));
+  // Both sides are present from here (or both absent: one leaf). Recurse into two objects, and
+  // into two arrays that hold containers, so each leaf gets a line.
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...Object.keys(before), ...Object.keys(after).filter((k) => !Object.hasOwn(before, k))];
+    for (const key of keys) walkValue(walk, childPath(path, key), own(before, key), own(after, key));
     return;
   }
-  const bArr = Array.isArray(before);
-  const aArr = Array.isArray(after);
-  const hasContainers = (v: JsonValue | undefined) =>
-    Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null);
-  if (
-    (bArr || before === undefined) &&
-    (aArr || after === undefined) &&
-    (bArr || aArr) &&
-    (hasContainers(before) || hasContainers(after))
-  ) {
-    const b = bArr ? (before as JsonValue[]) : [];
-    const a = aArr ? (after as JsonValue[]) : [];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) walkValue(walk, childPath(path, i), b[i], a[i]);
+  if (Array.isArray(before) && Array.isArray(after) && (holdsContainers(before) || holdsContainers(after))) {
+    const n = Math.max(before.length, after.length);
+    for (let i = 0; i < n; i++) walkValue(walk, childPath(path, i), before[i], after[i]);
     return;
   }
   leaf(walk, path, before, after);
